@@ -1,0 +1,62 @@
+/**
+ * Every Lifeboat error says whether trying again can help. Pub/Sub redelivery
+ * depends on it: a function rethrows retryable errors so the message comes
+ * back, and records and acknowledges the rest.
+ */
+export class LifeboatError extends Error {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable;
+  }
+}
+
+/** A failure that may pass on a later attempt: network, 429, 5xx, a lost race. */
+export class TransientError extends LifeboatError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { retryable: true, cause });
+  }
+}
+
+/** A failure no retry can fix: bad input, an unknown cluster, a tampered catalog. */
+export class PermanentError extends LifeboatError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { retryable: false, cause });
+  }
+}
+
+/** Input that failed validation at the edge; `where` names the file, message or flag. */
+export class ValidationError extends PermanentError {
+  constructor(
+    readonly where: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid ${where}: ${problems.join('; ')}`);
+  }
+}
+
+export class NotFoundError extends PermanentError {}
+
+/** True when an error (ours or a client library's) is worth retrying. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof LifeboatError) return error.retryable;
+  const code = statusOf(error);
+  if (code === undefined) return true; // network-level failures carry no status
+  return code === 408 || code === 429 || code >= 500;
+}
+
+/** The HTTP status carried by a client-library error, if any. */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; status?: unknown; statusCode?: unknown };
+  for (const value of [e.code, e.statusCode, e.status]) {
+    if (typeof value === 'number' && value >= 100 && value < 600) return value;
+  }
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

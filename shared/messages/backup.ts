@@ -1,0 +1,98 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { API_VERSION, BackupId, BackupPhase, BackupPolicy, ClusterRef, Timestamp } from './common.js';
+
+const header = <K extends string>(kind: K) => ({
+  apiVersion: Type.Literal(API_VERSION),
+  kind: Type.Literal(kind),
+});
+
+/** Published by Cloud Scheduler: back up every cluster the policy matches. */
+export const ScheduleTick = Type.Object(
+  { ...header('ScheduleTick'), policy: BackupPolicy, scheduledTime: Type.Optional(Timestamp) },
+  { additionalProperties: false },
+);
+export type ScheduleTick = Static<typeof ScheduleTick>;
+
+/** One cluster to back up; the id is deterministic so a redelivered tick changes nothing. */
+export const ClusterBackupJob = Type.Object(
+  {
+    ...header('ClusterBackupJob'),
+    backupId: BackupId,
+    cluster: ClusterRef,
+    policy: BackupPolicy,
+    scheduledTime: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type ClusterBackupJob = Static<typeof ClusterBackupJob>;
+
+export const ResourceRef = Type.Object(
+  {
+    group: Type.String(),
+    version: Type.String({ minLength: 1 }),
+    resource: Type.String({ minLength: 1 }),
+    kind: Type.String({ minLength: 1 }),
+    namespaced: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ResourceRef = Static<typeof ResourceRef>;
+
+/** A slice of one API resource's LIST, small enough to finish far inside the time limit. */
+export const ExportShard = Type.Object(
+  {
+    ...header('ExportShard'),
+    backupId: BackupId,
+    cluster: ClusterRef,
+    policy: BackupPolicy,
+    shardId: Type.String({ pattern: '^[a-z0-9][-a-z0-9.]*$', maxLength: 200 }),
+    resource: ResourceRef,
+    namespace: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ExportShard = Static<typeof ExportShard>;
+
+export const PartKind = ['plan', 'manifests', 'volume'] as const;
+
+/** A shard or disk unit reporting in; the catalog is written when every expected part has. */
+export const PartDone = Type.Object(
+  {
+    ...header('PartDone'),
+    backupId: BackupId,
+    cluster: ClusterRef,
+    partId: Type.String({ minLength: 1, maxLength: 200 }),
+    partKind: Type.Union(PartKind.map((k) => Type.Literal(k))),
+    ok: Type.Boolean(),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type PartDone = Static<typeof PartDone>;
+
+export const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }));
+
+export const BackupCompleted = Type.Object(
+  {
+    ...header('BackupCompleted'),
+    backupId: BackupId,
+    cluster: ClusterRef,
+    phase: Type.Union(BackupPhase.map((p) => Type.Literal(p))),
+    catalogKey: Type.String({ minLength: 1 }),
+    counts: Counts,
+    errors: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type BackupCompleted = Static<typeof BackupCompleted>;
+
+/** Expire backups, snapshots and unreferenced objects. */
+export const RetentionTick = Type.Object(
+  {
+    ...header('RetentionTick'),
+    scheduledTime: Type.Optional(Timestamp),
+    dryRun: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+export type RetentionTick = Static<typeof RetentionTick>;

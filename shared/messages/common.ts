@@ -1,0 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const API_VERSION = 'lifeboat.dev/v1';
+
+const Name = Type.String({ minLength: 1, maxLength: 253 });
+export const Timestamp = Type.String({ format: 'date-time', minLength: 20 });
+export const BackupId = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' });
+
+/** A GKE cluster (project, location, name) or, in local mode, a kubeconfig context. */
+export const ClusterRef = Type.Object(
+  {
+    project: Type.String({ pattern: '^[a-z][-a-z0-9]{4,28}[a-z0-9]$|^local$' }),
+    location: Type.String({ minLength: 1, maxLength: 63 }),
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }),
+  },
+  { additionalProperties: false },
+);
+export type ClusterRef = Static<typeof ClusterRef>;
+
+export const IncludeClusterResources = ['auto', 'on', 'off'] as const;
+
+/** What to back up, in the spirit of Velero's filters. */
+export const BackupFilters = Type.Object(
+  {
+    includeNamespaces: Type.Array(Name, { default: ['*'] }),
+    excludeNamespaces: Type.Array(Name, { default: [] }),
+    includeResources: Type.Array(Name, { default: ['*'] }),
+    excludeResources: Type.Array(Name, { default: [] }),
+    labelSelector: Type.Optional(Type.String()),
+    includeClusterResources: Type.Union(
+      IncludeClusterResources.map((v) => Type.Literal(v)),
+      { default: 'auto' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BackupFilters = Static<typeof BackupFilters>;
+
+/** A backup policy, carried whole by every message that needs it so no database is consulted. */
+export const BackupPolicy = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' }),
+    projects: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    locations: Type.Array(Type.String({ minLength: 1 }), { default: ['-'] }),
+    clusterNames: Type.Array(Name, { default: ['*'] }),
+    clusterLabels: Type.Record(Type.String(), Type.String(), { default: {} }),
+    filters: Type.Optional(BackupFilters),
+    snapshotVolumes: Type.Boolean({ default: true }),
+    ttlDays: Type.Integer({ minimum: 1, default: 30 }),
+    keepLast: Type.Optional(Type.Integer({ minimum: 1 })),
+    deleteLockDays: Type.Integer({ minimum: 0, default: 0 }),
+    standbyCluster: Type.Optional(ClusterRef),
+    restoreOnRecreate: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+export type BackupPolicy = Static<typeof BackupPolicy>;
+
+export const BackupPhase = ['Completed', 'PartiallyFailed', 'Failed'] as const;
+export type BackupPhase = (typeof BackupPhase)[number];

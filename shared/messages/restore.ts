@@ -1,0 +1,91 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { API_VERSION, BackupId, ClusterRef } from './common.js';
+import { Counts } from './backup.js';
+
+export const ConflictPolicies = ['fail', 'skip', 'replace'] as const;
+export type ConflictPolicy = (typeof ConflictPolicies)[number];
+export const VolumeDataPolicies = ['restore-from-snapshot', 'reuse-volume-handle', 'no-volume-data'] as const;
+export type VolumeDataPolicy = (typeof VolumeDataPolicies)[number];
+
+/** One JSON-patch operation (RFC 6902). */
+export const PatchOperation = Type.Object(
+  {
+    op: Type.Union(['add', 'remove', 'replace', 'copy', 'move', 'test'].map((o) => Type.Literal(o))),
+    path: Type.String({ pattern: '^/' }),
+    value: Type.Optional(Type.Unknown()),
+    from: Type.Optional(Type.String({ pattern: '^/' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Patch every restored object that the filter matches. */
+export const TransformationRule = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    resources: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+    namespaces: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+    names: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+    patch: Type.Array(PatchOperation, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type TransformationRule = Static<typeof TransformationRule>;
+
+export const RestoreOptions = Type.Object(
+  {
+    includeNamespaces: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+    excludeNamespaces: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    includeResources: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+    excludeResources: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    namespaceMapping: Type.Record(Type.String(), Type.String(), { default: {} }),
+    conflictPolicy: Type.Union(ConflictPolicies.map((p) => Type.Literal(p)), { default: 'fail' }),
+    volumeDataPolicy: Type.Union(VolumeDataPolicies.map((p) => Type.Literal(p)), {
+      default: 'restore-from-snapshot',
+    }),
+    zoneMapping: Type.Record(Type.String(), Type.String(), { default: {} }),
+    targetProject: Type.Optional(Type.String()),
+    transformations: Type.Array(TransformationRule, { default: [] }),
+    restoreOwnedObjects: Type.Boolean({ default: false }),
+    dryRun: Type.Boolean({ default: false }),
+    parallelism: Type.Integer({ minimum: 1, maximum: 64, default: 16 }),
+  },
+  { additionalProperties: false },
+);
+export type RestoreOptions = Static<typeof RestoreOptions>;
+
+export const BackupSelector = Type.Union([
+  Type.Object({ backupId: BackupId, cluster: ClusterRef }, { additionalProperties: false }),
+  Type.Object({ latestOf: ClusterRef }, { additionalProperties: false }),
+]);
+export type BackupSelector = Static<typeof BackupSelector>;
+
+export const RestoreRequest = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('RestoreRequest'),
+    restoreId: BackupId,
+    backup: BackupSelector,
+    target: ClusterRef,
+    options: Type.Optional(RestoreOptions),
+  },
+  { additionalProperties: false },
+);
+export type RestoreRequest = Static<typeof RestoreRequest>;
+
+export const RestorePhases = ['Completed', 'PartiallyFailed', 'Failed'] as const;
+
+export const RestoreCompleted = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('RestoreCompleted'),
+    restoreId: BackupId,
+    backupId: Type.Optional(BackupId),
+    target: ClusterRef,
+    phase: Type.Union(RestorePhases.map((p) => Type.Literal(p))),
+    reportKey: Type.Optional(Type.String()),
+    counts: Counts,
+    errors: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type RestoreCompleted = Static<typeof RestoreCompleted>;

@@ -1,0 +1,118 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Bucket, Storage } from '@google-cloud/storage';
+import { NotFoundError, statusOf, TransientError } from '../errors.js';
+import { assertKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+/** Objects in a Cloud Storage bucket under an optional prefix. */
+export class GcsStore implements ObjectStore {
+  readonly url: string;
+  private readonly bucket: Bucket;
+
+  constructor(
+    storage: Storage,
+    bucketName: string,
+    private readonly prefix = '',
+  ) {
+    this.bucket = storage.bucket(bucketName);
+    this.url = `gs://${bucketName}${prefix ? `/${prefix.replace(/\/$/, '')}` : ''}`;
+  }
+
+  private name(key: string): string {
+    assertKey(key);
+    return this.prefix ? `${this.prefix.replace(/\/$/, '')}/${key}` : key;
+  }
+
+  async createIfAbsent(key: string, body: Buffer | string): Promise<boolean> {
+    try {
+      // ifGenerationMatch=0 makes the write conditional on the object not existing.
+      await this.bucket
+        .file(this.name(key))
+        .save(body, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw this.translate(error, key);
+    }
+  }
+
+  async createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
+    const file = this.bucket.file(this.name(key));
+    try {
+      await pipeline(
+        body,
+        file.createWriteStream({ resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
+      );
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false;
+      throw this.translate(error, key);
+    }
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    try {
+      await this.bucket.file(this.name(key)).save(body, { resumable: false });
+    } catch (error) {
+      throw this.translate(error, key);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      const [contents] = await this.bucket.file(this.name(key)).download();
+      return contents;
+    } catch (error) {
+      throw this.translate(error, key);
+    }
+  }
+
+  async openRead(key: string): Promise<Readable> {
+    // Checking first turns a missing object into NotFoundError instead of a stream error.
+    if (!(await this.exists(key))) throw new NotFoundError(`Object "${key}" not found in ${this.url}`);
+    return this.bucket.file(this.name(key)).createReadStream();
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      const [found] = await this.bucket.file(this.name(key)).exists();
+      return found;
+    } catch (error) {
+      throw this.translate(error, key);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const strip = this.prefix ? this.prefix.replace(/\/$/, '').length + 1 : 0;
+    let pageToken: string | undefined;
+    do {
+      const [files, next] = await this.bucket.getFiles({
+        prefix: this.prefix ? `${this.prefix.replace(/\/$/, '')}/${prefix}` : prefix,
+        autoPaginate: false,
+        maxResults: 1000,
+        ...(pageToken ? { pageToken } : {}),
+      });
+      for (const file of files) {
+        yield {
+          key: file.name.slice(strip),
+          size: Number(file.metadata.size ?? 0),
+          updated: new Date(String(file.metadata.updated ?? 0)),
+        };
+      }
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
+    } while (pageToken);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.bucket.file(this.name(key)).delete({ ignoreNotFound: true });
+  }
+
+  private translate(error: unknown, key: string): unknown {
+    const status = statusOf(error);
+    if (status === 404) return new NotFoundError(`Object "${key}" not found in ${this.url}`, error);
+    if (status === undefined || status === 429 || status >= 500) {
+      return new TransientError(`Cloud Storage failed on "${key}" in ${this.url}`, error);
+    }
+    return error;
+  }
+}
