@@ -64,7 +64,6 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "kube-cluster: etcd failed to start: %v\n", err)
 		return 1
 	}
-	defer etcd.Close()
 
 	// If etcd dies underneath the API server there is no point carrying on.
 	go func() {
@@ -74,16 +73,16 @@ func run() int {
 		}
 	}()
 
-	if ctx.Err() != nil { // signalled while etcd was starting
-		return 0
+	code := 0
+	if ctx.Err() == nil { // not signalled while etcd was starting
+		cmd.SetArgs(append(apiArgs, fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", *clientPort)))
+		code = cli.Run(cmd)
 	}
-
-	cmd.SetArgs(append(apiArgs, fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", *clientPort)))
-	if code := cli.Run(cmd); code != 0 {
+	etcd.Close() // before the message below, so that it is the last line on stderr
+	if code != 0 {
 		fmt.Fprintf(os.Stderr, "kube-cluster: kube-apiserver exited with code %d\n", code)
-		return code
 	}
-	return 0
+	return code
 }
 
 // splitArgs splits args at the first "--": our flags before, kube-apiserver's after.

@@ -1,0 +1,19 @@
+import type { TopicRole } from '../shared/bus/topics.js';
+
+/**
+ * Every Cloud Function: the name it registers with the Functions Framework
+ * (and deploys under), the topic that triggers it and the topics it
+ * publishes to. Terraform in infra/ must match this table; a test checks it.
+ */
+export const Functions = {
+  enumerateClusters: { trigger: 'schedule', publishes: ['backup-jobs'] },
+  exportManifests: { trigger: 'backup-jobs', publishes: ['export-shards', 'backup-parts'] },
+  exportShard: { trigger: 'export-shards', publishes: ['export-shards', 'backup-parts'] },
+  snapshotDisks: { trigger: 'backup-jobs', publishes: ['backup-parts'] },
+  emitCatalog: { trigger: 'backup-parts', publishes: ['backup-completed'] },
+  restore: { trigger: 'restore', publishes: ['restore', 'restore-completed'] },
+  clusterEvents: { trigger: 'cluster-events', publishes: ['cluster-responses', 'restore'] },
+  retention: { trigger: 'retention', publishes: [] },
+} as const satisfies Record<string, { trigger: TopicRole; publishes: readonly TopicRole[] }>;
+
+export type FunctionName = keyof typeof Functions;
