@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { encodeMessage, type Bus, type Delivery, type DeliveryHandler, type Subscription } from './bus.js';
+import {
+  encodeMessage,
+  type Bus,
+  type Delivery,
+  type DeliveryHandler,
+  type Subscription,
+} from './bus.js';
 
 interface Subscriber {
   handler: DeliveryHandler;
@@ -20,7 +26,11 @@ export class MemoryBus implements Bus {
     private readonly options: { maxDeliveryAttempts?: number; retryDelayMs?: number } = {},
   ) {}
 
-  async publish(topic: string, message: unknown, attributes: Record<string, string> = {}): Promise<string> {
+  async publish(
+    topic: string,
+    message: unknown,
+    attributes: Record<string, string> = {},
+  ): Promise<string> {
     const id = randomUUID();
     const data = encodeMessage(message);
     for (const subscriber of this.topics.get(topic)?.values() ?? []) {
@@ -70,7 +80,10 @@ export class MemoryBus implements Bus {
       }
       const delay = (this.options.retryDelayMs ?? 50) * delivery.deliveryAttempt;
       await new Promise((resolve) => setTimeout(resolve, delay));
-      await this.deliver(topic, subscriber, { ...delivery, deliveryAttempt: delivery.deliveryAttempt + 1 });
+      await this.deliver(topic, subscriber, {
+        ...delivery,
+        deliveryAttempt: delivery.deliveryAttempt + 1,
+      });
     }
   }
 }

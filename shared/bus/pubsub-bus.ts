@@ -32,9 +32,15 @@ export class PubSubBus implements Bus {
     return topic;
   }
 
-  async publish(topic: string, message: unknown, attributes: Record<string, string> = {}): Promise<string> {
+  async publish(
+    topic: string,
+    message: unknown,
+    attributes: Record<string, string> = {},
+  ): Promise<string> {
     try {
-      return await (await this.topic(topic)).publishMessage({ data: encodeMessage(message), attributes });
+      return await (
+        await this.topic(topic)
+      ).publishMessage({ data: encodeMessage(message), attributes });
     } catch (error) {
       throw new TransientError(`Unable to publish to topic "${topic}".`, error);
     }
@@ -44,7 +50,10 @@ export class PubSubBus implements Bus {
     const t = await this.topic(topic);
     const [subscription] = await t
       .subscription(name)
-      .get({ autoCreate: true, ackDeadlineSeconds: this.options.ackDeadlineSeconds ?? 60 } as object);
+      .get({
+        autoCreate: true,
+        ackDeadlineSeconds: this.options.ackDeadlineSeconds ?? 60,
+      } as object);
     const onMessage = (message: Message): void => {
       handler({
         id: message.id,

@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, BackupId, BackupPhase, BackupPolicy, ClusterRef, Timestamp } from '../messages/common.js';
+import {
+  API_VERSION,
+  BackupId,
+  BackupPhase,
+  BackupPolicy,
+  ClusterRef,
+  Timestamp,
+} from '../messages/common.js';
 import { ResourceRef } from '../messages/backup.js';
 
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -26,7 +33,9 @@ export const VolumeEntry = Type.Object(
     pvName: Type.String({ minLength: 1 }),
     pvcNamespace: Type.Optional(Type.String()),
     pvcName: Type.Optional(Type.String()),
-    driver: Type.String({ description: 'pd.csi.storage.gke.io, kubernetes.io/gce-pd, or another CSI driver' }),
+    driver: Type.String({
+      description: 'pd.csi.storage.gke.io, kubernetes.io/gce-pd, or another CSI driver',
+    }),
     storageClass: Type.Optional(Type.String()),
     capacity: Type.Optional(Type.String()),
     /** The source disk, when the volume is a Compute Engine persistent disk. */
@@ -59,7 +68,11 @@ export const VolumeEntry = Type.Object(
     ),
     snapshot: Type.Optional(
       Type.Object(
-        { project: Type.String(), name: Type.String(), storageLocations: Type.Optional(Type.Array(Type.String())) },
+        {
+          project: Type.String(),
+          name: Type.String(),
+          storageLocations: Type.Optional(Type.Array(Type.String())),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -96,9 +109,14 @@ export const Catalog = Type.Object(
       { additionalProperties: false },
     ),
     encryption: Type.Optional(
-      Type.Object({ keyId: Type.String(), wrappedBy: Type.String() }, { additionalProperties: false }),
+      Type.Object(
+        { keyId: Type.String(), wrappedBy: Type.String() },
+        { additionalProperties: false },
+      ),
     ),
-    resources: Type.Array(Type.Object({ ...ResourceRef.properties, objects: Type.Integer({ minimum: 0 }) })),
+    resources: Type.Array(
+      Type.Object({ ...ResourceRef.properties, objects: Type.Integer({ minimum: 0 }) }),
+    ),
     packs: Type.Array(PackEntry),
     volumes: Type.Array(VolumeEntry),
     warnings: Type.Array(Type.String()),

@@ -45,7 +45,9 @@ function readFileSettings(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ValidationError(`config file ${path}`, [`cannot be read (${(error as Error).message})`]);
+    throw new ValidationError(`config file ${path}`, [
+      `cannot be read (${(error as Error).message})`,
+    ]);
   }
   const parsed: unknown = parseYaml(text);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -77,9 +79,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const key = /^\/(\w+)/.exec(p)?.[1] ?? /"(\w+)"/.exec(p)?.[1];
       const envName = key ? ENV_NAMES[key as keyof Config] : undefined;
       const missing = /must have required property '(\w+)'/.exec(p)?.[1];
-      if (missing) return `${ENV_NAMES[missing as keyof Config] ?? missing} (${missing}) is required`;
+      if (missing)
+        return `${ENV_NAMES[missing as keyof Config] ?? missing} (${missing}) is required`;
       return envName ? `${envName} (${key}) ${p.replace(/^\/\w+: /, '')}` : p;
     });
-    throw new ValidationError(file ? `configuration (${file} and environment)` : 'configuration', named);
+    throw new ValidationError(
+      file ? `configuration (${file} and environment)` : 'configuration',
+      named,
+    );
   }
 }

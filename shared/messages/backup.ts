@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, BackupId, BackupPhase, BackupPolicy, ClusterRef, Timestamp } from './common.js';
+import {
+  API_VERSION,
+  BackupId,
+  BackupPhase,
+  BackupPolicy,
+  ClusterRef,
+  Timestamp,
+} from './common.js';
 
 const header = <K extends string>(kind: K) => ({
   apiVersion: Type.Literal(API_VERSION),

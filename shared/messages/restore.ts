@@ -4,13 +4,19 @@ import { Counts } from './backup.js';
 
 export const ConflictPolicies = ['fail', 'skip', 'replace'] as const;
 export type ConflictPolicy = (typeof ConflictPolicies)[number];
-export const VolumeDataPolicies = ['restore-from-snapshot', 'reuse-volume-handle', 'no-volume-data'] as const;
+export const VolumeDataPolicies = [
+  'restore-from-snapshot',
+  'reuse-volume-handle',
+  'no-volume-data',
+] as const;
 export type VolumeDataPolicy = (typeof VolumeDataPolicies)[number];
 
 /** One JSON-patch operation (RFC 6902). */
 export const PatchOperation = Type.Object(
   {
-    op: Type.Union(['add', 'remove', 'replace', 'copy', 'move', 'test'].map((o) => Type.Literal(o))),
+    op: Type.Union(
+      ['add', 'remove', 'replace', 'copy', 'move', 'test'].map((o) => Type.Literal(o)),
+    ),
     path: Type.String({ pattern: '^/' }),
     value: Type.Optional(Type.Unknown()),
     from: Type.Optional(Type.String({ pattern: '^/' })),
@@ -38,10 +44,16 @@ export const RestoreOptions = Type.Object(
     includeResources: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
     excludeResources: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     namespaceMapping: Type.Record(Type.String(), Type.String(), { default: {} }),
-    conflictPolicy: Type.Union(ConflictPolicies.map((p) => Type.Literal(p)), { default: 'fail' }),
-    volumeDataPolicy: Type.Union(VolumeDataPolicies.map((p) => Type.Literal(p)), {
-      default: 'restore-from-snapshot',
-    }),
+    conflictPolicy: Type.Union(
+      ConflictPolicies.map((p) => Type.Literal(p)),
+      { default: 'fail' },
+    ),
+    volumeDataPolicy: Type.Union(
+      VolumeDataPolicies.map((p) => Type.Literal(p)),
+      {
+        default: 'restore-from-snapshot',
+      },
+    ),
     zoneMapping: Type.Record(Type.String(), Type.String(), { default: {} }),
     targetProject: Type.Optional(Type.String()),
     transformations: Type.Array(TransformationRule, { default: [] }),

@@ -24,11 +24,10 @@ export class GcsStore implements ObjectStore {
   }
 
   async createIfAbsent(key: string, body: Buffer | string): Promise<boolean> {
+    const file = this.bucket.file(this.name(key));
     try {
       // ifGenerationMatch=0 makes the write conditional on the object not existing.
-      await this.bucket
-        .file(this.name(key))
-        .save(body, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+      await file.save(body, { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
       return true;
     } catch (error) {
       if (statusOf(error) === 412) return false;
@@ -51,16 +50,18 @@ export class GcsStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
+    const file = this.bucket.file(this.name(key));
     try {
-      await this.bucket.file(this.name(key)).save(body, { resumable: false });
+      await file.save(body, { resumable: false });
     } catch (error) {
       throw this.translate(error, key);
     }
   }
 
   async get(key: string): Promise<Buffer> {
+    const file = this.bucket.file(this.name(key));
     try {
-      const [contents] = await this.bucket.file(this.name(key)).download();
+      const [contents] = await file.download();
       return contents;
     } catch (error) {
       throw this.translate(error, key);
@@ -69,13 +70,15 @@ export class GcsStore implements ObjectStore {
 
   async openRead(key: string): Promise<Readable> {
     // Checking first turns a missing object into NotFoundError instead of a stream error.
-    if (!(await this.exists(key))) throw new NotFoundError(`Object "${key}" not found in ${this.url}`);
+    if (!(await this.exists(key)))
+      throw new NotFoundError(`Object "${key}" not found in ${this.url}`);
     return this.bucket.file(this.name(key)).createReadStream();
   }
 
   async exists(key: string): Promise<boolean> {
+    const file = this.bucket.file(this.name(key));
     try {
-      const [found] = await this.bucket.file(this.name(key)).exists();
+      const [found] = await file.exists();
       return found;
     } catch (error) {
       throw this.translate(error, key);

@@ -7,7 +7,8 @@ import type { ObjectStore } from './object-store.js';
 
 /**
  * Opens a store from its URL. `gs://` uses Application Default Credentials,
- * or the emulator named by STORAGE_EMULATOR_HOST.
+ * or the endpoint in LIFEBOAT_STORAGE_ENDPOINT (fake-gcs-server locally:
+ * the client's own STORAGE_EMULATOR_HOST expects a different URL shape).
  */
 export function openStore(url: string, storage?: Storage): ObjectStore {
   const gs = /^gs:\/\/([a-z0-9][-a-z0-9_.]{1,221}[a-z0-9])(?:\/(.*))?$/.exec(url);
@@ -20,7 +21,7 @@ export function openStore(url: string, storage?: Storage): ObjectStore {
 }
 
 function storageOptions(): ConstructorParameters<typeof Storage>[0] {
-  const emulator = process.env['STORAGE_EMULATOR_HOST'];
+  const emulator = process.env['LIFEBOAT_STORAGE_ENDPOINT'];
   if (!emulator) return {};
   return { apiEndpoint: emulator, projectId: process.env['LIFEBOAT_PROJECT'] ?? 'lifeboat-local' };
 }

@@ -9,7 +9,8 @@ function collector(): { received: Delivery[]; until: (n: number, ms?: number) =>
     until: async (n, ms = 20_000) => {
       const deadline = Date.now() + ms;
       while (received.length < n) {
-        if (Date.now() > deadline) throw new Error(`expected ${n} deliveries, got ${received.length}`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${n} deliveries, got ${received.length}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
@@ -30,7 +31,11 @@ export function busContract(name: string, open: () => Promise<Bus>): void {
     it('delivers a published JSON message with its attributes', async () => {
       const topic = unique('t');
       const got = collector();
-      const sub = await bus.subscribe(topic, `${topic}-sub`, async (d) => void got.received.push(d));
+      const sub = await bus.subscribe(
+        topic,
+        `${topic}-sub`,
+        async (d) => void got.received.push(d),
+      );
       const id = await bus.publish(topic, { kind: 'Ping', n: 1 }, { origin: 'test' });
       await got.until(1);
       await sub.close();
@@ -72,11 +77,17 @@ export function busContract(name: string, open: () => Promise<Bus>): void {
     it('delivers many messages, none lost', async () => {
       const topic = unique('t');
       const got = collector();
-      const sub = await bus.subscribe(topic, `${topic}-sub`, async (d) => void got.received.push(d));
+      const sub = await bus.subscribe(
+        topic,
+        `${topic}-sub`,
+        async (d) => void got.received.push(d),
+      );
       await Promise.all(Array.from({ length: 50 }, (_, i) => bus.publish(topic, { i })));
       await got.until(50);
       await sub.close();
-      const seen = new Set(got.received.map((d) => (JSON.parse(d.data.toString()) as { i: number }).i));
+      const seen = new Set(
+        got.received.map((d) => (JSON.parse(d.data.toString()) as { i: number }).i),
+      );
       assert.equal(seen.size, 50);
     });
   });

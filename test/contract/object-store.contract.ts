@@ -41,8 +41,17 @@ export function objectStoreContract(name: string, open: () => Promise<ObjectStor
 
     it('streams large objects in and out', async () => {
       const big = Buffer.alloc(3 * 1024 * 1024 + 7, 'z');
-      assert.equal(await store.createIfAbsentFromStream('big/obj', Readable.from([big.subarray(0, 1000), big.subarray(1000)])), true);
-      assert.equal(await store.createIfAbsentFromStream('big/obj', Readable.from(['other'])), false);
+      assert.equal(
+        await store.createIfAbsentFromStream(
+          'big/obj',
+          Readable.from([big.subarray(0, 1000), big.subarray(1000)]),
+        ),
+        true,
+      );
+      assert.equal(
+        await store.createIfAbsentFromStream('big/obj', Readable.from(['other'])),
+        false,
+      );
       const back = await readAll(await store.openRead('big/obj'));
       assert.equal(back.length, big.length);
       assert.ok(back.equals(big));

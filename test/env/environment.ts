@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeGcs } from './fake-gcs.js';
-import { buildKubeCluster, kubeconfigYaml, startKubeCluster, type LocalCluster } from './kube-apiserver.js';
+import {
+  buildKubeCluster,
+  kubeconfigYaml,
+  startKubeCluster,
+  type LocalCluster,
+} from './kube-apiserver.js';
 import { stopService, type Service } from './process.js';
 import { startPubSubEmulator } from './pubsub-emulator.js';
 
@@ -51,7 +56,7 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
     writeFileSync(kubeconfig, kubeconfigYaml([source, target]), { mode: 0o600 });
     const variables = {
       PUBSUB_EMULATOR_HOST: pubsub.host,
-      STORAGE_EMULATOR_HOST: `http://${gcs.host}`,
+      LIFEBOAT_STORAGE_ENDPOINT: `http://${gcs.host}`,
       LIFEBOAT_PROJECT: LOCAL_PROJECT,
       GOOGLE_CLOUD_PROJECT: LOCAL_PROJECT,
       LIFEBOAT_KUBECONFIG: kubeconfig,
@@ -77,5 +82,7 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
 
 /** True when the variables of a running environment are already set (started by someone else). */
 export function environmentFromVariables(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env['PUBSUB_EMULATOR_HOST'] && env['STORAGE_EMULATOR_HOST'] && env['LIFEBOAT_KUBECONFIG']);
+  return Boolean(
+    env['PUBSUB_EMULATOR_HOST'] && env['LIFEBOAT_STORAGE_ENDPOINT'] && env['LIFEBOAT_KUBECONFIG'],
+  );
 }

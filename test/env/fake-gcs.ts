@@ -28,9 +28,26 @@ export async function startFakeGcs(workDir: string): Promise<{ service: Service;
   const service = startService(
     'fake-gcs-server',
     exe,
-    ['-backend', 'memory', '-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-public-host', host, '-log-level', 'warn'],
+    [
+      '-backend',
+      'memory',
+      '-scheme',
+      'http',
+      '-host',
+      '127.0.0.1',
+      '-port',
+      String(port),
+      '-public-host',
+      host,
+      '-log-level',
+      'warn',
+    ],
     join(workDir, 'fake-gcs.log'),
   );
-  await waitUntilReady(service, async () => (await fetch(`http://${host}/storage/v1/b`)).ok, 30_000);
+  await waitUntilReady(
+    service,
+    async () => (await fetch(`http://${host}/storage/v1/b`)).ok,
+    30_000,
+  );
   return { service, host };
 }

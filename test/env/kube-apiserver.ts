@@ -33,11 +33,15 @@ export function buildKubeCluster(): string {
 
 function get(url: string, token: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      { ca, headers: { authorization: `Bearer ${token}` }, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
@@ -45,7 +49,11 @@ function get(url: string, token: string, ca: string): Promise<{ status: number; 
 }
 
 /** Starts one real API server on loopback, with RBAC on and token auth, and writes its kubeconfig. */
-export async function startKubeCluster(binary: string, workDir: string, name: string): Promise<LocalCluster> {
+export async function startKubeCluster(
+  binary: string,
+  workDir: string,
+  name: string,
+): Promise<LocalCluster> {
   const dir = join(workDir, name);
   mkdirSync(join(dir, 'certs'), { recursive: true });
   const token = randomBytes(24).toString('hex');
@@ -56,7 +64,9 @@ export async function startKubeCluster(binary: string, workDir: string, name: st
     { mode: 0o600 },
   );
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+    mode: 0o600,
+  });
 
   const [port, etcdClient, etcdPeer] = [await freePort(), await freePort(), await freePort()];
   const service = startService(
@@ -103,7 +113,9 @@ export async function startKubeCluster(binary: string, workDir: string, name: st
 }
 
 /** A kubeconfig with one context per cluster, named after it; the first is current. */
-export function kubeconfigYaml(clusters: { name: string; server: string; caData: string; token: string }[]): string {
+export function kubeconfigYaml(
+  clusters: { name: string; server: string; caData: string; token: string }[],
+): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -112,7 +124,10 @@ export function kubeconfigYaml(clusters: { name: string; server: string; caData:
       cluster: { server: c.server, 'certificate-authority-data': c.caData },
     })),
     users: clusters.map((c) => ({ name: `${c.name}-admin`, user: { token: c.token } })),
-    contexts: clusters.map((c) => ({ name: c.name, context: { cluster: c.name, user: `${c.name}-admin` } })),
+    contexts: clusters.map((c) => ({
+      name: c.name,
+      context: { cluster: c.name, user: `${c.name}-admin` },
+    })),
     'current-context': clusters[0]?.name ?? '',
   });
 }

@@ -6,7 +6,11 @@
  * also on Ctrl-C. With no command it keeps the environment up until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
-import { environmentFromVariables, startEnvironment, type LocalEnvironment } from './environment.js';
+import {
+  environmentFromVariables,
+  startEnvironment,
+  type LocalEnvironment,
+} from './environment.js';
 
 async function main(): Promise<number> {
   const separator = process.argv.indexOf('--');

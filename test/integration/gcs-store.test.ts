@@ -6,7 +6,10 @@ import { objectStoreContract } from '../contract/object-store.contract.js';
 import { required, unique } from '../support/environment.js';
 
 function storage(): Storage {
-  return new Storage({ apiEndpoint: required('STORAGE_EMULATOR_HOST'), projectId: 'lifeboat-local' });
+  return new Storage({
+    apiEndpoint: required('LIFEBOAT_STORAGE_ENDPOINT'),
+    projectId: 'lifeboat-local',
+  });
 }
 
 async function freshBucket(): Promise<string> {
@@ -25,7 +28,10 @@ describe('Cloud Storage adapter on fake-gcs-server', () => {
     const store = openStore(`gs://${bucket}/team-a`);
     await store.put('backups/x', 'hello');
     const [files] = await storage().bucket(bucket).getFiles();
-    assert.deepEqual(files.map((f) => f.name), ['team-a/backups/x']);
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['team-a/backups/x'],
+    );
     assert.equal(store.url, `gs://${bucket}/team-a`);
   });
 });

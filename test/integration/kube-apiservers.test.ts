@@ -14,9 +14,15 @@ for (const which of ['source', 'target'] as const) {
       const core = kubeConfigFor(which).makeApiClient(CoreV1Api);
       const namespace = unique('ns');
       await core.createNamespace({ body: { metadata: { name: namespace } } });
-      await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'settings' }, data: { color: 'blue' } } });
+      await core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name: 'settings' }, data: { color: 'blue' } },
+      });
       const list = await core.listNamespacedConfigMap({ namespace });
-      assert.deepEqual(list.items.map((c) => c.data?.['color']), ['blue']);
+      assert.deepEqual(
+        list.items.map((c) => c.data?.['color']),
+        ['blue'],
+      );
     });
   });
 }
@@ -24,7 +30,9 @@ for (const which of ['source', 'target'] as const) {
 describe('the two API servers are separate clusters with RBAC on', () => {
   it('keeps objects of one out of the other', async () => {
     const namespace = unique('only-source');
-    await kubeConfigFor('source').makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await kubeConfigFor('source')
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: namespace } } });
     await assert.rejects(
       kubeConfigFor('target').makeApiClient(CoreV1Api).readNamespace({ name: namespace }),
       (e: { code?: number }) => e.code === 404,
@@ -35,7 +43,12 @@ describe('the two API servers are separate clusters with RBAC on', () => {
     const kc = kubeConfigFor('source');
     const user = kc.getCurrentUser();
     assert.ok(user);
-    kc.users = kc.users.map((u) => (u.name === user.name ? { ...u, token: required('LIFEBOAT_SOURCE_UNPRIVILEGED_TOKEN') } : u));
-    await assert.rejects(kc.makeApiClient(CoreV1Api).listNamespace(), (e: { code?: number }) => e.code === 403);
+    kc.users = kc.users.map((u) =>
+      u.name === user.name ? { ...u, token: required('LIFEBOAT_SOURCE_UNPRIVILEGED_TOKEN') } : u,
+    );
+    await assert.rejects(
+      kc.makeApiClient(CoreV1Api).listNamespace(),
+      (e: { code?: number }) => e.code === 403,
+    );
   });
 });

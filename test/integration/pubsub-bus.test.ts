@@ -5,5 +5,8 @@ import { required } from '../support/environment.js';
 
 busContract('Pub/Sub emulator', async () => {
   required('PUBSUB_EMULATOR_HOST');
-  return new PubSubBus(new PubSub({ projectId: 'lifeboat-local' }), { createTopics: true, ackDeadlineSeconds: 10 });
+  return new PubSubBus(new PubSub({ projectId: 'lifeboat-local' }), {
+    createTopics: true,
+    ackDeadlineSeconds: 10,
+  });
 });

@@ -16,7 +16,9 @@ export function required(name: string): string {
 
 export function kubeConfigFor(which: 'source' | 'target'): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromFile(required(which === 'source' ? 'LIFEBOAT_SOURCE_KUBECONFIG' : 'LIFEBOAT_TARGET_KUBECONFIG'));
+  kc.loadFromFile(
+    required(which === 'source' ? 'LIFEBOAT_SOURCE_KUBECONFIG' : 'LIFEBOAT_TARGET_KUBECONFIG'),
+  );
   return kc;
 }
 

@@ -13,8 +13,14 @@ describe('configuration', () => {
   });
 
   it('names the missing variable in one line', () => {
-    assert.throws(() => loadConfig({}), /^ValidationError: Invalid configuration: LIFEBOAT_STORE \(store\) is required$/m);
-    assert.throws(() => loadConfig({}), (e: Error) => !e.message.includes('\n'));
+    assert.throws(
+      () => loadConfig({}),
+      /^ValidationError: Invalid configuration: LIFEBOAT_STORE \(store\) is required$/m,
+    );
+    assert.throws(
+      () => loadConfig({}),
+      (e: Error) => !e.message.includes('\n'),
+    );
   });
 
   it('names the wrong variable', () => {
@@ -39,6 +45,9 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeboat-config-'));
     const file = join(dir, 'lifeboat.yaml');
     writeFileSync(file, 'store: file:///x\nbucket: oops\n');
-    assert.throws(() => loadConfig({ LIFEBOAT_CONFIG: file }), new RegExp(`${file}.*unknown property "bucket"`));
+    assert.throws(
+      () => loadConfig({ LIFEBOAT_CONFIG: file }),
+      new RegExp(`${file}.*unknown property "bucket"`),
+    );
   });
 });

@@ -4,4 +4,7 @@ import { join } from 'node:path';
 import { LocalStore } from '../../shared/store/local-store.js';
 import { objectStoreContract } from '../contract/object-store.contract.js';
 
-objectStoreContract('local filesystem', async () => new LocalStore(mkdtempSync(join(tmpdir(), 'lifeboat-store-'))));
+objectStoreContract(
+  'local filesystem',
+  async () => new LocalStore(mkdtempSync(join(tmpdir(), 'lifeboat-store-'))),
+);

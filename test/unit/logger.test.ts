@@ -10,13 +10,25 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
       cb();
     },
   });
-  return { stream, lines: () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('logger', () => {
   it('writes Cloud Logging fields: severity, message, labels, trace', () => {
     const out = capture();
-    const logger = withTrace(createLogger({ labels: { fn: 'restore' }, destination: out.stream }), 'acme', 't123');
+    const logger = withTrace(
+      createLogger({ labels: { fn: 'restore' }, destination: out.stream }),
+      'acme',
+      't123',
+    );
     logger.warn({ backupId: 'b1' }, 'disk is slow');
     const [line] = out.lines();
     assert.equal(line?.['severity'], 'WARNING');

@@ -13,7 +13,11 @@ describe('MemoryBus dead letters', () => {
       attempts += 1;
       throw new Error('poison');
     });
-    await bus.subscribe('jobs-dead-letter', 'dl', async (d) => void dead.push(JSON.parse(d.data.toString())));
+    await bus.subscribe(
+      'jobs-dead-letter',
+      'dl',
+      async (d) => void dead.push(JSON.parse(d.data.toString())),
+    );
     await bus.publish('jobs', { bad: true });
     await bus.drain();
     assert.equal(attempts, 3);

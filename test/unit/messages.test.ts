@@ -1,10 +1,22 @@
 import { strict as assert } from 'node:assert';
-import { API_VERSION, MessageKinds, parseAuditLogEntry, parseMessage, type MessageKind } from '../../shared/messages/index.js';
+import {
+  API_VERSION,
+  MessageKinds,
+  parseAuditLogEntry,
+  parseMessage,
+  type MessageKind,
+} from '../../shared/messages/index.js';
 import { ValidationError } from '../../shared/errors.js';
 
 const cluster = { project: 'acme-prod', location: 'europe-west1', name: 'shop' };
 const policy = { name: 'nightly', projects: ['acme-prod'] };
-const resource = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true };
+const resource = {
+  group: 'apps',
+  version: 'v1',
+  resource: 'deployments',
+  kind: 'Deployment',
+  namespaced: true,
+};
 
 /** One valid example per kind, and one malformation with the error it must produce. */
 const examples: Record<MessageKind, { valid: object; broken: object; error: RegExp }> = {
@@ -14,38 +26,91 @@ const examples: Record<MessageKind, { valid: object; broken: object; error: RegE
     error: /\/policy\/projects: must NOT have fewer than 1 items/,
   },
   ClusterBackupJob: {
-    valid: { backupId: 'nightly-20261126t0200', cluster, policy, scheduledTime: '2026-11-26T02:00:00Z' },
+    valid: {
+      backupId: 'nightly-20261126t0200',
+      cluster,
+      policy,
+      scheduledTime: '2026-11-26T02:00:00Z',
+    },
     broken: { backupId: 'Nightly_1', cluster, policy, scheduledTime: '2026-11-26T02:00:00Z' },
     error: /\/backupId: must match pattern/,
   },
   ExportShard: {
     valid: { backupId: 'b1', cluster, policy, shardId: 'apps.deployments.0', resource },
-    broken: { backupId: 'b1', cluster, policy, shardId: 'x', resource: { ...resource, namespaced: 'yes' } },
+    broken: {
+      backupId: 'b1',
+      cluster,
+      policy,
+      shardId: 'x',
+      resource: { ...resource, namespaced: 'yes' },
+    },
     error: /\/resource\/namespaced: must be boolean/,
   },
   PartDone: {
-    valid: { backupId: 'b1', cluster, partId: 'apps.deployments.0', partKind: 'manifests', ok: true },
+    valid: {
+      backupId: 'b1',
+      cluster,
+      partId: 'apps.deployments.0',
+      partKind: 'manifests',
+      ok: true,
+    },
     broken: { backupId: 'b1', cluster, partId: 'p', partKind: 'disks', ok: true },
     error: /\/partKind: must be one of "plan", "manifests", "volume"|\/partKind/,
   },
   BackupCompleted: {
-    valid: { backupId: 'b1', cluster, phase: 'Completed', catalogKey: 'k', counts: { objects: 3 }, errors: [] },
+    valid: {
+      backupId: 'b1',
+      cluster,
+      phase: 'Completed',
+      catalogKey: 'k',
+      counts: { objects: 3 },
+      errors: [],
+    },
     broken: { backupId: 'b1', cluster, phase: 'Done', catalogKey: 'k', counts: {}, errors: [] },
     error: /\/phase/,
   },
   RestoreRequest: {
-    valid: { restoreId: 'r1', backup: { latestOf: cluster }, target: { ...cluster, name: 'standby' } },
-    broken: { restoreId: 'r1', backup: { latestOf: cluster }, target: cluster, options: { conflictPolicy: 'merge' } },
+    valid: {
+      restoreId: 'r1',
+      backup: { latestOf: cluster },
+      target: { ...cluster, name: 'standby' },
+    },
+    broken: {
+      restoreId: 'r1',
+      backup: { latestOf: cluster },
+      target: cluster,
+      options: { conflictPolicy: 'merge' },
+    },
     error: /\/options\/conflictPolicy: must be one of "fail", "skip", "replace"|conflictPolicy/,
   },
   RestoreCompleted: {
     valid: { restoreId: 'r1', target: cluster, phase: 'Completed', counts: {}, errors: [] },
-    broken: { restoreId: 'r1', target: cluster, phase: 'Completed', counts: { restored: -1 }, errors: [] },
+    broken: {
+      restoreId: 'r1',
+      target: cluster,
+      phase: 'Completed',
+      counts: { restored: -1 },
+      errors: [],
+    },
     error: /\/counts\/restored: must be >= 0/,
   },
   ClusterResponse: {
-    valid: { cluster, methodName: 'm', actions: ['locked-backups'], lockedBackups: ['b1'], snapshots: [], notes: [] },
-    broken: { cluster, methodName: 'm', actions: ['panic'], lockedBackups: [], snapshots: [], notes: [] },
+    valid: {
+      cluster,
+      methodName: 'm',
+      actions: ['locked-backups'],
+      lockedBackups: ['b1'],
+      snapshots: [],
+      notes: [],
+    },
+    broken: {
+      cluster,
+      methodName: 'm',
+      actions: ['panic'],
+      lockedBackups: [],
+      snapshots: [],
+      notes: [],
+    },
     error: /\/actions\/0/,
   },
   RetentionTick: {
@@ -74,7 +139,8 @@ describe('message schemas', () => {
       });
       it('rejects an unknown property', () => {
         assert.throws(
-          () => parseMessage(kind, { apiVersion: API_VERSION, kind, ...example.valid, surprise: 1 }),
+          () =>
+            parseMessage(kind, { apiVersion: API_VERSION, kind, ...example.valid, surprise: 1 }),
           /unknown property "surprise"/,
         );
       });
@@ -95,7 +161,11 @@ describe('message schemas', () => {
   });
 
   it('fills in defaults so handlers see complete policies', () => {
-    const tick = parseMessage('ScheduleTick', { apiVersion: API_VERSION, kind: 'ScheduleTick', policy: { ...policy } });
+    const tick = parseMessage('ScheduleTick', {
+      apiVersion: API_VERSION,
+      kind: 'ScheduleTick',
+      policy: { ...policy },
+    });
     assert.deepEqual(tick.policy.locations, ['-']);
     assert.equal(tick.policy.ttlDays, 30);
     assert.equal(tick.policy.snapshotVolumes, true);
@@ -107,7 +177,10 @@ describe('message schemas', () => {
       logName: 'projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity',
       timestamp: '2026-11-26T04:00:00.123Z',
       severity: 'NOTICE',
-      resource: { type: 'gke_cluster', labels: { project_id: 'acme-prod', location: 'europe-west1', cluster_name: 'shop' } },
+      resource: {
+        type: 'gke_cluster',
+        labels: { project_id: 'acme-prod', location: 'europe-west1', cluster_name: 'shop' },
+      },
       protoPayload: {
         '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
         serviceName: 'container.googleapis.com',
@@ -119,7 +192,11 @@ describe('message schemas', () => {
     };
     assert.equal(parseAuditLogEntry(entry).resource.labels.cluster_name, 'shop');
     assert.throws(
-      () => parseAuditLogEntry({ ...entry, protoPayload: { ...entry.protoPayload, serviceName: 'compute.googleapis.com' } }),
+      () =>
+        parseAuditLogEntry({
+          ...entry,
+          protoPayload: { ...entry.protoPayload, serviceName: 'compute.googleapis.com' },
+        }),
       /Invalid audit log entry: \/protoPayload\/serviceName/,
     );
   });

@@ -1,0 +1,93 @@
+import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
+import { readCatalog, writeCatalog, type UnsignedCatalog } from '../catalog/catalog-io.js';
+import { Layout } from '../catalog/layout.js';
+import type { BackupPolicy, ClusterRef } from '../messages/common.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { readParts, readPlan } from './parts.js';
+
+export type EmitResult =
+  | { status: 'written' | 'already-written'; catalog: Catalog }
+  | { status: 'waiting'; missing: string[] };
+
+/**
+ * Writes the catalog when every planned part has reported, and not before.
+ * Safe to call any number of times, concurrently: the catalog is created
+ * only if absent, and a shard that failed makes the phase PartiallyFailed
+ * with the exact list of what is missing, never a silent gap.
+ */
+export async function emitCatalog(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+  policy: BackupPolicy,
+  extra: { encryption?: { keyId: string; wrappedBy: string } } = {},
+): Promise<EmitResult> {
+  if (await store.exists(Layout.catalog(cluster, backupId))) {
+    return { status: 'already-written', catalog: await readCatalog(store, cluster, backupId) };
+  }
+  const plan = await readPlan(store, cluster, backupId);
+  const parts = await readParts(store, cluster, backupId);
+  const missing: string[] = [];
+  const errors: string[] = [];
+  const packs: PackEntry[] = [];
+  let objects = 0;
+  let secrets = 0;
+  const perResource = new Map<string, number>();
+  for (const shard of plan.shards) {
+    const segments = parts.manifests.filter((p) => p.shardId === shard.shardId);
+    if (!segments.some((s) => s.done)) {
+      missing.push(`manifests of ${shard.shardId}`);
+      continue;
+    }
+    for (const s of segments) {
+      if (!s.ok)
+        errors.push(
+          `${shard.shardId}: ${s.error ?? 'failed'} (its objects are missing from this backup)`,
+        );
+      packs.push(...s.packs);
+      objects += s.objects;
+      secrets += s.secrets;
+      perResource.set(shard.shardId, (perResource.get(shard.shardId) ?? 0) + s.objects);
+    }
+  }
+  const volumes = plan.volumes.map((pv) => {
+    const part = parts.volumes.find((v) => v.pvName === pv);
+    if (!part) missing.push(`volume ${pv}`);
+    return part?.volume;
+  });
+  if (missing.length > 0) return { status: 'waiting', missing };
+  const volumeEntries = volumes.filter((v) => v !== undefined);
+  for (const v of volumeEntries) {
+    if (v.status === 'FAILED')
+      errors.push(`volume ${v.pvName}: snapshot failed: ${v.reason ?? 'unknown reason'}`);
+  }
+  const unsigned: UnsignedCatalog = {
+    apiVersion: 'lifeboat.dev/v1',
+    kind: 'Catalog',
+    backupId,
+    cluster,
+    kubernetesVersion: plan.kubernetesVersion,
+    policy,
+    phase: errors.length === 0 ? 'Completed' : 'PartiallyFailed',
+    startedAt: plan.startedAt,
+    completedAt: new Date().toISOString(),
+    counts: {
+      objects,
+      packs: packs.length,
+      packBytes: packs.reduce((sum, p) => sum + p.bytes, 0),
+      volumes: volumeEntries.length,
+      secrets,
+    },
+    ...(extra.encryption ? { encryption: extra.encryption } : {}),
+    resources: plan.shards.map((s) => ({
+      ...s.resource,
+      objects: perResource.get(s.shardId) ?? 0,
+    })),
+    packs,
+    volumes: volumeEntries,
+    warnings: plan.warnings,
+    errors,
+  };
+  const catalog = await writeCatalog(store, unsigned);
+  return { status: 'written', catalog };
+}

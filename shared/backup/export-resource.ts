@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { Layout } from '../catalog/layout.js';
+import { encodePack, recordDigest, type PackRecord } from '../catalog/pack.js';
+import type { PackEntry } from '../catalog/catalog-schema.js';
+import { canonicalJson } from '../catalog/canonical.js';
+import type { Sealer } from '../crypto/sealer.js';
+import type { ResourceRef } from '../messages/backup.js';
+import type { BackupFilters } from '../messages/common.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { EXCLUDE_LABEL, selected } from '../kube/filters.js';
+import type { KubeHttp } from '../kube/kube-http.js';
+import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
+import { sanitize, type KubeObject } from '../kube/sanitize.js';
+
+/** Average objects per pack; cut points depend on object keys only (content-defined chunking). */
+const PACK_TARGET = 512;
+const PACK_MAX = 2048;
+
+export interface ExportContext {
+  http: KubeHttp;
+  store: ObjectStore;
+  filters: BackupFilters;
+  /** Seals Secrets; without one a backup that meets a Secret fails rather than store it in plain text. */
+  sealer?: Sealer;
+  /** Packs known to be in the store (from the previous catalog): not uploaded again. */
+  knownPacks: ReadonlySet<string>;
+  pageSize?: number;
+  onProgress?: (objects: number) => void;
+}
+
+export interface ExportResult {
+  packs: PackEntry[];
+  objects: number;
+  secrets: number;
+  uploadedBytes: number;
+  /** Set when the time budget ran out first: where the next invocation carries on. */
+  next?: ListPosition;
+}
+
+function isCut(key: string, count: number): boolean {
+  if (count >= PACK_MAX) return true;
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % PACK_TARGET === 0;
+}
+
+function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
+  const ns = obj.kind === 'Namespace' ? obj.metadata.name : obj.metadata.namespace;
+  if (ns === undefined) return true;
+  return selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
+}
+
+function toRecord(ref: ResourceRef, original: KubeObject, sealer: Sealer | undefined): PackRecord {
+  const object = sanitize(original);
+  const controller = original.metadata.ownerReferences?.find((o) => o.controller);
+  const base = {
+    group: ref.group,
+    version: ref.version,
+    resource: ref.resource,
+    kind: ref.kind,
+    namespaced: ref.namespaced,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    name: object.metadata.name,
+    ...(controller ? { owner: { kind: controller.kind, name: controller.name } } : {}),
+  };
+  if (ref.kind === 'Secret' && ref.group === '') {
+    if (!sealer) {
+      throw new Error(
+        'Secrets found but no encryption key is configured (set LIFEBOAT_KEY_FILE or LIFEBOAT_KMS_KEY)',
+      );
+    }
+    const sealed = sealer.seal(Buffer.from(canonicalJson(object)));
+    return { ref: { ...base, digest: recordDigest({ sealed }) }, sealed };
+  }
+  return { ref: { ...base, digest: recordDigest({ object }) }, object };
+}
+
+/**
+ * Exports one resource: streams its LIST, sanitises and (for Secrets) seals
+ * each object, groups them into content-addressed packs and uploads only
+ * packs the store does not have. Stops early, returning where it got to,
+ * when `deadline` passes, so one invocation never nears the time limit.
+ */
+export async function exportResource(
+  ctx: ExportContext,
+  ref: ResourceRef,
+  options: { start?: ListPosition; deadline?: number; shardId: string },
+): Promise<ExportResult> {
+  const result: ExportResult = { packs: [], objects: 0, secrets: 0, uploadedBytes: 0 };
+  let batch: PackRecord[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const pack = encodePack(ref, batch);
+    batch = [];
+    if (!ctx.knownPacks.has(pack.digest)) {
+      if (await ctx.store.createIfAbsent(Layout.pack(pack.digest), pack.gzipped)) {
+        result.uploadedBytes += pack.gzipped.length;
+      }
+    }
+    result.packs.push({
+      digest: pack.digest,
+      bytes: pack.gzipped.length,
+      objects: pack.objects,
+      shardId: options.shardId,
+      resource: ref,
+    });
+  };
+
+  const pages = listPages(ctx.http, ref, {
+    limit: ctx.pageSize ?? 500,
+    labelSelector: ctx.filters.labelSelector,
+    start: options.start,
+  });
+  for await (const { items, position } of pages) {
+    for (const obj of items) {
+      if (obj.metadata.deletionTimestamp) continue;
+      if (obj.metadata.labels?.[EXCLUDE_LABEL] === 'true') continue;
+      if (!inNamespaces(obj, ctx.filters)) continue;
+      obj.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
+      obj.kind ??= ref.kind;
+      batch.push(toRecord(ref, obj, ctx.sealer));
+      result.objects += 1;
+      if (ref.kind === 'Secret') result.secrets += 1;
+      if (isCut(objectKey(obj), batch.length)) await flush();
+    }
+    ctx.onProgress?.(result.objects);
+    if (options.deadline !== undefined && Date.now() > options.deadline && position.continueToken) {
+      await flush();
+      await pages.return(undefined);
+      return { ...result, next: position };
+    }
+  }
+  await flush();
+  return result;
+}

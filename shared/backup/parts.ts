@@ -1,0 +1,105 @@
+import type { PackEntry, VolumeEntry } from '../catalog/catalog-schema.js';
+import { Layout } from '../catalog/layout.js';
+import type { ResourceRef } from '../messages/backup.js';
+import type { ClusterRef } from '../messages/common.js';
+import type { ObjectStore } from '../store/object-store.js';
+
+/** What a backup will consist of; written once, before any shard runs. */
+export interface BackupPlan {
+  backupId: string;
+  cluster: ClusterRef;
+  kubernetesVersion: string;
+  startedAt: string;
+  shards: { shardId: string; resource: ResourceRef }[];
+  /** Persistent volumes to snapshot (by PV name); empty when snapshots are off. */
+  volumes: string[];
+  warnings: string[];
+}
+
+/** One segment of a shard's export; the last segment has `done`. */
+export interface ManifestPart {
+  shardId: string;
+  segment: number;
+  ok: boolean;
+  done: boolean;
+  packs: PackEntry[];
+  objects: number;
+  secrets: number;
+  error?: string;
+}
+
+export interface VolumePart {
+  pvName: string;
+  volume: VolumeEntry;
+}
+
+export const segmentKey = (
+  plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
+  shardId: string,
+  segment: number,
+): string =>
+  Layout.part(
+    plan.cluster,
+    plan.backupId,
+    `manifests/${shardId}/${String(segment).padStart(5, '0')}`,
+  );
+
+export const volumeKey = (plan: Pick<BackupPlan, 'cluster' | 'backupId'>, pvName: string): string =>
+  Layout.part(plan.cluster, plan.backupId, `volumes/${pvName}`);
+
+export async function writePlan(store: ObjectStore, plan: BackupPlan): Promise<BackupPlan> {
+  const key = Layout.plan(plan.cluster, plan.backupId);
+  // A redelivered job finds the first plan and keeps it, so shard ids never change mid-backup.
+  if (await store.createIfAbsent(key, JSON.stringify(plan))) return plan;
+  return readPlan(store, plan.cluster, plan.backupId);
+}
+
+export async function readPlan(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+): Promise<BackupPlan> {
+  return JSON.parse(
+    (await store.get(Layout.plan(cluster, backupId))).toString('utf8'),
+  ) as BackupPlan;
+}
+
+/** Parts are write-once: a redelivered shard finds its part and does nothing twice. */
+export async function writeManifestPart(
+  store: ObjectStore,
+  plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
+  part: ManifestPart,
+): Promise<boolean> {
+  return store.createIfAbsent(segmentKey(plan, part.shardId, part.segment), JSON.stringify(part));
+}
+
+export async function writeVolumePart(
+  store: ObjectStore,
+  plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
+  part: VolumePart,
+): Promise<boolean> {
+  return store.createIfAbsent(volumeKey(plan, part.pvName), JSON.stringify(part));
+}
+
+export async function readParts(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+): Promise<{ manifests: ManifestPart[]; volumes: VolumePart[] }> {
+  const manifests: ManifestPart[] = [];
+  const volumes: VolumePart[] = [];
+  const prefix = Layout.partsPrefix(cluster, backupId);
+  const keys: string[] = [];
+  for await (const info of store.list(prefix)) keys.push(info.key);
+  await Promise.all(
+    keys.map(async (key) => {
+      const rest = key.slice(prefix.length);
+      if (rest.startsWith('manifests/'))
+        manifests.push(JSON.parse((await store.get(key)).toString()) as ManifestPart);
+      else if (rest.startsWith('volumes/'))
+        volumes.push(JSON.parse((await store.get(key)).toString()) as VolumePart);
+    }),
+  );
+  manifests.sort((a, b) => a.shardId.localeCompare(b.shardId) || a.segment - b.segment);
+  return { manifests, volumes };
+}

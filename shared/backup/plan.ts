@@ -1,0 +1,40 @@
+import type { BackupFilters, ClusterRef } from '../messages/common.js';
+import { discoverResources, qualifiedName } from '../kube/discovery.js';
+import { resourceInBackup } from '../kube/filters.js';
+import type { KubeHttp } from '../kube/kube-http.js';
+import type { BackupPlan } from './parts.js';
+
+export const DEFAULT_FILTERS: BackupFilters = {
+  includeNamespaces: ['*'],
+  excludeNamespaces: [],
+  includeResources: ['*'],
+  excludeResources: [],
+  includeClusterResources: 'auto',
+};
+
+/**
+ * Discovers what the cluster serves and plans one shard per resource in
+ * the backup. Volumes are planned by the disk step, which reads the PVs.
+ */
+export async function planBackup(
+  http: KubeHttp,
+  job: { backupId: string; cluster: ClusterRef; filters: BackupFilters; volumes: string[] },
+): Promise<BackupPlan> {
+  const [version, discovery] = await Promise.all([
+    http.request<{ gitVersion: string }>('GET', '/version'),
+    discoverResources(http),
+  ]);
+  const shards = discovery.resources
+    .filter((r) => resourceInBackup(r, job.filters))
+    .map((resource) => ({ shardId: qualifiedName(resource).toLowerCase(), resource }))
+    .sort((a, b) => a.shardId.localeCompare(b.shardId));
+  return {
+    backupId: job.backupId,
+    cluster: job.cluster,
+    kubernetesVersion: version.gitVersion,
+    startedAt: new Date().toISOString(),
+    shards,
+    volumes: job.volumes,
+    warnings: discovery.warnings,
+  };
+}

@@ -1,0 +1,66 @@
+import { errorMessage, isRetryable } from '../errors.js';
+import type { ResourceRef } from '../messages/backup.js';
+import type { ListPosition } from '../kube/list-pages.js';
+import { exportResource, type ExportContext } from './export-resource.js';
+import { segmentKey, writeManifestPart, type BackupPlan, type ManifestPart } from './parts.js';
+
+export interface ShardOutcome {
+  part: ManifestPart;
+  uploadedBytes: number;
+  /** Set when the shard must go on in another invocation from here. */
+  next?: ListPosition;
+}
+
+/**
+ * Runs one segment of a shard and records its part. A redelivered segment
+ * whose part exists does nothing. A transient error is rethrown for a
+ * retry unless `finalAttempt`, when it is recorded as a failed part so the
+ * backup can finish as PartiallyFailed instead of waiting forever.
+ */
+export async function runShardSegment(
+  ctx: ExportContext,
+  plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
+  shard: { shardId: string; resource: ResourceRef; segment: number; start?: ListPosition },
+  options: { deadline?: number; finalAttempt?: boolean } = {},
+): Promise<ShardOutcome> {
+  const key = segmentKey(plan, shard.shardId, shard.segment);
+  if (await ctx.store.exists(key)) {
+    const part = JSON.parse((await ctx.store.get(key)).toString()) as ManifestPart;
+    return { part, uploadedBytes: 0 };
+  }
+  let part: ManifestPart;
+  let next: ListPosition | undefined;
+  let uploadedBytes = 0;
+  try {
+    const result = await exportResource(ctx, shard.resource, {
+      shardId: shard.shardId,
+      ...(shard.start ? { start: shard.start } : {}),
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    });
+    next = result.next;
+    uploadedBytes = result.uploadedBytes;
+    part = {
+      shardId: shard.shardId,
+      segment: shard.segment,
+      ok: true,
+      done: next === undefined,
+      packs: result.packs,
+      objects: result.objects,
+      secrets: result.secrets,
+    };
+  } catch (error) {
+    if (isRetryable(error) && !options.finalAttempt) throw error;
+    part = {
+      shardId: shard.shardId,
+      segment: shard.segment,
+      ok: false,
+      done: true,
+      packs: [],
+      objects: 0,
+      secrets: 0,
+      error: errorMessage(error),
+    };
+  }
+  await writeManifestPart(ctx.store, plan, part);
+  return { part, uploadedBytes, ...(next ? { next } : {}) };
+}

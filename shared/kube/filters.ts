@@ -1,0 +1,74 @@
+import type { BackupFilters } from '../messages/common.js';
+import type { ResourceRef } from '../messages/backup.js';
+import { qualifiedName } from './discovery.js';
+
+/** Shell-style globs (`*`, `?`) as used in namespace and resource filters. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return re.test(value);
+}
+
+export function matchesAny(patterns: readonly string[], value: string): boolean {
+  return patterns.some((p) => globMatch(p, value));
+}
+
+/** Included and not excluded, exclusion winning. */
+export function selected(
+  value: string,
+  include: readonly string[],
+  exclude: readonly string[],
+): boolean {
+  return matchesAny(include, value) && !matchesAny(exclude, value);
+}
+
+/** Resources a backup never takes: they belong to the running cluster, not its configuration. */
+export const NEVER_BACKED_UP = [
+  'nodes',
+  'events',
+  'events.events.k8s.io',
+  'leases.coordination.k8s.io',
+  'componentstatuses',
+  'bindings',
+  'tokenreviews.authentication.k8s.io',
+  'selfsubjectreviews.authentication.k8s.io',
+];
+
+/** A resource matches `configmaps`, `deployments.apps`, or the kind's plural without group. */
+export function resourceSelected(
+  ref: ResourceRef,
+  include: readonly string[],
+  exclude: readonly string[],
+): boolean {
+  const names = [qualifiedName(ref), ref.resource];
+  const inc = names.some((n) => matchesAny(include, n));
+  const exc = names.some((n) => matchesAny(exclude, n));
+  return inc && !exc;
+}
+
+/**
+ * Whether a resource is part of the backup. Cluster-scoped resources follow
+ * Velero's rule: `auto` takes them only when every namespace is backed up
+ * (PVs are always taken: the namespaced PVCs need them).
+ */
+export function resourceInBackup(ref: ResourceRef, filters: BackupFilters): boolean {
+  if (NEVER_BACKED_UP.includes(qualifiedName(ref))) return false;
+  if (!resourceSelected(ref, filters.includeResources, filters.excludeResources)) return false;
+  if (ref.namespaced) return true;
+  if (filters.includeClusterResources === 'on') return true;
+  if (filters.includeClusterResources === 'off')
+    return ref.resource === 'persistentvolumes' && ref.group === '';
+  const allNamespaces =
+    filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
+  return (
+    allNamespaces ||
+    (ref.resource === 'persistentvolumes' && ref.group === '') ||
+    ref.resource === 'namespaces'
+  );
+}
+
+export const EXCLUDE_LABEL = 'lifeboat.dev/exclude-from-backup';

@@ -1,0 +1,43 @@
+import type { ObjectRef } from '../catalog/pack.js';
+import { qualifiedName } from '../kube/discovery.js';
+
+/**
+ * Restore waves, applied one after another; objects within a wave go in
+ * parallel. CRDs come first (and are waited on until established), then
+ * what other objects live in or refer to.
+ */
+const WAVES: string[][] = [
+  ['customresourcedefinitions.apiextensions.k8s.io'],
+  ['namespaces'],
+  [
+    'storageclasses.storage.k8s.io',
+    'volumesnapshotclasses.snapshot.storage.k8s.io',
+    'priorityclasses.scheduling.k8s.io',
+  ],
+  ['persistentvolumes'],
+  ['persistentvolumeclaims'],
+  ['serviceaccounts', 'secrets', 'configmaps', 'limitranges', 'resourcequotas'],
+  ['clusterroles.rbac.authorization.k8s.io', 'roles.rbac.authorization.k8s.io'],
+  ['clusterrolebindings.rbac.authorization.k8s.io', 'rolebindings.rbac.authorization.k8s.io'],
+  ['services'],
+];
+const BUILTIN_LAST = WAVES.length; // workloads and every other built-in resource
+const CUSTOM = WAVES.length + 1; // custom resources, once their CRDs serve
+const OWNED = WAVES.length + 2; // objects that point at an owner restored before them
+
+const BUILTIN_GROUP = /(^$|\.k8s\.io$|^apps$|^batch$|^policy$|^autoscaling$)/;
+
+export function waveOf(
+  ref: ObjectRef,
+  hasOwners: boolean,
+  customGroups: ReadonlySet<string>,
+): number {
+  if (hasOwners) return OWNED;
+  const name = qualifiedName(ref);
+  const index = WAVES.findIndex((w) => w.includes(name));
+  if (index >= 0) return index;
+  if (customGroups.has(ref.group) || !BUILTIN_GROUP.test(ref.group)) return CUSTOM;
+  return BUILTIN_LAST;
+}
+
+export const CRD_WAVE = 0;

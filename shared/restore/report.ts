@@ -1,0 +1,49 @@
+import type { ClusterRef } from '../messages/common.js';
+
+export const Outcomes = [
+  'restored',
+  'replaced',
+  'skipped',
+  'failed',
+  'would-restore',
+  'would-conflict',
+] as const;
+export type Outcome = (typeof Outcomes)[number];
+
+export interface ObjectOutcome {
+  resource: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  outcome: Outcome;
+  reason?: string;
+}
+
+/** restores/<id>/report.json: what happened to every object, and why. */
+export interface RestoreReport {
+  apiVersion: 'lifeboat.dev/v1';
+  kind: 'RestoreReport';
+  restoreId: string;
+  backupId: string;
+  source: ClusterRef;
+  target: ClusterRef;
+  dryRun: boolean;
+  phase: 'Completed' | 'PartiallyFailed' | 'Failed';
+  startedAt: string;
+  completedAt: string;
+  counts: Record<Outcome, number>;
+  volumes: { pvName: string; outcome: string; disk?: string; reason?: string }[];
+  errors: string[];
+  outcomes: ObjectOutcome[];
+}
+
+export function countOutcomes(outcomes: ObjectOutcome[]): Record<Outcome, number> {
+  const counts = Object.fromEntries(
+    ['restored', 'replaced', 'skipped', 'failed', 'would-restore', 'would-conflict'].map((o) => [
+      o,
+      0,
+    ]),
+  ) as Record<Outcome, number>;
+  for (const o of outcomes) counts[o.outcome] += 1;
+  return counts;
+}
