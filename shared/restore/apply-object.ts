@@ -1,0 +1,123 @@
+import type { ConflictPolicy } from '../messages/restore.js';
+import type { ResourceRef } from '../messages/backup.js';
+import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import type { KubeObject } from '../kube/sanitize.js';
+import type { Outcome } from './report.js';
+
+const CUSTOM_RESOURCE_RETRIES = 10;
+
+async function waitGone(http: KubeHttp, path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await http.request('GET', path);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return;
+      throw error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('still present 10s after deletion (a finalizer holds it?)');
+}
+
+async function replace(http: KubeHttp, path: string, obj: KubeObject): Promise<Outcome> {
+  const existing = await http.request<KubeObject>('GET', path);
+  const update = {
+    ...obj,
+    metadata: { ...obj.metadata, resourceVersion: existing.metadata['resourceVersion'] },
+  };
+  try {
+    await http.request('PUT', path, { body: update });
+  } catch (error) {
+    // 422 means an immutable field differs: the only way to the backed-up state is delete and create.
+    if (!(error instanceof KubeApiError && error.status === 422)) throw error;
+    await http.request('DELETE', path, { query: { propagationPolicy: 'Background' } });
+    await waitGone(http, path);
+    await http.request('POST', path.slice(0, path.lastIndexOf('/')), { body: obj });
+  }
+  return 'replaced';
+}
+
+/**
+ * Creates one object, applying the conflict policy when it exists:
+ * `fail` reports it, `skip` leaves the live one, `replace` makes the live
+ * one equal to the backup. A custom resource whose CRD was just
+ * established may 404 for a moment while discovery catches up: retried.
+ */
+export async function applyObject(
+  http: KubeHttp,
+  ref: ResourceRef,
+  obj: KubeObject,
+  policy: ConflictPolicy,
+): Promise<{ outcome: Outcome; reason?: string }> {
+  const collection = resourcePath(ref, obj.metadata.namespace);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await http.request('POST', collection, { body: obj });
+      return { outcome: 'restored' };
+    } catch (error) {
+      if (!(error instanceof KubeApiError)) throw error;
+      if (error.status === 409 && error.reason === 'AlreadyExists') {
+        if (policy === 'skip')
+          return {
+            outcome: 'skipped',
+            reason: 'already exists in the target (conflict policy skip)',
+          };
+        if (policy === 'fail')
+          return {
+            outcome: 'failed',
+            reason: 'already exists in the target (conflict policy fail)',
+          };
+        return {
+          outcome: await replace(
+            http,
+            resourcePath(ref, obj.metadata.namespace, obj.metadata.name),
+            obj,
+          ),
+        };
+      }
+      if (
+        error.status === 404 &&
+        error.reason === 'NotFound' &&
+        attempt < CUSTOM_RESOURCE_RETRIES
+      ) {
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Dry run: reads only. Says whether the object would be created or would meet an existing one. */
+export async function probeObject(
+  http: KubeHttp,
+  ref: ResourceRef,
+  obj: KubeObject,
+): Promise<Outcome> {
+  try {
+    await http.request('GET', resourcePath(ref, obj.metadata.namespace, obj.metadata.name));
+    return 'would-conflict';
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return 'would-restore';
+    throw error;
+  }
+}
+
+/** Waits until a CRD reports Established, so its custom resources can be created. */
+export async function waitEstablished(
+  http: KubeHttp,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+  while (Date.now() < deadline) {
+    const crd = await http.request<{
+      status?: { conditions?: { type: string; status: string }[] };
+    }>('GET', path);
+    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`CRD ${name} not established after ${timeoutMs / 1000}s`);
+}

@@ -1,0 +1,17 @@
+import type { Catalog } from '../catalog/catalog-schema.js';
+import type { KubeObject } from '../kube/sanitize.js';
+import type { RestoreReport } from './report.js';
+import type { RestoreJob } from './run-restore.js';
+
+/**
+ * The volume half of a restore: before any PV is applied, make the data
+ * exist in the target (disks from snapshots, CSI snapshot contents) and
+ * rewrite the PV and PVC objects in place to point at it.
+ */
+export interface VolumeRestore {
+  prepare(
+    catalog: Catalog,
+    objects: KubeObject[],
+    job: RestoreJob,
+  ): Promise<RestoreReport['volumes']>;
+}
