@@ -4,7 +4,7 @@ import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js'
 import type { KubeObject } from '../kube/sanitize.js';
 import type { Outcome } from './report.js';
 
-const CUSTOM_RESOURCE_RETRIES = 10;
+const CUSTOM_RESOURCE_RETRIES = 8;
 
 async function waitGone(http: KubeHttp, path: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
