@@ -53,7 +53,7 @@ export function resourceSelected(
 /**
  * Whether a resource is part of the backup. Cluster-scoped resources follow
  * Velero's rule: `auto` takes them only when every namespace is backed up
- * (PVs are always taken: the namespaced PVCs need them).
+ * (PVs and CRDs are always taken: the namespaced PVCs and custom resources need them).
  */
 export function resourceInBackup(ref: ResourceRef, filters: BackupFilters): boolean {
   if (NEVER_BACKED_UP.includes(qualifiedName(ref))) return false;
@@ -64,8 +64,11 @@ export function resourceInBackup(ref: ResourceRef, filters: BackupFilters): bool
     return ref.resource === 'persistentvolumes' && ref.group === '';
   const allNamespaces =
     filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
+  // CRDs come along so that custom resources in the chosen namespaces can be restored.
+  const crds = ref.resource === 'customresourcedefinitions' && ref.group === 'apiextensions.k8s.io';
   return (
     allNamespaces ||
+    crds ||
     (ref.resource === 'persistentvolumes' && ref.group === '') ||
     ref.resource === 'namespaces'
   );
