@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Layout } from '../catalog/layout.js';
-import { encodePack, recordDigest, type PackRecord } from '../catalog/pack.js';
+import { PermanentError } from '../errors.js';
+import { encodePack, encodeRecord, type EncodedRecord } from '../catalog/pack.js';
 import type { PackEntry } from '../catalog/catalog-schema.js';
-import { canonicalJson } from '../catalog/canonical.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupFilters } from '../messages/common.js';
@@ -10,7 +10,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { EXCLUDE_LABEL, selected } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
-import { sanitize, type KubeObject } from '../kube/sanitize.js';
+import { sanitizeInPlace, type KubeObject } from '../kube/sanitize.js';
 
 /** Average objects per pack; cut points depend on object keys only (content-defined chunking). */
 const PACK_TARGET = 512;
@@ -48,9 +48,9 @@ function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
   return selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
 }
 
-function toRecord(ref: ResourceRef, original: KubeObject, sealer: Sealer | undefined): PackRecord {
-  const object = sanitize(original);
-  const controller = original.metadata.ownerReferences?.find((o) => o.controller);
+function toRecord(ref: ResourceRef, obj: KubeObject, sealer: Sealer | undefined): EncodedRecord {
+  const controller = obj.metadata.ownerReferences?.find((o) => o.controller);
+  const object = sanitizeInPlace(obj);
   const base = {
     group: ref.group,
     version: ref.version,
@@ -63,14 +63,13 @@ function toRecord(ref: ResourceRef, original: KubeObject, sealer: Sealer | undef
   };
   if (ref.kind === 'Secret' && ref.group === '') {
     if (!sealer) {
-      throw new Error(
-        'Secrets found but no encryption key is configured (set LIFEBOAT_KEY_FILE or LIFEBOAT_KMS_KEY)',
+      throw new PermanentError(
+        'Secrets found but no encryption key is configured (set LIFEBOAT_KEY_FILE or LIFEBOAT_KMS_KEY, or exclude secrets)',
       );
     }
-    const sealed = sealer.seal(Buffer.from(canonicalJson(object)));
-    return { ref: { ...base, digest: recordDigest({ sealed }) }, sealed };
+    return encodeRecord(base, { sealed: sealer.seal(Buffer.from(JSON.stringify(object))) });
   }
-  return { ref: { ...base, digest: recordDigest({ object }) }, object };
+  return encodeRecord(base, { object });
 }
 
 /**
@@ -85,23 +84,37 @@ export async function exportResource(
   options: { start?: ListPosition; deadline?: number; shardId: string },
 ): Promise<ExportResult> {
   const result: ExportResult = { packs: [], objects: 0, secrets: 0, uploadedBytes: 0 };
-  let batch: PackRecord[] = [];
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const pack = encodePack(ref, batch);
-    batch = [];
-    if (!ctx.knownPacks.has(pack.digest)) {
-      if (await ctx.store.createIfAbsent(Layout.pack(pack.digest), pack.gzipped)) {
-        result.uploadedBytes += pack.gzipped.length;
-      }
+  let batch: EncodedRecord[] = [];
+  // Packs are encoded and uploaded while the next page is processed; at most two in flight.
+  const inFlight: Promise<void>[] = [];
+  const upload = async (records: EncodedRecord[], index: number): Promise<void> => {
+    const pack = await encodePack(ref, records);
+    if (
+      !ctx.knownPacks.has(pack.digest) &&
+      (await ctx.store.createIfAbsent(Layout.pack(pack.digest), pack.gzipped))
+    ) {
+      result.uploadedBytes += pack.gzipped.length;
     }
-    result.packs.push({
+    result.packs[index] = {
       digest: pack.digest,
       bytes: pack.gzipped.length,
       objects: pack.objects,
       shardId: options.shardId,
       resource: ref,
-    });
+    };
+  };
+  let packIndex = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const work = upload(batch, packIndex++);
+    work.catch(() => undefined); // observed here, rethrown where awaited
+    batch = [];
+    inFlight.push(work);
+    if (inFlight.length >= 2) await inFlight.shift();
+  };
+  const drain = async (): Promise<void> => {
+    await flush();
+    await Promise.all(inFlight.splice(0));
   };
 
   const pages = listPages(ctx.http, ref, {
@@ -123,11 +136,11 @@ export async function exportResource(
     }
     ctx.onProgress?.(result.objects);
     if (options.deadline !== undefined && Date.now() > options.deadline && position.continueToken) {
-      await flush();
+      await drain();
       await pages.return(undefined);
       return { ...result, next: position };
     }
   }
-  await flush();
+  await drain();
   return result;
 }

@@ -1,13 +1,41 @@
 import { createHash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level: equal objects give equal bytes. */
+function write(value: unknown, out: string[]): void {
+  if (value === null || typeof value !== 'object') {
+    out.push(JSON.stringify(value) ?? 'null');
+    return;
+  }
+  if (Array.isArray(value)) {
+    out.push('[');
+    value.forEach((v, i) => {
+      if (i > 0) out.push(',');
+      write(v === undefined ? null : v, out);
+    });
+    out.push(']');
+    return;
+  }
+  out.push('{');
+  let first = true;
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (!first) out.push(',');
+    first = false;
+    out.push(JSON.stringify(key), ':');
+    write(v, out);
+  }
+  out.push('}');
+}
+
+/**
+ * JSON with object keys sorted at every level: equal objects give equal
+ * bytes, so digests identify content. Same output as JSON.stringify with
+ * sorted keys; written by hand because the export spends its time here.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
+  const out: string[] = [];
+  write(value, out);
+  return out.join('');
 }
 
 export function sha256(data: Buffer | string): string {

@@ -1,4 +1,5 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { PermanentError } from '../errors.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { Sealed } from '../crypto/sealer.js';
@@ -14,7 +15,7 @@ export interface ObjectRef {
   namespaced: boolean;
   namespace?: string;
   name: string;
-  /** SHA-256 of the canonical JSON of `object` (or of `sealed` for Secrets). */
+  /** SHA-256 of the JSON of `object` as stored (or of `sealed` for Secrets). */
   digest: string;
   /** The controlling owner, if any: restore leaves such objects to the controller. */
   owner?: { kind: string; name: string };
@@ -25,6 +26,41 @@ export interface PackRecord {
   ref: ObjectRef;
   object?: KubeObject;
   sealed?: Sealed;
+}
+
+/** A record encoded once by the export: its digest, its index entry and its pack line. */
+export interface EncodedRecord {
+  digest: string;
+  refJson: string;
+  line: Buffer;
+}
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * An object's digest is over its JSON exactly as stored. The API server
+ * writes fields in a fixed order (struct order, map keys sorted) and
+ * JSON.parse keeps that order, so an unchanged object gives the same bytes
+ * without the cost of sorting keys; re-serialising a parsed record
+ * reproduces them, which is how restore verifies each object.
+ */
+export function recordDigest(record: Omit<PackRecord, 'ref'>): string {
+  return sha256(JSON.stringify(record.sealed ?? record.object));
+}
+
+/** Serialises a record once; the payload's bytes are hashed and reused for the pack line. */
+export function encodeRecord(
+  ref: Omit<ObjectRef, 'digest'>,
+  payload: { object: KubeObject } | { sealed: Sealed },
+): EncodedRecord {
+  const isObject = 'object' in payload;
+  const body = Buffer.from(JSON.stringify(isObject ? payload.object : payload.sealed), 'utf8');
+  const digest = sha256(body);
+  const refJson = JSON.stringify({ ...ref, digest });
+  const line = isObject
+    ? Buffer.concat([Buffer.from('{"object":'), body, Buffer.from(`,"ref":${refJson}}\n`)])
+    : Buffer.concat([Buffer.from(`{"ref":${refJson},"sealed":`), body, Buffer.from('}\n')]);
+  return { digest, refJson, line };
 }
 
 export interface EncodedPack {
@@ -40,25 +76,39 @@ interface PackHeader {
   objects: number;
 }
 
-export function recordDigest(record: Omit<PackRecord, 'ref'>): string {
-  return sha256(canonicalJson(record.sealed ?? record.object));
+/**
+ * A pack's digest is the SHA-256 of its index: the header line and each
+ * record's ref, which carries the digest of that record's bytes. It binds
+ * every byte of the pack while hashing each object only once, and the same
+ * objects always make the same pack, so an unchanged cluster uploads none.
+ */
+function packDigest(headerJson: string, refJsons: string[]): string {
+  return sha256(`${headerJson}\n${refJsons.join('\n')}`);
 }
 
-/**
- * A pack is gzipped JSON lines (a header, then one record per object). It
- * is addressed by the SHA-256 of its uncompressed bytes, so the same
- * objects always make the same pack and an unchanged cluster uploads none.
- */
-export function encodePack(resource: ResourceRef, records: PackRecord[]): EncodedPack {
+/** A pack is gzipped JSON lines: a header, then one record per object. */
+export async function encodePack(
+  resource: ResourceRef,
+  records: EncodedRecord[],
+): Promise<EncodedPack> {
   const header: PackHeader = {
     apiVersion: 'lifeboat.dev/v1',
     kind: 'Pack',
     resource,
     objects: records.length,
   };
-  const lines = [canonicalJson(header), ...records.map((r) => canonicalJson(r))];
-  const raw = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-  return { digest: sha256(raw), gzipped: gzipSync(raw, { level: 6 }), objects: records.length };
+  const headerJson = canonicalJson(header);
+  const raw = Buffer.concat([Buffer.from(`${headerJson}\n`), ...records.map((r) => r.line)]);
+  // Asynchronous gzip runs on libuv's thread pool, beside the thread that lists and encodes.
+  const gzipped = await gzipAsync(raw, { level: 1 });
+  return {
+    digest: packDigest(
+      headerJson,
+      records.map((r) => r.refJson),
+    ),
+    gzipped,
+    objects: records.length,
+  };
 }
 
 /** Decodes a pack and verifies its digest and every object's digest; any mismatch is refused. */
@@ -72,15 +122,19 @@ export function decodePack(
   } catch (error) {
     throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
   }
-  const actual = sha256(raw);
-  if (actual !== expectedDigest) {
+  const lines = raw.toString('utf8').trimEnd().split('\n');
+  const headerJson = lines[0] ?? '{}';
+  let header: PackHeader;
+  let records: PackRecord[];
+  try {
+    header = JSON.parse(headerJson) as PackHeader;
+    records = lines.slice(1).map((l) => JSON.parse(l) as PackRecord);
+  } catch (error) {
     throw new PermanentError(
-      `Pack ${expectedDigest} has digest ${actual}: it was modified after the backup`,
+      `Pack ${expectedDigest} is not valid JSON lines: it was modified after the backup`,
+      error,
     );
   }
-  const lines = raw.toString('utf8').trimEnd().split('\n');
-  const header = JSON.parse(lines[0] ?? '{}') as PackHeader;
-  const records = lines.slice(1).map((l) => JSON.parse(l) as PackRecord);
   if (header.kind !== 'Pack' || header.objects !== records.length) {
     throw new PermanentError(
       `Pack ${expectedDigest} is malformed: header says ${header.objects} objects, found ${records.length}`,
@@ -89,9 +143,18 @@ export function decodePack(
   for (const record of records) {
     if (recordDigest(record) !== record.ref.digest) {
       throw new PermanentError(
-        `Object ${record.ref.kind} ${record.ref.namespace ?? ''}/${record.ref.name} in pack ${expectedDigest} does not match its digest`,
+        `Object ${record.ref.kind} ${record.ref.namespace ?? ''}/${record.ref.name} in pack ${expectedDigest} does not match its digest: it was modified after the backup`,
       );
     }
+  }
+  const actual = packDigest(
+    headerJson,
+    records.map((r) => JSON.stringify(r.ref)),
+  );
+  if (actual !== expectedDigest) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} has digest ${actual}: it was modified after the backup`,
+    );
   }
   return { resource: header.resource, records };
 }

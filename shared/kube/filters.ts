@@ -3,13 +3,19 @@ import type { ResourceRef } from '../messages/backup.js';
 import { qualifiedName } from './discovery.js';
 
 /** Shell-style globs (`*`, `?`) as used in namespace and resource filters. */
+const compiled = new Map<string, RegExp>();
+
 export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    compiled.set(pattern, re);
+  }
   return re.test(value);
 }
 

@@ -106,7 +106,11 @@ function sanitizePod(obj: KubeObject): void {
  * stay (restore decides with them); their uids are fixed up at restore.
  */
 export function sanitize(original: KubeObject): KubeObject {
-  const obj = structuredClone(original);
+  return sanitizeInPlace(structuredClone(original));
+}
+
+/** sanitize() without the copy, for objects the caller owns (a freshly parsed LIST page). */
+export function sanitizeInPlace(obj: KubeObject): KubeObject {
   delete obj['status'];
   const metadata = obj.metadata;
   for (const field of METADATA_DROPPED) delete metadata[field];

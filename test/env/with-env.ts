@@ -44,7 +44,9 @@ async function main(): Promise<number> {
       process.stderr.write('[env] up; Ctrl-C stops it\n');
       await new Promise(() => undefined);
     }
-    const [program, ...args] = command as [string, ...string[]];
+    const [named, ...args] = command as [string, ...string[]];
+    // `node` means the Node this runs on (22, from the npm package), whatever PATH says.
+    const program = named === 'node' ? process.execPath : named;
     const child = spawn(program, args, { stdio: 'inherit', env });
     const forward = (s: NodeJS.Signals): void => void child.kill(s);
     process.on('SIGINT', forward);

@@ -1,0 +1,53 @@
+/**
+ * One backup of the bench namespaces, in its own process so that its peak
+ * RSS is the export's alone. Prints one JSON line. Usage: N PREFIX BACKUP_ID
+ */
+import { runBackup } from '../../shared/backup/run-backup.js';
+import { loadSealer } from '../../shared/crypto/data-key.js';
+import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
+import { validate } from '../../shared/validate.js';
+import { BackupPolicy } from '../../shared/messages/common.js';
+import { benchKeyFile, benchStore, http } from './bench-env.js';
+import { CountingStore } from './counting-store.js';
+
+const [n, prefix, backupId] = [
+  Number(process.argv[2]),
+  String(process.argv[3]),
+  String(process.argv[4]),
+];
+const store = new CountingStore(await benchStore(prefix));
+const wrapper = new LocalKeyWrapper(benchKeyFile());
+const sealer = await loadSealer(store, wrapper);
+const policy = validate(
+  BackupPolicy,
+  {
+    name: 'bench',
+    projects: ['local'],
+    snapshotVolumes: false,
+    filters: { includeNamespaces: [`bench-${n}-*`] },
+  },
+  'bench policy',
+);
+const started = performance.now();
+const { catalog } = await runBackup(
+  {
+    http: http('source'),
+    store,
+    sealer,
+    encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id },
+  },
+  { backupId, cluster: { project: 'local', location: 'local', name: 'source' }, policy },
+);
+const exportMs = performance.now() - started;
+process.stdout.write(
+  `${JSON.stringify({
+    backupId,
+    phase: catalog.phase,
+    objects: catalog.counts.objects,
+    packs: catalog.counts.packs,
+    export_s: Math.round(exportMs) / 1000,
+    uploaded_bytes: store.writtenBytes,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  })}\n`,
+);
+process.exit(0);

@@ -1,0 +1,159 @@
+import { mapLimit } from '../../shared/concurrency.js';
+import { KubeApiError, resourcePath, type KubeHttp } from '../../shared/kube/kube-http.js';
+
+export const BENCH_RESOURCES = [
+  {
+    group: '',
+    version: 'v1',
+    resource: 'configmaps',
+    kind: 'ConfigMap',
+    namespaced: true,
+    share: 0.4,
+  },
+  { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true, share: 0.2 },
+  { group: '', version: 'v1', resource: 'services', kind: 'Service', namespaced: true, share: 0.2 },
+  {
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+    share: 0.2,
+  },
+] as const;
+
+export const PER_NAMESPACE = 1000;
+
+export function benchNamespaces(n: number): string[] {
+  return Array.from({ length: Math.ceil(n / PER_NAMESPACE) }, (_, i) => `bench-${n}-${i}`);
+}
+
+function manifest(kind: string, ns: string, name: string, i: number, n: number): object {
+  const labels = {
+    app: name,
+    tier: ['web', 'api', 'worker'][i % 3] ?? 'web',
+    'lifeboat.dev/bench': String(n),
+  };
+  const metadata = {
+    name,
+    namespace: ns,
+    labels,
+    annotations: { 'example.com/owner': `team-${i % 17}` },
+  };
+  switch (kind) {
+    case 'ConfigMap':
+      return {
+        metadata,
+        data: {
+          'app.properties': `name=${name}\nthreads=${i % 64}\n${'x'.repeat(300)}\n`,
+          index: String(i),
+        },
+      };
+    case 'Secret':
+      return { metadata, type: 'Opaque', stringData: { password: `pw-${i}-${'s'.repeat(40)}` } };
+    case 'Service':
+      return {
+        metadata,
+        spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      };
+    default:
+      return {
+        metadata,
+        spec: {
+          replicas: 1 + (i % 3),
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image: `registry.example.com/app:${i % 50}`,
+                  env: [{ name: 'INDEX', value: String(i) }],
+                },
+              ],
+            },
+          },
+        },
+      };
+  }
+}
+
+/** How many objects of the N-object bench set the cluster already has. */
+export async function countSeeded(http: KubeHttp, n: number): Promise<number> {
+  let total = 0;
+  for (const r of BENCH_RESOURCES) {
+    let token: string | undefined;
+    do {
+      const page = await http.request<{ items: unknown[]; metadata: { continue?: string } }>(
+        'GET',
+        resourcePath(r),
+        {
+          query: { limit: 500, continue: token, labelSelector: `lifeboat.dev/bench=${n}` },
+        },
+      );
+      total += page.items.length;
+      token = page.metadata.continue || undefined;
+    } while (token);
+  }
+  return total;
+}
+
+/** Seeds N mixed objects into bench namespaces; objects already there are kept. */
+export async function seed(
+  http: KubeHttp,
+  n: number,
+  onProgress: (done: number) => void,
+): Promise<void> {
+  const namespaces = benchNamespaces(n);
+  for (const ns of namespaces) {
+    try {
+      await http.request('POST', '/api/v1/namespaces', { body: { metadata: { name: ns } } });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+    }
+  }
+  const jobs: { ref: (typeof BENCH_RESOURCES)[number]; ns: string; name: string; i: number }[] = [];
+  let i = 0;
+  for (const ref of BENCH_RESOURCES) {
+    const count = Math.round(n * ref.share);
+    for (let k = 0; k < count && jobs.length < n; k++, i++) {
+      const ns = namespaces[i % namespaces.length] as string;
+      jobs.push({ ref, ns, name: `${ref.resource.slice(0, -1)}-${k}`, i });
+    }
+  }
+  let done = 0;
+  await mapLimit(jobs, 32, async (job) => {
+    try {
+      await http.request('POST', resourcePath(job.ref, job.ns), {
+        body: manifest(job.ref.kind, job.ns, job.name, job.i, n),
+      });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+    }
+    if (++done % 1000 === 0) onProgress(done);
+  });
+}
+
+/** The floor: a bare paginated LIST of the same objects, through raw HTTP, as parallel as the export. */
+export async function bareList(http: KubeHttp): Promise<number> {
+  const counts = await Promise.all(
+    BENCH_RESOURCES.map(async (r) => {
+      let total = 0;
+      let token: string | undefined;
+      do {
+        const page = await http.request<{ items: unknown[]; metadata: { continue?: string } }>(
+          'GET',
+          resourcePath(r),
+          {
+            query: { limit: 500, continue: token },
+          },
+        );
+        total += page.items.length;
+        token = page.metadata.continue || undefined;
+      } while (token);
+      return total;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
