@@ -17,5 +17,6 @@ export const Layout = {
   partsPrefix: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}parts/`,
   report: (restoreId: string): string => `restores/${restoreId}/report.json`,
+  restoreProgress: (restoreId: string): string => `restores/${restoreId}/progress.json`,
   dataKey: (keyId: string): string => `keys/${keyId}.json`,
 };

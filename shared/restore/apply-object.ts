@@ -6,6 +6,18 @@ import type { Outcome } from './report.js';
 
 const CUSTOM_RESOURCE_RETRIES = 8;
 
+/** Every restored object carries the restore's id, so a redelivered restore recognises its own work. */
+export const RESTORE_LABEL = 'lifeboat.dev/restore';
+
+function withRestoreLabel(obj: KubeObject, restoreId: string): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [RESTORE_LABEL]: restoreId } } };
+}
+
+async function restoredBy(http: KubeHttp, ref: ResourceRef, obj: KubeObject, restoreId: string): Promise<boolean> {
+  const live = await http.request<KubeObject>('GET', resourcePath(ref, obj.metadata.namespace, obj.metadata.name));
+  return live.metadata.labels?.[RESTORE_LABEL] === restoreId;
+}
+
 async function waitGone(http: KubeHttp, path: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
@@ -46,9 +58,11 @@ async function replace(http: KubeHttp, path: string, obj: KubeObject): Promise<O
 export async function applyObject(
   http: KubeHttp,
   ref: ResourceRef,
-  obj: KubeObject,
+  original: KubeObject,
   policy: ConflictPolicy,
+  restoreId: string,
 ): Promise<{ outcome: Outcome; reason?: string }> {
+  const obj = withRestoreLabel(original, restoreId);
   const collection = resourcePath(ref, obj.metadata.namespace);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -57,6 +71,7 @@ export async function applyObject(
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
       if (error.status === 409 && error.reason === 'AlreadyExists') {
+        if (await restoredBy(http, ref, obj, restoreId)) return { outcome: 'restored', reason: 'created by an earlier attempt of this restore' };
         if (policy === 'skip')
           return {
             outcome: 'skipped',

@@ -118,63 +118,108 @@ function planObjects(
   return { planned, skipped };
 }
 
+interface RestoreProgress {
+  startedAt: string;
+  /** How many planned objects (in wave order) have an outcome. */
+  done: number;
+  outcomes: ObjectOutcome[];
+  errors: string[];
+  volumes: RestoreReport['volumes'];
+}
+
+/** Objects applied between two looks at the clock. */
+const CHUNK = 1000;
+
+export type RestoreStep = { status: 'done'; report: RestoreReport } | { status: 'continue'; done: number; total: number };
+
 /**
  * Restores a backup into a cluster from its catalog alone. Everything is
  * verified before the first write; objects go in dependency waves with
  * bounded parallelism; one failure never stops the rest; the report says
  * what happened to every object and is written to the store.
+ *
+ * One step runs until `deadline`, then saves its progress in the store
+ * and returns `continue`: the pipeline chains steps so no invocation nears
+ * the function time limit. A redelivered step resumes from the saved
+ * progress, and objects an earlier attempt created are recognised by label.
  */
-export async function runRestore(deps: RestoreDeps, job: RestoreJob): Promise<RestoreReport> {
-  const startedAt = new Date().toISOString();
+export async function runRestoreStep(deps: RestoreDeps, job: RestoreJob, deadline = Infinity): Promise<RestoreStep> {
+  const progressKey = Layout.restoreProgress(job.restoreId);
+  const saved = (await deps.store.exists(progressKey))
+    ? (JSON.parse((await deps.store.get(progressKey)).toString('utf8')) as RestoreProgress)
+    : undefined;
   const { catalog, records } = await loadBackup(deps.store, job.source, job.backupId);
-  const { planned, skipped } = planObjects(records, job, deps.sealer);
-  const outcomes: ObjectOutcome[] = [...skipped];
-  const errors: string[] = [];
-  const volumes =
-    deps.volumes && !job.options.dryRun
-      ? await deps.volumes.prepare(
-          catalog,
-          planned.map((p) => p.object),
-          job,
-        )
-      : [];
-  const waves = [...new Set(planned.map((p) => p.wave))].sort((a, b) => a - b);
-  let done = 0;
-  for (const wave of waves) {
-    const items = planned.filter((p) => p.wave === wave);
-    await mapLimit(items, job.options.parallelism, async (item) => {
-      const base = describe(item.record, item.object);
-      try {
-        if (job.options.dryRun) {
-          outcomes.push({
-            ...base,
-            outcome: await probeObject(deps.http, item.record.ref, item.object),
-          });
-        } else {
-          const object = item.object.metadata.ownerReferences?.length
-            ? await fixOwnerReferences(deps.http, item.object, records)
-            : item.object;
-          outcomes.push({
-            ...base,
-            ...(await applyObject(deps.http, item.record.ref, object, job.options.conflictPolicy)),
-          });
-        }
-      } catch (error) {
-        outcomes.push({ ...base, outcome: 'failed', reason: errorMessage(error) });
-      }
-      deps.onProgress?.(++done, planned.length);
-    });
-    if (wave === CRD_WAVE && !job.options.dryRun) {
-      await mapLimit(items, 8, async (item) => {
+  const { planned: unordered, skipped } = planObjects(records, job, deps.sealer);
+  const planned = unordered.map((p, i) => ({ ...p, i })).sort((a, b) => a.wave - b.wave || a.i - b.i);
+  const progress: RestoreProgress = saved ?? {
+    startedAt: new Date().toISOString(),
+    done: 0,
+    outcomes: [...skipped],
+    errors: [],
+    volumes: [],
+  };
+  if (deps.volumes && !job.options.dryRun) {
+    // Idempotent: disks of an earlier step are adopted; PV objects are rewritten in place again.
+    const volumes = await deps.volumes.prepare(catalog, planned.map((p) => p.object), job);
+    if (!saved) progress.volumes = volumes;
+  }
+  while (progress.done < planned.length) {
+    const wave = planned[progress.done]!.wave;
+    let end = progress.done;
+    while (end < planned.length && planned[end]!.wave === wave && end - progress.done < CHUNK) end++;
+    await applyChunk(deps, job, records, planned.slice(progress.done, end), progress);
+    progress.done = end;
+    deps.onProgress?.(progress.done, planned.length);
+    const waveFinished = end === planned.length || planned[end]!.wave !== wave;
+    if (waveFinished && wave === CRD_WAVE && !job.options.dryRun) {
+      await mapLimit(planned.filter((p) => p.wave === CRD_WAVE), 8, async (item) => {
         try {
           await waitEstablished(deps.http, item.object.metadata.name);
         } catch (error) {
-          errors.push(errorMessage(error));
+          progress.errors.push(errorMessage(error));
         }
       });
     }
+    if (progress.done < planned.length && Date.now() > deadline) {
+      await deps.store.put(progressKey, JSON.stringify(progress));
+      return { status: 'continue', done: progress.done, total: planned.length };
+    }
   }
-  return finish(deps.store, job, catalog, startedAt, outcomes, errors, volumes);
+  const report = await finish(deps.store, job, catalog, progress.startedAt, progress.outcomes, progress.errors, progress.volumes);
+  await deps.store.delete(progressKey);
+  return { status: 'done', report };
+}
+
+async function applyChunk(
+  deps: RestoreDeps,
+  job: RestoreJob,
+  records: PackRecord[],
+  items: Planned[],
+  progress: RestoreProgress,
+): Promise<void> {
+  await mapLimit(items, job.options.parallelism, async (item) => {
+    const base = describe(item.record, item.object);
+    try {
+      if (job.options.dryRun) {
+        progress.outcomes.push({ ...base, outcome: await probeObject(deps.http, item.record.ref, item.object) });
+        return;
+      }
+      const object = item.object.metadata.ownerReferences?.length
+        ? await fixOwnerReferences(deps.http, item.object, records)
+        : item.object;
+      const result = await applyObject(deps.http, item.record.ref, object, job.options.conflictPolicy, job.restoreId);
+      progress.outcomes.push({ ...base, ...result });
+    } catch (error) {
+      progress.outcomes.push({ ...base, outcome: 'failed', reason: errorMessage(error) });
+    }
+  });
+}
+
+/** A whole restore in one process: steps with no deadline. */
+export async function runRestore(deps: RestoreDeps, job: RestoreJob): Promise<RestoreReport> {
+  const step = await runRestoreStep(deps, job);
+  if (step.status !== 'done') throw new Error('a restore without a deadline always finishes');
+  return step.report;
 }
 
 async function finish(

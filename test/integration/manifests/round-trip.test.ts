@@ -5,6 +5,7 @@ import type { Sealer } from '../../../shared/crypto/sealer.js';
 import type { KubeHttp } from '../../../shared/kube/kube-http.js';
 import { sanitize, type KubeObject } from '../../../shared/kube/sanitize.js';
 import { runRestore } from '../../../shared/restore/run-restore.js';
+import { RESTORE_LABEL } from '../../../shared/restore/apply-object.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import {
   gcsStore,
@@ -22,6 +23,10 @@ import { seedWorkload } from '../../support/workload.js';
 function comparable(obj: KubeObject): KubeObject {
   const s = sanitize(obj);
   for (const o of s.metadata.ownerReferences ?? []) o.uid = '';
+  if (s.metadata.labels) {
+    delete s.metadata.labels[RESTORE_LABEL];
+    if (Object.keys(s.metadata.labels).length === 0) delete s.metadata.labels;
+  }
   return s;
 }
 
