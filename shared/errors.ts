@@ -50,8 +50,9 @@ export function isRetryable(error: unknown): boolean {
 /** The HTTP status carried by a client-library error, if any. */
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { code?: unknown; status?: unknown; statusCode?: unknown };
-  for (const value of [e.code, e.statusCode, e.status]) {
+  // google-gax REST errors carry a gRPC code in `code` and the HTTP status in `httpStatusCode`.
+  const e = error as { code?: unknown; status?: unknown; statusCode?: unknown; httpStatusCode?: unknown };
+  for (const value of [e.httpStatusCode, e.statusCode, e.status, e.code]) {
     if (typeof value === 'number' && value >= 100 && value < 600) return value;
   }
   return undefined;

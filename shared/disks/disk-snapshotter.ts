@@ -1,0 +1,94 @@
+import type { ClusterRef } from '../messages/common.js';
+import type { Deadline } from './deadline.js';
+import type { DiskRef } from './pv-disk.js';
+import type { DiskPlacement } from './zones.js';
+
+export const SnapshotTypes = ['STANDARD', 'ARCHIVE'] as const;
+export type SnapshotType = (typeof SnapshotTypes)[number];
+
+export interface SnapshotRequest {
+  /** Names the snapshot (with the disk), so a redelivered request finds the first one. */
+  backupId: string;
+  /** Recorded in the snapshot's labels. */
+  cluster: ClusterRef;
+  disk: DiskRef;
+  /** The claim whose data this is, for the labels (and for people reading the console). */
+  pvc?: { namespace: string; name: string };
+  /** Multi-region or region to store the snapshot in; the API's default when absent. */
+  storageLocations?: string[];
+  snapshotType?: SnapshotType;
+  /** Everything, the operation and the wait for READY, must be over by then. */
+  deadline: Deadline;
+}
+
+/** The snapshot exists and is READY. */
+export interface SnapshotReady {
+  status: 'READY';
+  snapshot: { project: string; name: string; storageLocations?: string[] };
+  /** The source disk as Compute Engine describes it: type, size and replica zones filled in. */
+  disk: DiskRef;
+  /** False when a snapshot of an earlier delivery was adopted. */
+  created: boolean;
+}
+
+/**
+ * The snapshot could not be made READY. `reason` is one line for the
+ * catalog; `retryable` says whether a redelivery could succeed (it then
+ * adopts whatever this attempt started, since names are deterministic).
+ */
+export interface Failed {
+  status: 'FAILED';
+  reason: string;
+  retryable: boolean;
+}
+
+export type SnapshotOutcome = SnapshotReady | Failed;
+
+export interface DiskRestoreRequest {
+  /** Names the disk (with the source disk), so a redelivered request finds the first one. */
+  restoreId: string;
+  snapshot: { project: string; name: string };
+  /** The original disk: its type and size are reused, its identity names the new disk. */
+  source: DiskRef;
+  /** The target project; the zone or region after zone mapping. */
+  target: { project: string } & DiskPlacement;
+  deadline: Deadline;
+}
+
+export interface DiskReady {
+  status: 'READY';
+  disk: DiskRef;
+  /** False when a disk of an earlier delivery was adopted. */
+  created: boolean;
+}
+
+export type DiskRestoreOutcome = DiskReady | Failed;
+
+/**
+ * Takes and restores snapshots of Compute Engine persistent disks, in the
+ * spirit of Velero's VolumeSnapshotter, but waiting: nothing is reported
+ * READY until the cloud says it is. Neither method throws for a failure of
+ * the disk at hand; they return FAILED with the reason, so one bad disk makes
+ * a backup PartiallyFailed instead of stopping it. They throw only for bugs
+ * and malformed requests.
+ */
+export interface DiskSnapshotter {
+  /**
+   * Snapshots `disk` under a name derived from the backup id and the disk,
+   * or adopts the snapshot an earlier delivery made under that name. Checks
+   * the project's snapshot quota before creating, waits for the operation,
+   * then for the snapshot's status READY, all before `deadline`.
+   */
+  snapshotDisk(request: SnapshotRequest): Promise<SnapshotOutcome>;
+
+  /**
+   * Creates a disk from a snapshot in the target project and zone (or region
+   * with replica zones), with the source disk's type and size, under a name
+   * derived from the restore id and the source disk, or adopts the disk an
+   * earlier delivery made under that name; waits until it is READY.
+   */
+  restoreDisk(request: DiskRestoreRequest): Promise<DiskRestoreOutcome>;
+
+  /** Releases connections. */
+  close(): Promise<void>;
+}

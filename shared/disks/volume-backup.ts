@@ -1,0 +1,150 @@
+import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { VolumeEntry } from '../catalog/catalog-schema.js';
+import { errorMessage } from '../errors.js';
+import type { BackupPhase, ClusterRef } from '../messages/common.js';
+import type { CsiSnapshotOutcome, CsiSnapshotter } from './csi-snapshotter.js';
+import type { Deadline } from './deadline.js';
+import type { DiskSnapshotter, SnapshotOutcome, SnapshotType } from './disk-snapshotter.js';
+import { type HookRun, withHooks } from './hooks.js';
+import type { PodExec } from './pod-exec.js';
+import { volumeSourceOf } from './pv-disk.js';
+
+/**
+ * One volume, one unit of work: map the PV to its disk, run the pods' hooks
+ * around the snapshot, and produce the catalog's entry. A cluster with
+ * hundreds of disks fans out one of these per disk, each far inside the
+ * function time limit.
+ */
+
+export interface VolumeBackupRequest {
+  backupId: string;
+  cluster: ClusterRef;
+  pv: V1PersistentVolume;
+  pvc?: V1PersistentVolumeClaim;
+  /** The pods that mount the claim (see podsUsingClaim): their hooks run around the snapshot. */
+  pods?: V1Pod[];
+  /** VolumeSnapshotClass to use, per CSI driver, for volumes that are not GCE persistent disks. */
+  csiSnapshotClasses?: Record<string, string>;
+  storageLocations?: string[];
+  snapshotType?: SnapshotType;
+  deadline: Deadline;
+}
+
+export interface VolumeBackupDeps {
+  disks: DiskSnapshotter;
+  csi?: Pick<CsiSnapshotter, 'snapshotClaim'>;
+  exec?: PodExec;
+}
+
+export interface VolumeBackupResult {
+  entry: VolumeEntry;
+  /** Reasons the backup is PartiallyFailed because of this volume (empty when it is fine). */
+  errors: string[];
+  warnings: string[];
+  hooks: HookRun[];
+}
+
+export async function backupVolume(
+  request: VolumeBackupRequest,
+  deps: VolumeBackupDeps,
+): Promise<VolumeBackupResult> {
+  const { pv, pvc, cluster } = request;
+  const source = volumeSourceOf(pv, cluster.project);
+  const entry = baseEntry(pv, pvc, source.driver);
+  const claim =
+    entry.pvcNamespace && entry.pvcName
+      ? { namespace: entry.pvcNamespace, name: entry.pvcName }
+      : undefined;
+  const notSnapshotted = (reason: string): VolumeBackupResult => ({
+    entry: { ...entry, status: 'NOT_SNAPSHOTTED', reason },
+    errors: [],
+    warnings: [`volume ${entry.pvName} is not snapshotted: ${reason}`],
+    hooks: [],
+  });
+  let action: () => Promise<SnapshotOutcome | CsiSnapshotOutcome>;
+  if (source.kind === 'none') return notSnapshotted(source.reason);
+  if (source.kind === 'gce-pd') {
+    entry.disk = source.disk;
+    action = () =>
+      deps.disks.snapshotDisk({
+        backupId: request.backupId,
+        cluster,
+        disk: source.disk,
+        ...(claim ? { pvc: claim } : {}),
+        ...(request.storageLocations ? { storageLocations: request.storageLocations } : {}),
+        ...(request.snapshotType ? { snapshotType: request.snapshotType } : {}),
+        deadline: request.deadline,
+      });
+  } else {
+    const volumeSnapshotClass = request.csiSnapshotClasses?.[source.driver];
+    if (!volumeSnapshotClass || !deps.csi)
+      return notSnapshotted(`no VolumeSnapshotClass is configured for CSI driver ${source.driver}`);
+    if (!claim)
+      return notSnapshotted('a CSI snapshot is taken of a claim, and this PV is not bound to one');
+    const csi = deps.csi;
+    action = () =>
+      csi.snapshotClaim({
+        backupId: request.backupId,
+        namespace: claim.namespace,
+        pvcName: claim.name,
+        volumeSnapshotClass,
+        deadline: request.deadline,
+      });
+  }
+  const hooked = await withHooks(request.pods ?? [], deps.exec, action);
+  const final = finalEntry(entry, hooked.result, hooked.thrown, hooked.stopped);
+  return {
+    entry: final,
+    errors: [
+      ...(final.status === 'FAILED' ? [`volume ${final.pvName}: ${final.reason ?? 'failed'}`] : []),
+      ...hooked.errors,
+    ],
+    warnings: hooked.warnings,
+    hooks: hooked.runs,
+  };
+}
+
+function finalEntry(
+  entry: VolumeEntry,
+  outcome: SnapshotOutcome | CsiSnapshotOutcome | undefined,
+  thrown: unknown,
+  stopped: boolean,
+): VolumeEntry {
+  if (stopped) return { ...entry, status: 'FAILED', reason: 'not snapshotted: a pre hook failed' };
+  if (!outcome) return { ...entry, status: 'FAILED', reason: errorMessage(thrown) };
+  if (outcome.status === 'FAILED') return { ...entry, status: 'FAILED', reason: outcome.reason };
+  if ('csiSnapshot' in outcome)
+    return { ...entry, status: 'READY', csiSnapshot: outcome.csiSnapshot };
+  return { ...entry, status: 'READY', disk: outcome.disk, snapshot: outcome.snapshot };
+}
+
+function baseEntry(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim | undefined,
+  driver: string,
+): VolumeEntry {
+  const claimRef = pv.spec?.claimRef;
+  const pvcNamespace = pvc?.metadata?.namespace ?? claimRef?.namespace;
+  const pvcName = pvc?.metadata?.name ?? claimRef?.name;
+  const storageClass = pv.spec?.storageClassName;
+  const capacity = pv.spec?.capacity?.['storage'];
+  return {
+    pvName: pv.metadata?.name ?? '',
+    ...(pvcNamespace ? { pvcNamespace } : {}),
+    ...(pvcName ? { pvcName } : {}),
+    driver,
+    ...(storageClass ? { storageClass } : {}),
+    ...(capacity ? { capacity: String(capacity) } : {}),
+    status: 'NOT_SNAPSHOTTED',
+  };
+}
+
+/**
+ * The phase volumes allow a backup: Completed only when no volume FAILED and
+ * no hook failed. Velero marked backups Completed before their snapshots
+ * were READY; here a volume is READY only once its snapshot is.
+ */
+export function phaseForVolumes(results: { entry: VolumeEntry; errors: string[] }[]): BackupPhase {
+  const bad = results.some((r) => r.entry.status === 'FAILED' || r.errors.length > 0);
+  return bad ? 'PartiallyFailed' : 'Completed';
+}

@@ -1,0 +1,279 @@
+import { strict as assert } from 'node:assert';
+import { CoreV1Api, type V1PersistentVolume } from '@kubernetes/client-node';
+import { Deadline } from '../../../shared/disks/deadline.js';
+import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
+import { volumeSourceOf } from '../../../shared/disks/pv-disk.js';
+import { backupVolume, phaseForVolumes } from '../../../shared/disks/volume-backup.js';
+import { restoreVolume, type VolumeRestoreRequest } from '../../../shared/disks/volume-restore.js';
+import { kubeConfigFor, unique } from '../../support/environment.js';
+import { ComputeStandin } from '../../standins/compute/server.js';
+import { claimFor, csiRegionalPv, csiZonalPv, inTreePv } from '../../unit/disks/pv-fixtures.js';
+
+/**
+ * A zonal CSI, a regional CSI and an in-tree PV each go through a backup
+ * (real @google-cloud/compute client, Compute Engine stand-in), come back as
+ * a disk in another zone with the original bytes, and the rewritten PV and
+ * PVC bind on the real target API server. With no controller-manager there,
+ * the test plays the binder: the pair is created pre-bound (PV claimRef ->
+ * PVC, PVC volumeName -> PV) and the test sets both phases to Bound through
+ * the status subresource, as the PV controller would after checking them.
+ */
+describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the target', () => {
+  let standin: ComputeStandin;
+  let snapshotter: GceSnapshotter;
+  let core: CoreV1Api;
+  const cluster = { project: 'prod-project', location: 'us-central1', name: 'shop' };
+
+  before(async () => {
+    core = kubeConfigFor('target').makeApiClient(CoreV1Api);
+    standin = await ComputeStandin.start();
+    snapshotter = new GceSnapshotter({ client: standin.clientOptions(), pollIntervalMs: 5 });
+  });
+  after(async () => {
+    await snapshotter.close();
+    await standin.stop();
+  });
+
+  const cases: {
+    title: string;
+    pv: () => V1PersistentVolume;
+    zoneMapping: Record<string, string>;
+  }[] = [
+    {
+      title: 'a zonal pd.csi.storage.gke.io PV',
+      pv: () => csiZonalPv(unique('pvc-zonal')),
+      zoneMapping: { 'us-central1-a': 'europe-west1-b' },
+    },
+    {
+      title: 'a regional pd.csi.storage.gke.io PV',
+      pv: () => csiRegionalPv(unique('pvc-regional')),
+      zoneMapping: { 'us-central1-a': 'europe-west4-a', 'us-central1-f': 'europe-west4-c' },
+    },
+    {
+      title: 'an in-tree gcePersistentDisk PV',
+      pv: () => inTreePv(unique('pv-legacy')),
+      zoneMapping: { 'us-central1-b': 'us-east1-c' },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`round-trips ${c.title} into a different zone, binds it, and makes one disk under redelivery`, async () => {
+      const pv = c.pv();
+      const source = volumeSourceOf(pv, cluster.project);
+      assert.equal(source.kind, 'gce-pd');
+      if (source.kind !== 'gce-pd') return;
+      const original = Buffer.from(`${c.title}: rows 1..1000 as of the backup`);
+      standin.seedDisk({ ...source.disk, sizeGb: 30, type: 'pd-ssd', bytes: original });
+
+      // Backup: one volume, one unit of work.
+      const backedUp = await backupVolume(
+        { backupId: unique('b'), cluster, pv, pvc: claimFor(pv), deadline: Deadline.after(10_000) },
+        { disks: snapshotter },
+      );
+      assert.equal(backedUp.entry.status, 'READY', backedUp.entry.reason);
+      assert.equal(phaseForVolumes([backedUp]), 'Completed');
+      // The workload writes on after the snapshot: the restore must bring back the snapshot's bytes.
+      standin.writeDisk(source.disk, Buffer.from('written after the backup'));
+
+      const targetNs = unique('restored');
+      await core.createNamespace({ body: { metadata: { name: targetNs } } });
+      const request: VolumeRestoreRequest = {
+        restoreId: unique('r'),
+        entry: backedUp.entry,
+        pv: { ...pv, metadata: { ...pv.metadata, name: unique('pv-restored') } },
+        pvc: claimFor(pv),
+        policy: 'restore-from-snapshot',
+        zoneMapping: c.zoneMapping,
+        targetProject: 'dr-project',
+        targetNamespace: targetNs,
+        deadline: Deadline.after(10_000),
+      };
+      const disksBefore = standin.state.created.disks;
+      const restored = await restoreVolume(request, { disks: snapshotter });
+      assert.deepEqual(restored.errors, []);
+      const disk = restored.disk;
+      assert.ok(disk && restored.pv && restored.pvc);
+
+      // The new disk: another zone, the target project, the original type and size, the snapshot's bytes.
+      const expectedZones = (
+        source.disk.zone ? [source.disk.zone] : (source.disk.replicaZones ?? [])
+      ).map((z) => c.zoneMapping[z]);
+      assert.deepEqual(disk.zone ? [disk.zone] : disk.replicaZones, expectedZones);
+      assert.equal(disk.project, 'dr-project');
+      assert.equal(disk.type, 'pd-ssd');
+      assert.equal(disk.sizeGb, 30);
+      assert.deepEqual(standin.readDisk(disk), original);
+      assert.equal(standin.state.created.disks, disksBefore + 1);
+
+      // The rewritten pair on the real target API server.
+      const pvName = restored.pv.metadata?.name ?? '';
+      const createdPv = await core.createPersistentVolume({ body: restored.pv });
+      const createdPvc = await core.createNamespacedPersistentVolumeClaim({
+        namespace: targetNs,
+        body: restored.pvc,
+      });
+      assert.equal(createdPvc.spec?.volumeName, pvName);
+      assert.deepEqual(
+        { namespace: createdPv.spec?.claimRef?.namespace, name: createdPv.spec?.claimRef?.name },
+        { namespace: targetNs, name: createdPvc.metadata?.name },
+      );
+      const zoneKey =
+        source.driver === 'pd.csi.storage.gke.io'
+          ? 'topology.gke.io/zone'
+          : 'topology.kubernetes.io/zone';
+      const zoneTerm =
+        createdPv.spec?.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.find(
+          (e) => e.key === zoneKey,
+        );
+      assert.deepEqual(zoneTerm?.values, expectedZones);
+      if (source.driver === 'pd.csi.storage.gke.io') {
+        const scope = disk.zone ? `zones/${disk.zone}` : `regions/${disk.region ?? ''}`;
+        assert.equal(
+          createdPv.spec?.csi?.volumeHandle,
+          `projects/dr-project/${scope}/disks/${disk.name}`,
+        );
+      } else {
+        assert.equal(createdPv.spec?.gcePersistentDisk?.pdName, disk.name);
+        assert.equal(
+          createdPv.metadata?.labels?.['topology.kubernetes.io/zone'],
+          expectedZones.join('__'),
+        );
+      }
+
+      // Play the binder: it would bind this pre-bound pair; record the phases it would set.
+      await bind(core, pvName, targetNs, createdPvc.metadata?.name ?? '');
+      const boundPv = await core.readPersistentVolume({ name: pvName });
+      const boundPvc = await core.readNamespacedPersistentVolumeClaim({
+        namespace: targetNs,
+        name: createdPvc.metadata?.name ?? '',
+      });
+      assert.equal(boundPv.status?.phase, 'Bound');
+      assert.equal(boundPvc.status?.phase, 'Bound');
+      assert.equal(boundPv.spec?.claimRef?.uid, boundPvc.metadata?.uid);
+      assert.equal(boundPvc.spec?.volumeName, pvName);
+
+      // Redelivery of the same restore: the same disk, adopted, and no second one.
+      const again = await restoreVolume(request, { disks: snapshotter });
+      assert.deepEqual(again.disk, disk);
+      assert.equal(standin.state.created.disks, disksBefore + 1, 'one disk for two deliveries');
+    });
+  }
+
+  it('makes one disk when two restore deliveries race (409 -> adopt)', async () => {
+    const pv = csiZonalPv(unique('pvc-race'));
+    const source = volumeSourceOf(pv, cluster.project);
+    if (source.kind !== 'gce-pd') throw new Error('expected a PD');
+    standin.seedDisk({ ...source.disk, bytes: Buffer.from('race') });
+    const backedUp = await backupVolume(
+      { backupId: unique('b'), cluster, pv, deadline: Deadline.after(10_000) },
+      { disks: snapshotter },
+    );
+    assert.equal(backedUp.entry.status, 'READY');
+    const request: VolumeRestoreRequest = {
+      restoreId: unique('r'),
+      entry: backedUp.entry,
+      pv,
+      pvc: claimFor(pv),
+      policy: 'restore-from-snapshot',
+      zoneMapping: { 'us-central1-a': 'us-central1-c' },
+      deadline: Deadline.after(10_000),
+    };
+    const before = standin.state.created.disks;
+    const inserts = standin.callCount('disks.insert');
+    const gate = standin.hold('disks.insert');
+    const both = Promise.all([
+      restoreVolume(request, { disks: snapshotter }),
+      restoreVolume(request, { disks: snapshotter }),
+    ]);
+    await gate.arrived(2);
+    gate.release();
+    const [a, b] = await both;
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(b.errors, []);
+    assert.deepEqual(a.disk, b.disk);
+    assert.equal(standin.callCount('disks.insert') - inserts, 2, 'both deliveries tried');
+    assert.equal(standin.state.created.disks - before, 1, 'one disk');
+  });
+
+  it('fails the restore with the reason when the regional quota has no room', async () => {
+    const pv = csiZonalPv(unique('pvc-quota'));
+    const source = volumeSourceOf(pv, cluster.project);
+    if (source.kind !== 'gce-pd') throw new Error('expected a PD');
+    standin.seedDisk({ ...source.disk, type: 'pd-ssd', sizeGb: 100, bytes: Buffer.from('q') });
+    const backedUp = await backupVolume(
+      { backupId: unique('b'), cluster, pv, deadline: Deadline.after(10_000) },
+      { disks: snapshotter },
+    );
+    standin.setFaults({ diskQuotaExhausted: true });
+    try {
+      const result = await restoreVolume(
+        {
+          restoreId: unique('r'),
+          entry: backedUp.entry,
+          pv,
+          pvc: claimFor(pv),
+          policy: 'restore-from-snapshot',
+          targetProject: 'dr-project',
+          deadline: Deadline.after(10_000),
+        },
+        { disks: snapshotter },
+      );
+      assert.equal(result.pvc, undefined);
+      assert.match(
+        result.errors[0] ?? '',
+        /quota SSD_TOTAL_GB exceeded in region us-central1 of project dr-project/,
+      );
+    } finally {
+      standin.clearFaults();
+    }
+  });
+
+  it('marks the backup PartiallyFailed, never Completed, when one of its snapshots fails', async () => {
+    const good = csiZonalPv(unique('pvc-good'));
+    const bad = csiZonalPv(unique('pvc-bad'));
+    // Only the good PV's disk exists: the other one was deleted behind the cluster's back.
+    const goodSource = volumeSourceOf(good, cluster.project);
+    if (goodSource.kind !== 'gce-pd') throw new Error('expected a PD');
+    standin.seedDisk({ ...goodSource.disk, bytes: Buffer.from('ok') });
+    const backupId = unique('b');
+    const results = await Promise.all(
+      [good, bad].map((pv) =>
+        backupVolume(
+          { backupId, cluster, pv, deadline: Deadline.after(10_000) },
+          { disks: snapshotter },
+        ),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.entry.status),
+      ['READY', 'FAILED'],
+    );
+    assert.match(results[1]?.entry.reason ?? '', /the disk does not exist/);
+    assert.equal(phaseForVolumes(results), 'PartiallyFailed');
+  });
+});
+
+/** What the PV controller does for a pre-bound pair: claimRef gets the claim's uid, both phases become Bound. */
+async function bind(
+  core: CoreV1Api,
+  pvName: string,
+  namespace: string,
+  claimName: string,
+): Promise<void> {
+  const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: claimName });
+  const pv = await core.readPersistentVolume({ name: pvName });
+  if (pv.spec?.claimRef) pv.spec.claimRef.uid = claim.metadata?.uid ?? '';
+  const updated = await core.replacePersistentVolume({ name: pvName, body: pv });
+  updated.status = { phase: 'Bound' };
+  await core.replacePersistentVolumeStatus({ name: pvName, body: updated });
+  claim.status = {
+    phase: 'Bound',
+    accessModes: claim.spec?.accessModes ?? [],
+    capacity: pv.spec?.capacity ?? {},
+  };
+  await core.replaceNamespacedPersistentVolumeClaimStatus({
+    namespace,
+    name: claimName,
+    body: claim,
+  });
+}

@@ -1,0 +1,520 @@
+import {
+  alreadyExists,
+  ApiFailure,
+  checkLabels,
+  checkName,
+  invalid,
+  link,
+  newId,
+  notFound,
+  quotaExceeded,
+  timestamp,
+  type Json,
+} from './shapes.js';
+
+/**
+ * The resources of the Compute Engine stand-in: disks that hold real bytes,
+ * snapshots that copy them, disks restored from snapshots that copy them
+ * back, and the operations that create them, which advance
+ * PENDING -> RUNNING -> DONE one step each time a client looks.
+ */
+
+/** Where a disk is: zonal (zone) or regional (region). */
+export interface DiskAddress {
+  project: string;
+  name: string;
+  zone?: string;
+  region?: string;
+}
+
+export interface SeedDisk extends DiskAddress {
+  replicaZones?: string[];
+  sizeGb?: number;
+  /** Short type name, e.g. pd-balanced. */
+  type?: string;
+  bytes?: Buffer;
+}
+
+/** Failures the stand-in can be told to produce, each as the real API shows it. */
+export interface ComputeFaults {
+  /** The project's SNAPSHOTS quota is used up (projects.get shows usage == limit; inserts get 403). */
+  snapshotQuotaExhausted?: boolean;
+  /** snapshots.insert answers 403 quotaExceeded although projects.get shows room (a lost race). */
+  snapshotInsertQuotaExceeded?: boolean;
+  /** Every insert's operation ends DONE with this error, and the resource goes away. */
+  operationError?: { code: string; message: string; httpStatus?: number };
+  /** New snapshots stay CREATING forever (their operation still finishes). */
+  snapshotStuckCreating?: boolean;
+  /** Operations started from now on stop at RUNNING. */
+  operationStuckRunning?: boolean;
+  /** The regions' SSD_TOTAL_GB and DISKS_TOTAL_GB quotas are used up. */
+  diskQuotaExhausted?: boolean;
+}
+
+interface DiskRecord {
+  id: string;
+  address: DiskAddress;
+  replicaZones: string[];
+  sizeGb: number;
+  type: string;
+  bytes: Buffer;
+  status: 'CREATING' | 'READY';
+  labels: Record<string, string>;
+  description?: string;
+  sourceSnapshot?: { path: string; id: string };
+  created: string;
+  /** The operation creating it, which moves on by itself like a real one: see advance(). */
+  creation?: OperationRecord;
+}
+
+interface SnapshotRecord {
+  id: string;
+  project: string;
+  name: string;
+  source: { path: string; id: string };
+  diskSizeGb: number;
+  bytes: Buffer;
+  status: 'CREATING' | 'UPLOADING' | 'READY';
+  labels: Record<string, string>;
+  description?: string;
+  storageLocations: string[];
+  snapshotType: string;
+  created: string;
+  /** snapshots.get calls in UPLOADING before READY. */
+  uploadPolls: number;
+  stuck: boolean;
+  creation?: OperationRecord;
+}
+
+interface OperationRecord {
+  id: string;
+  name: string;
+  project: string;
+  zone?: string;
+  region?: string;
+  targetPath: string;
+  targetId: string;
+  status: 'PENDING' | 'RUNNING' | 'DONE';
+  insertTime: string;
+  startTime?: string;
+  endTime?: string;
+  error?: { code: string; message: string; httpStatus: number };
+  stuck: boolean;
+  /** Called when the operation reaches DONE: makes the resource usable, or removes it on error. */
+  finish: (error: OperationRecord['error']) => void;
+}
+
+const SNAPSHOT_QUOTA = 10_000;
+const DISK_GB_QUOTA = 20_480;
+const SSD_TYPES = new Set(['pd-ssd', 'pd-balanced']);
+
+export const diskPathOf = (a: DiskAddress): string =>
+  `projects/${a.project}/${a.zone ? `zones/${a.zone}` : `regions/${a.region ?? ''}`}/disks/${a.name}`;
+export const snapshotPathOf = (project: string, name: string): string =>
+  `projects/${project}/global/snapshots/${name}`;
+const regionOf = (zone: string): string => zone.slice(0, zone.lastIndexOf('-'));
+const last = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
+/** `https://.../projects/p/zones/z/disks/d` or `projects/p/...` -> `projects/p/...`. */
+export const pathOf = (url: string): string =>
+  url.includes('projects/') ? url.slice(url.indexOf('projects/')) : url;
+
+export class ComputeState {
+  private readonly disks = new Map<string, DiskRecord>();
+  private readonly snapshots = new Map<string, SnapshotRecord>();
+  private readonly operations = new Map<string, OperationRecord>();
+  faults: ComputeFaults = {};
+  /** Resources actually created through the API (not seeded), to prove "one per request". */
+  readonly created = { snapshots: 0, disks: 0 };
+
+  seedDisk(seed: SeedDisk): void {
+    const replicaZones = seed.replicaZones ?? [];
+    this.disks.set(diskPathOf(seed), {
+      id: newId(),
+      address: {
+        project: seed.project,
+        name: seed.name,
+        ...(seed.zone ? { zone: seed.zone } : { region: seed.region ?? '' }),
+      },
+      replicaZones,
+      sizeGb: seed.sizeGb ?? 10,
+      type: seed.type ?? 'pd-balanced',
+      bytes: Buffer.from(seed.bytes ?? Buffer.alloc(0)),
+      status: 'READY',
+      labels: {},
+      created: timestamp(),
+    });
+  }
+
+  diskRecord(address: DiskAddress): DiskRecord | undefined {
+    return this.disks.get(diskPathOf(address));
+  }
+
+  snapshotRecord(project: string, name: string): SnapshotRecord | undefined {
+    return this.snapshots.get(snapshotPathOf(project, name));
+  }
+
+  allSnapshots(): SnapshotRecord[] {
+    return [...this.snapshots.values()];
+  }
+
+  allDisks(): DiskRecord[] {
+    return [...this.disks.values()];
+  }
+
+  // ---- disks ----
+
+  getDisk(address: DiskAddress): Json {
+    this.progress(this.disks.get(diskPathOf(address))?.creation);
+    const disk = this.disks.get(diskPathOf(address));
+    if (!disk) throw new ApiFailure(notFound(diskPathOf(address)));
+    return diskJson(disk);
+  }
+
+  insertDisk(project: string, scope: { zone: string } | { region: string }, body: Json): Json {
+    const name = checkName(body['name']);
+    const address: DiskAddress = { project, name, ...scope };
+    const path = diskPathOf(address);
+    const location = 'zone' in scope ? `zones/${scope.zone}` : `regions/${scope.region}`;
+    const type = diskType(body['type'], project, location);
+    const replicaZones =
+      'region' in scope ? this.replicaZones(body['replicaZones'], project, scope.region) : [];
+    const sourcePath =
+      typeof body['sourceSnapshot'] === 'string' ? pathOf(body['sourceSnapshot']) : undefined;
+    const snapshot = sourcePath ? this.snapshots.get(sourcePath) : undefined;
+    if (sourcePath && (!snapshot || snapshot.status !== 'READY'))
+      throw new ApiFailure(notFound(sourcePath));
+    const sizeGb =
+      body['sizeGb'] === undefined ? (snapshot?.diskSizeGb ?? 10) : Number(body['sizeGb']);
+    if (!Number.isInteger(sizeGb) || sizeGb < 1)
+      throw new ApiFailure(invalid('resource.sizeGb', `'${String(body['sizeGb'])}'`));
+    if (snapshot && sizeGb < snapshot.diskSizeGb) {
+      throw new ApiFailure(
+        invalid(
+          'resource.sizeGb',
+          `Requested disk size cannot be smaller than the snapshot size (${snapshot.diskSizeGb} GB).`,
+        ),
+      );
+    }
+    if (this.disks.has(path)) throw new ApiFailure(alreadyExists(path));
+    const region = 'zone' in scope ? regionOf(scope.zone) : scope.region;
+    if (this.faults.diskQuotaExhausted) {
+      throw new ApiFailure(
+        quotaExceeded(
+          SSD_TYPES.has(type) ? 'SSD_TOTAL_GB' : 'DISKS_TOTAL_GB',
+          DISK_GB_QUOTA,
+          `in region ${region}`,
+        ),
+      );
+    }
+    const disk: DiskRecord = {
+      id: newId(),
+      address,
+      replicaZones,
+      sizeGb,
+      type,
+      bytes: Buffer.from(snapshot?.bytes ?? Buffer.alloc(0)),
+      status: 'CREATING',
+      labels: checkLabels(body['labels']),
+      ...(typeof body['description'] === 'string' ? { description: body['description'] } : {}),
+      ...(snapshot && sourcePath ? { sourceSnapshot: { path: sourcePath, id: snapshot.id } } : {}),
+      created: timestamp(),
+    };
+    this.disks.set(path, disk);
+    return this.startOperation(project, scope, path, disk, (error) => {
+      if (error) this.disks.delete(path);
+      else {
+        disk.status = 'READY';
+        this.created.disks += 1;
+      }
+    });
+  }
+
+  private replicaZones(value: unknown, project: string, region: string): string[] {
+    const zones = Array.isArray(value) ? value.map((z) => last(pathOf(String(z)))) : [];
+    const paths = Array.isArray(value) ? value.map((z) => pathOf(String(z))) : [];
+    const ok =
+      zones.length === 2 &&
+      zones[0] !== zones[1] &&
+      zones.every((z) => regionOf(z) === region) &&
+      paths.every((p) => p.startsWith(`projects/${project}/zones/`));
+    if (!ok) {
+      throw new ApiFailure(
+        invalid(
+          'resource.replicaZones',
+          `a regional disk needs exactly two distinct zones of region ${region}: ${JSON.stringify(value)}`,
+        ),
+      );
+    }
+    return zones;
+  }
+
+  // ---- snapshots ----
+
+  getSnapshot(project: string, name: string): Json {
+    this.progress(this.snapshots.get(snapshotPathOf(project, name))?.creation);
+    const snapshot = this.snapshots.get(snapshotPathOf(project, name));
+    if (!snapshot) throw new ApiFailure(notFound(snapshotPathOf(project, name)));
+    if (snapshot.status === 'UPLOADING') {
+      if (snapshot.uploadPolls <= 0) snapshot.status = 'READY';
+      snapshot.uploadPolls -= 1;
+    }
+    return snapshotJson(snapshot);
+  }
+
+  insertSnapshot(project: string, body: Json): Json {
+    const name = checkName(body['name']);
+    const path = snapshotPathOf(project, name);
+    const sourcePath = typeof body['sourceDisk'] === 'string' ? pathOf(body['sourceDisk']) : '';
+    if (sourcePath === '')
+      throw new ApiFailure(invalid('resource.sourceDisk', 'a source is required'));
+    const disk = this.disks.get(sourcePath);
+    if (!disk) throw new ApiFailure(notFound(sourcePath));
+    const snapshotType =
+      body['snapshotType'] === undefined ? 'STANDARD' : String(body['snapshotType']);
+    if (snapshotType !== 'STANDARD' && snapshotType !== 'ARCHIVE') {
+      throw new ApiFailure(invalid('resource.snapshotType', `'${snapshotType}'`));
+    }
+    const labels = checkLabels(body['labels']);
+    if (this.snapshots.has(path)) throw new ApiFailure(alreadyExists(path));
+    if (this.faults.snapshotQuotaExhausted || this.faults.snapshotInsertQuotaExceeded) {
+      throw new ApiFailure(quotaExceeded('SNAPSHOTS', SNAPSHOT_QUOTA, 'globally'));
+    }
+    const storageLocations = Array.isArray(body['storageLocations'])
+      ? body['storageLocations'].map(String)
+      : ['us'];
+    const snapshot: SnapshotRecord = {
+      id: newId(),
+      project,
+      name,
+      source: { path: sourcePath, id: disk.id },
+      diskSizeGb: disk.sizeGb,
+      // Point in time: the bytes as they are when the insert is accepted.
+      bytes: Buffer.from(disk.bytes),
+      status: 'CREATING',
+      labels,
+      ...(typeof body['description'] === 'string' ? { description: body['description'] } : {}),
+      storageLocations,
+      snapshotType,
+      created: timestamp(),
+      uploadPolls: 1,
+      stuck: this.faults.snapshotStuckCreating === true,
+    };
+    this.snapshots.set(path, snapshot);
+    return this.startOperation(project, {}, path, snapshot, (error) => {
+      if (error) this.snapshots.delete(path);
+      else {
+        this.created.snapshots += 1;
+        if (!snapshot.stuck) snapshot.status = 'UPLOADING';
+      }
+    });
+  }
+
+  // ---- projects and regions ----
+
+  getProject(project: string): Json {
+    const usage = [...this.snapshots.values()].filter((s) => s.project === project).length;
+    const limit = this.faults.snapshotQuotaExhausted ? usage : SNAPSHOT_QUOTA;
+    return {
+      kind: 'compute#project',
+      id: newId(),
+      name: project,
+      creationTimestamp: timestamp(),
+      selfLink: link(`projects/${project}`),
+      defaultNetworkTier: 'PREMIUM',
+      xpnProjectStatus: 'UNSPECIFIED_XPN_PROJECT_STATUS',
+      quotas: [
+        { metric: 'SNAPSHOTS', limit, usage },
+        { metric: 'NETWORKS', limit: 15, usage: 1 },
+      ],
+    };
+  }
+
+  getRegion(project: string, region: string): Json {
+    const inRegion = [...this.disks.values()].filter(
+      (d) =>
+        d.address.project === project &&
+        (d.address.region ?? regionOf(d.address.zone ?? '')) === region,
+    );
+    const used = (ssd: boolean): number =>
+      inRegion.filter((d) => SSD_TYPES.has(d.type) === ssd).reduce((sum, d) => sum + d.sizeGb, 0);
+    const limit = (usage: number): number =>
+      this.faults.diskQuotaExhausted ? usage : DISK_GB_QUOTA;
+    return {
+      kind: 'compute#region',
+      id: newId(),
+      name: region,
+      status: 'UP',
+      selfLink: link(`projects/${project}/regions/${region}`),
+      zones: ['a', 'b', 'c'].map((z) => link(`projects/${project}/zones/${region}-${z}`)),
+      quotas: [
+        { metric: 'SSD_TOTAL_GB', limit: limit(used(true)), usage: used(true) },
+        { metric: 'DISKS_TOTAL_GB', limit: limit(used(false)), usage: used(false) },
+      ],
+    };
+  }
+
+  // ---- operations ----
+
+  private startOperation(
+    project: string,
+    scope: { zone?: string; region?: string },
+    targetPath: string,
+    target: { id: string; creation?: OperationRecord },
+    finish: OperationRecord['finish'],
+  ): Json {
+    const fault = this.faults.operationError;
+    const operation: OperationRecord = {
+      id: newId(),
+      name: `operation-${Date.now()}-${newId().slice(-8)}`,
+      project,
+      ...scope,
+      targetPath,
+      targetId: target.id,
+      status: 'PENDING',
+      stuck: this.faults.operationStuckRunning === true,
+      insertTime: timestamp(),
+      ...(fault
+        ? {
+            error: {
+              code: fault.code,
+              message: fault.message,
+              httpStatus: fault.httpStatus ?? 400,
+            },
+          }
+        : {}),
+      finish,
+    };
+    this.operations.set(operationPath(operation), operation);
+    target.creation = operation;
+    return operationJson(operation);
+  }
+
+  /** operations.get and operations.wait: each look advances the operation one step. */
+  lookAtOperation(project: string, scope: { zone?: string; region?: string }, name: string): Json {
+    const path = operationPath({ project, ...scope, name });
+    const operation = this.operations.get(path);
+    if (!operation) throw new ApiFailure(notFound(path));
+    this.progress(operation);
+    return operationJson(operation);
+  }
+
+  /**
+   * One step PENDING -> RUNNING -> DONE. Taken whenever a client looks at the
+   * operation or at the resource it creates, so an operation whose starter
+   * went away (a function killed mid-way) still finishes, as a real one does.
+   */
+  private progress(operation: OperationRecord | undefined): void {
+    if (!operation) return;
+    if (operation.status === 'PENDING') {
+      operation.status = 'RUNNING';
+      operation.startTime = timestamp();
+    } else if (operation.status === 'RUNNING' && !operation.stuck) {
+      operation.status = 'DONE';
+      operation.endTime = timestamp();
+      operation.finish(operation.error);
+    }
+  }
+}
+
+function operationPath(o: {
+  project: string;
+  zone?: string;
+  region?: string;
+  name: string;
+}): string {
+  const scope = o.zone ? `zones/${o.zone}` : o.region ? `regions/${o.region}` : 'global';
+  return `projects/${o.project}/${scope}/operations/${o.name}`;
+}
+
+function diskType(value: unknown, project: string, location: string): string {
+  if (value === undefined) return 'pd-standard';
+  const path = pathOf(String(value));
+  const match = /^projects\/([^/]+)\/(zones|regions)\/([^/]+)\/diskTypes\/([a-z0-9-]+)$/.exec(path);
+  if (
+    !match ||
+    `projects/${match[1] ?? ''}/${match[2] ?? ''}/${match[3] ?? ''}` !==
+      `projects/${project}/${location}`
+  ) {
+    throw new ApiFailure(
+      invalid('resource.type', `'${String(value)}' is not a disk type of ${location}`),
+    );
+  }
+  return match[4] ?? 'pd-standard';
+}
+
+function diskJson(d: DiskRecord): Json {
+  const scope = d.address.zone
+    ? { zone: link(`projects/${d.address.project}/zones/${d.address.zone}`) }
+    : {
+        region: link(`projects/${d.address.project}/regions/${d.address.region ?? ''}`),
+        replicaZones: d.replicaZones.map((z) => link(`projects/${d.address.project}/zones/${z}`)),
+      };
+  const location = d.address.zone ? `zones/${d.address.zone}` : `regions/${d.address.region ?? ''}`;
+  return {
+    kind: 'compute#disk',
+    id: d.id,
+    creationTimestamp: d.created,
+    name: d.address.name,
+    ...(d.description ? { description: d.description } : {}),
+    sizeGb: String(d.sizeGb),
+    ...scope,
+    status: d.status,
+    ...(d.sourceSnapshot
+      ? { sourceSnapshot: link(d.sourceSnapshot.path), sourceSnapshotId: d.sourceSnapshot.id }
+      : {}),
+    selfLink: link(diskPathOf(d.address)),
+    type: link(`projects/${d.address.project}/${location}/diskTypes/${d.type}`),
+    labels: d.labels,
+    labelFingerprint: '42WmSpB8rSM=',
+    physicalBlockSizeBytes: '4096',
+  };
+}
+
+function snapshotJson(s: SnapshotRecord): Json {
+  return {
+    kind: 'compute#snapshot',
+    id: s.id,
+    creationTimestamp: s.created,
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    status: s.status,
+    sourceDisk: link(s.source.path),
+    sourceDiskId: s.source.id,
+    diskSizeGb: String(s.diskSizeGb),
+    storageBytes: String(s.bytes.length),
+    storageBytesStatus: s.status === 'READY' ? 'UP_TO_DATE' : 'UPDATING',
+    labels: s.labels,
+    labelFingerprint: 'vezUS-42LLM=',
+    storageLocations: s.storageLocations,
+    snapshotType: s.snapshotType,
+    selfLink: link(snapshotPathOf(s.project, s.name)),
+  };
+}
+
+function operationJson(o: OperationRecord): Json {
+  const done = o.status === 'DONE';
+  return {
+    kind: 'compute#operation',
+    id: o.id,
+    name: o.name,
+    operationType: 'insert',
+    targetLink: link(o.targetPath),
+    targetId: o.targetId,
+    status: o.status,
+    user: 'lifeboat@stand-in.iam.gserviceaccount.com',
+    progress: done ? 100 : 0,
+    insertTime: o.insertTime,
+    ...(o.startTime ? { startTime: o.startTime } : {}),
+    ...(o.endTime ? { endTime: o.endTime } : {}),
+    selfLink: link(operationPath(o)),
+    ...(o.zone ? { zone: link(`projects/${o.project}/zones/${o.zone}`) } : {}),
+    ...(o.region ? { region: link(`projects/${o.project}/regions/${o.region}`) } : {}),
+    ...(done && o.error
+      ? {
+          error: { errors: [{ code: o.error.code, message: o.error.message }] },
+          httpErrorStatusCode: o.error.httpStatus,
+          httpErrorMessage: o.error.httpStatus === 403 ? 'FORBIDDEN' : 'BAD REQUEST',
+        }
+      : {}),
+  };
+}
