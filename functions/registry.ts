@@ -7,9 +7,12 @@ import type { TopicRole } from '../shared/bus/topics.js';
  */
 export const Functions = {
   enumerateClusters: { trigger: 'schedule', publishes: ['backup-jobs'] },
-  exportManifests: { trigger: 'backup-jobs', publishes: ['export-shards', 'backup-parts'] },
+  exportManifests: {
+    trigger: 'backup-jobs',
+    publishes: ['export-shards', 'disk-snapshots', 'backup-parts'],
+  },
   exportShard: { trigger: 'export-shards', publishes: ['export-shards', 'backup-parts'] },
-  snapshotDisks: { trigger: 'backup-jobs', publishes: ['backup-parts'] },
+  snapshotDisks: { trigger: 'disk-snapshots', publishes: ['backup-parts'] },
   emitCatalog: { trigger: 'backup-parts', publishes: ['backup-completed'] },
   restore: { trigger: 'restore', publishes: ['restore', 'restore-completed'] },
   clusterEvents: { trigger: 'cluster-events', publishes: ['cluster-responses', 'restore'] },

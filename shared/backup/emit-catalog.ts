@@ -20,7 +20,7 @@ export async function emitCatalog(
   cluster: ClusterRef,
   backupId: string,
   policy: BackupPolicy,
-  extra: { encryption?: { keyId: string; wrappedBy: string } } = {},
+  extra: { encryption?: { keyId: string; wrappedBy: string }; force?: boolean } = {},
 ): Promise<EmitResult> {
   if (await store.exists(Layout.catalog(cluster, backupId))) {
     return { status: 'already-written', catalog: await readCatalog(store, cluster, backupId) };
@@ -55,12 +55,13 @@ export async function emitCatalog(
     if (!part) missing.push(`volume ${pv}`);
     return part?.volume;
   });
-  if (missing.length > 0) return { status: 'waiting', missing };
+  if (missing.length > 0 && !extra.force) return { status: 'waiting', missing };
+  // Forced (a backup abandoned past its deadline): what never reported is listed, never glossed over.
+  for (const m of missing) errors.push(`${m}: never reported (the backup was finished without it)`);
   const volumeEntries = volumes.filter((v) => v !== undefined);
-  for (const v of volumeEntries) {
-    if (v.status === 'FAILED')
-      errors.push(`volume ${v.pvName}: snapshot failed: ${v.reason ?? 'unknown reason'}`);
-  }
+  // A volume part's errors say what failed: the snapshot, or a hook around it.
+  for (const part of parts.volumes) errors.push(...part.errors);
+  const warnings = [...plan.warnings, ...parts.volumes.flatMap((p) => p.warnings)];
   const unsigned: UnsignedCatalog = {
     apiVersion: 'lifeboat.dev/v1',
     kind: 'Catalog',
@@ -85,7 +86,7 @@ export async function emitCatalog(
     })),
     packs,
     volumes: volumeEntries,
-    warnings: plan.warnings,
+    warnings,
     errors,
   };
   const catalog = await writeCatalog(store, unsigned);

@@ -124,11 +124,12 @@ export async function exportResource(
   });
   for await (const { items, position } of pages) {
     for (const obj of items) {
+      // LIST items carry no apiVersion and kind; the filters below need the kind.
+      obj.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
+      obj.kind ??= ref.kind;
       if (obj.metadata.deletionTimestamp) continue;
       if (obj.metadata.labels?.[EXCLUDE_LABEL] === 'true') continue;
       if (!inNamespaces(obj, ctx.filters)) continue;
-      obj.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
-      obj.kind ??= ref.kind;
       batch.push(toRecord(ref, obj, ctx.sealer));
       result.objects += 1;
       if (ref.kind === 'Secret') result.secrets += 1;

@@ -1,13 +1,15 @@
 import type { PackEntry, VolumeEntry } from '../catalog/catalog-schema.js';
 import { Layout } from '../catalog/layout.js';
 import type { ResourceRef } from '../messages/backup.js';
-import type { ClusterRef } from '../messages/common.js';
+import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 
 /** What a backup will consist of; written once, before any shard runs. */
 export interface BackupPlan {
   backupId: string;
   cluster: ClusterRef;
+  /** The policy the backup runs under, so whoever writes the catalog has it. */
+  policy: BackupPolicy;
   kubernetesVersion: string;
   startedAt: string;
   shards: { shardId: string; resource: ResourceRef }[];
@@ -31,6 +33,9 @@ export interface ManifestPart {
 export interface VolumePart {
   pvName: string;
   volume: VolumeEntry;
+  /** Why this volume makes the backup PartiallyFailed (a failed snapshot, a failed hook). */
+  errors: string[];
+  warnings: string[];
 }
 
 export const segmentKey = (

@@ -1,4 +1,4 @@
-import type { BackupFilters, ClusterRef } from '../messages/common.js';
+import type { BackupFilters, BackupPolicy, ClusterRef } from '../messages/common.js';
 import { discoverResources, qualifiedName } from '../kube/discovery.js';
 import { resourceInBackup } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
@@ -18,7 +18,7 @@ export const DEFAULT_FILTERS: BackupFilters = {
  */
 export async function planBackup(
   http: KubeHttp,
-  job: { backupId: string; cluster: ClusterRef; filters: BackupFilters; volumes: string[] },
+  job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy; filters: BackupFilters; volumes: string[] },
 ): Promise<BackupPlan> {
   const [version, discovery] = await Promise.all([
     http.request<{ gitVersion: string }>('GET', '/version'),
@@ -31,6 +31,7 @@ export async function planBackup(
   return {
     backupId: job.backupId,
     cluster: job.cluster,
+    policy: job.policy,
     kubernetesVersion: version.gitVersion,
     startedAt: new Date().toISOString(),
     shards,

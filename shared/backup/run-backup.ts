@@ -46,6 +46,7 @@ export async function runBackup(
     await planBackup(deps.http, {
       backupId: job.backupId,
       cluster: job.cluster,
+      policy: job.policy,
       filters,
       volumes: volumeNames,
     }),

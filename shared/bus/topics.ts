@@ -3,6 +3,7 @@ export const TopicRoles = [
   'schedule',
   'backup-jobs',
   'export-shards',
+  'disk-snapshots',
   'backup-parts',
   'backup-completed',
   'restore',

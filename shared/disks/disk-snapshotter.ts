@@ -65,12 +65,19 @@ export interface DiskReady {
 export type DiskRestoreOutcome = DiskReady | Failed;
 
 /**
+ * DELETED: this call deleted the snapshot and its operation finished.
+ * ABSENT: there was no such snapshot (already deleted, perhaps by an earlier
+ * delivery of the same sweep); deleting is idempotent, so this is no error.
+ */
+export type SnapshotDeletionOutcome = { status: 'DELETED' | 'ABSENT' } | Failed;
+
+/**
  * Takes and restores snapshots of Compute Engine persistent disks, in the
  * spirit of Velero's VolumeSnapshotter, but waiting: nothing is reported
- * READY until the cloud says it is. Neither method throws for a failure of
- * the disk at hand; they return FAILED with the reason, so one bad disk makes
- * a backup PartiallyFailed instead of stopping it. They throw only for bugs
- * and malformed requests.
+ * READY until the cloud says it is. No method throws for a failure of the
+ * disk or snapshot at hand; they return FAILED with the reason, so one bad
+ * disk makes a backup PartiallyFailed instead of stopping it. They throw only
+ * for bugs and malformed requests.
  */
 export interface DiskSnapshotter {
   /**
@@ -88,6 +95,22 @@ export interface DiskSnapshotter {
    * earlier delivery made under that name; waits until it is READY.
    */
   restoreDisk(request: DiskRestoreRequest): Promise<DiskRestoreOutcome>;
+
+  /**
+   * Deletes a snapshot Lifeboat made, for the retention sweep once no backup
+   * catalog references it any more. Only a snapshot carrying the
+   * `lifeboat-backup` label (set when snapshotDisk creates it) is deleted;
+   * any other is refused with FAILED "not made by Lifeboat", so a
+   * misconfigured sweep can never delete someone else's snapshot. A snapshot
+   * that does not exist is ABSENT (idempotent, not an error). Otherwise waits
+   * for the delete operation to finish before `deadline`: DELETED when it
+   * succeeded, FAILED with the reason (snapshot in use or not ready,
+   * operation error, still running at the deadline) when not.
+   */
+  deleteSnapshot(
+    snapshot: { project: string; name: string },
+    deadline: Deadline,
+  ): Promise<SnapshotDeletionOutcome>;
 
   /** Releases connections. */
   close(): Promise<void>;

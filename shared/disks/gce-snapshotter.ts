@@ -16,13 +16,20 @@ import type {
   DiskRestoreRequest,
   DiskSnapshotter,
   Failed,
+  SnapshotDeletionOutcome,
   SnapshotOutcome,
   SnapshotRequest,
 } from './disk-snapshotter.js';
 import { classifyComputeError, failedFromError, operationFailure } from './gce-errors.js';
 import { OperationWaiter } from './gce-operations.js';
 import { QuotaCheck } from './gce-quota.js';
-import { diskPath, labelValue, restoredDiskNameFor, snapshotNameFor } from './names.js';
+import {
+  diskPath,
+  isRfc1035Name,
+  labelValue,
+  restoredDiskNameFor,
+  snapshotNameFor,
+} from './names.js';
 import type { DiskRef } from './pv-disk.js';
 import { lastSegment, regionOfZone, regionPath, resourcePath, zonePath } from './zones.js';
 
@@ -43,13 +50,20 @@ const MAX_CALL_MS = 60_000;
 /** Statuses after which waiting longer cannot make a snapshot or disk READY. */
 const HOPELESS = new Set(['FAILED', 'DELETING', 'UNAVAILABLE']);
 
+/**
+ * The label every snapshot Lifeboat makes carries (its value is the backup
+ * id). deleteSnapshot deletes nothing without it.
+ */
+export const BACKUP_LABEL = 'lifeboat-backup';
+
 /** How an insert began: we made it, or it already existed (an earlier delivery made it). */
 type Started = { started: 'created' | 'adopted' } | Failed;
 
 /**
  * DiskSnapshotter for Compute Engine persistent disks through the real
  * `@google-cloud/compute` clients: global snapshots (`snapshots.insert`,
- * one call for zonal and regional source disks alike), zonal and regional
+ * one call for zonal and regional source disks alike; `snapshots.delete` for
+ * the retention sweep), zonal and regional
  * disks, and the operations of all three scopes.
  *
  * Idempotency rests on deterministic names alone: look first, create if
@@ -175,6 +189,55 @@ export class GceSnapshotter implements DiskSnapshotter {
     }
   }
 
+  async deleteSnapshot(
+    snapshot: { project: string; name: string },
+    deadline: Deadline,
+  ): Promise<SnapshotDeletionOutcome> {
+    const { project, name } = snapshot;
+    const what = `snapshot projects/${project}/global/snapshots/${name}`;
+    if (project === '' || !isRfc1035Name(name)) {
+      return { status: 'FAILED', reason: `${what}: not a snapshot name`, retryable: false };
+    }
+    if (deadline.expired()) {
+      return {
+        status: 'FAILED',
+        reason: `${what}: the deadline (${deadline.describe()}) passed before the delete began`,
+        retryable: true,
+      };
+    }
+    try {
+      const found = await this.getSnapshot(project, name, deadline);
+      if (!found) return { status: 'ABSENT' };
+      if (typeof found.labels?.[BACKUP_LABEL] !== 'string') {
+        return {
+          status: 'FAILED',
+          reason: `${what}: not made by Lifeboat (no ${BACKUP_LABEL} label), so not deleted`,
+          retryable: false,
+        };
+      }
+      let operation: Operation;
+      try {
+        const [lro] = await this.snapshots.delete(
+          { project, snapshot: name },
+          { timeout: callTimeout(deadline) },
+        );
+        operation = latestOperation(lro);
+      } catch (error) {
+        const c = classifyComputeError(error);
+        // Gone between the look and the delete: another delivery of the sweep got there first.
+        if (c.kind === 'not-found') return { status: 'ABSENT' };
+        // A disk being restored from it, or its own creation unfinished: passes with time.
+        if (/already being used|in use|not ready/i.test(c.message)) {
+          return { ...failedFromError(`${what}: in use`, error), retryable: true };
+        }
+        throw error;
+      }
+      return (await this.finished(what, deadline, project, operation)) ?? { status: 'DELETED' };
+    } catch (error) {
+      return failedFromError(what, error);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.clients.map((c) => c.close()));
   }
@@ -186,7 +249,7 @@ export class GceSnapshotter implements DiskSnapshotter {
   ): Promise<Started> {
     const { disk, pvc, cluster, deadline } = request;
     const labels: Record<string, string> = {
-      'lifeboat-backup': labelValue(request.backupId),
+      [BACKUP_LABEL]: labelValue(request.backupId),
       'lifeboat-cluster': labelValue(cluster.name),
       ...(pvc
         ? {
@@ -275,6 +338,19 @@ export class GceSnapshotter implements DiskSnapshotter {
       if (classifyComputeError(error).kind === 'already-exists') return { started: 'adopted' };
       throw error;
     }
+    return (await this.finished(what, deadline, project, operation)) ?? { started: 'created' };
+  }
+
+  /**
+   * Waits for an operation: undefined when it finished without errors, else
+   * FAILED with its errors or with the status it still had at the deadline.
+   */
+  private async finished(
+    what: string,
+    deadline: Deadline,
+    project: string,
+    operation: Operation,
+  ): Promise<Failed | undefined> {
     const result = await this.operations.wait(project, operation, deadline);
     if (!result.done) {
       const status = String(result.operation.status ?? 'PENDING');
@@ -284,7 +360,7 @@ export class GceSnapshotter implements DiskSnapshotter {
         retryable: true,
       };
     }
-    return operationFailure(what, result.operation) ?? { started: 'created' };
+    return operationFailure(what, result.operation);
   }
 
   /**
@@ -374,7 +450,7 @@ async function orUndefinedIfMissing<T>(get: () => Promise<T>): Promise<T | undef
 }
 
 /**
- * The operation an insert started. The v7 client resolves an insert to
+ * The operation an insert or delete started. The v7 client resolves one to
  * `{latestResponse: Operation, done: false, ...}`; its declared type
  * (LROperation, with a `promise()`) does not match, so read it with care.
  */
@@ -385,7 +461,7 @@ function latestOperation(lro: unknown): Operation {
     latest === null ||
     typeof (latest as Operation).name !== 'string'
   ) {
-    throw new Error('Compute Engine answered an insert without an operation');
+    throw new Error('Compute Engine answered an insert or delete without an operation');
   }
   return latest as Operation;
 }

@@ -54,11 +54,32 @@ export const ExportShard = Type.Object(
     policy: BackupPolicy,
     shardId: Type.String({ pattern: '^[a-z0-9][-a-z0-9.]*$', maxLength: 200 }),
     resource: ResourceRef,
-    namespace: Type.Optional(Type.String()),
+    /** Segments of one shard: a shard that meets its time budget hands over to segment + 1. */
+    segment: Type.Integer({ minimum: 0, default: 0 }),
+    /** Where the previous segment stopped. */
+    start: Type.Optional(
+      Type.Object(
+        { continueToken: Type.Optional(Type.String()), afterKey: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 export type ExportShard = Static<typeof ExportShard>;
+
+/** One persistent volume to capture: each disk is its own unit of work. */
+export const VolumeSnapshotJob = Type.Object(
+  {
+    ...header('VolumeSnapshotJob'),
+    backupId: BackupId,
+    cluster: ClusterRef,
+    policy: BackupPolicy,
+    pvName: Type.String({ minLength: 1, maxLength: 253 }),
+  },
+  { additionalProperties: false },
+);
+export type VolumeSnapshotJob = Static<typeof VolumeSnapshotJob>;
 
 export const PartKind = ['plan', 'manifests', 'volume'] as const;
 

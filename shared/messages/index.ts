@@ -8,6 +8,7 @@ import {
   PartDone,
   RetentionTick,
   ScheduleTick,
+  VolumeSnapshotJob,
 } from './backup.js';
 import { AuditLogEntry, ClusterResponse } from './cluster-event.js';
 import { RestoreCompleted, RestoreRequest } from './restore.js';
@@ -22,6 +23,7 @@ export const MessageSchemas = {
   ScheduleTick,
   ClusterBackupJob,
   ExportShard,
+  VolumeSnapshotJob,
   PartDone,
   BackupCompleted,
   RestoreRequest,

@@ -79,6 +79,9 @@ export const RestoreRequest = Type.Object(
     backup: BackupSelector,
     target: ClusterRef,
     options: Type.Optional(RestoreOptions),
+    /** Set on a chained step: the backup resolved by the first step (latestOf is resolved once). */
+    resolvedBackupId: Type.Optional(BackupId),
+    step: Type.Integer({ minimum: 0, default: 0 }),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ConflictPolicy } from '../messages/restore.js';
 import type { ResourceRef } from '../messages/backup.js';
 import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
-import type { KubeObject } from '../kube/sanitize.js';
+import { sanitize, type KubeObject } from '../kube/sanitize.js';
 import type { Outcome } from './report.js';
 
 const CUSTOM_RESOURCE_RETRIES = 8;
@@ -13,9 +14,27 @@ function withRestoreLabel(obj: KubeObject, restoreId: string): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [RESTORE_LABEL]: restoreId } } };
 }
 
-async function restoredBy(http: KubeHttp, ref: ResourceRef, obj: KubeObject, restoreId: string): Promise<boolean> {
+/** Sanitised, without our label: the form two objects are compared in. */
+function comparable(obj: KubeObject): KubeObject {
+  const s = sanitize(obj);
+  if (s.metadata.labels) {
+    delete s.metadata.labels[RESTORE_LABEL];
+    if (Object.keys(s.metadata.labels).length === 0) delete s.metadata.labels;
+  }
+  return s;
+}
+
+/** Whether an existing object needs no action: created by this very restore, or already identical. */
+async function alreadyRestored(
+  http: KubeHttp,
+  ref: ResourceRef,
+  obj: KubeObject,
+  restoreId: string,
+): Promise<string | undefined> {
   const live = await http.request<KubeObject>('GET', resourcePath(ref, obj.metadata.namespace, obj.metadata.name));
-  return live.metadata.labels?.[RESTORE_LABEL] === restoreId;
+  if (live.metadata.labels?.[RESTORE_LABEL] === restoreId) return 'created by an earlier attempt of this restore';
+  if (isDeepStrictEqual(comparable(live), comparable(obj))) return 'already in the target, identical';
+  return undefined;
 }
 
 async function waitGone(http: KubeHttp, path: string): Promise<void> {
@@ -71,7 +90,9 @@ export async function applyObject(
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
       if (error.status === 409 && error.reason === 'AlreadyExists') {
-        if (await restoredBy(http, ref, obj, restoreId)) return { outcome: 'restored', reason: 'created by an earlier attempt of this restore' };
+        const same = await alreadyRestored(http, ref, obj, restoreId);
+        if (same?.startsWith('created')) return { outcome: 'restored', reason: same };
+        if (same) return { outcome: 'skipped', reason: same };
         if (policy === 'skip')
           return {
             outcome: 'skipped',

@@ -158,16 +158,18 @@ export async function runRestoreStep(deps: RestoreDeps, job: RestoreJob, deadlin
     errors: [],
     volumes: [],
   };
+  let drop = new Set<KubeObject>();
   if (deps.volumes && !job.options.dryRun) {
     // Idempotent: disks of an earlier step are adopted; PV objects are rewritten in place again.
-    const volumes = await deps.volumes.prepare(catalog, planned.map((p) => p.object), job);
-    if (!saved) progress.volumes = volumes;
+    const prepared = await deps.volumes.prepare(catalog, planned.map((p) => p.object), job);
+    drop = prepared.drop;
+    if (!saved) progress.volumes = prepared.volumes;
   }
   while (progress.done < planned.length) {
     const wave = planned[progress.done]!.wave;
     let end = progress.done;
     while (end < planned.length && planned[end]!.wave === wave && end - progress.done < CHUNK) end++;
-    await applyChunk(deps, job, records, planned.slice(progress.done, end), progress);
+    await applyChunk(deps, job, records, planned.slice(progress.done, end), progress, drop);
     progress.done = end;
     deps.onProgress?.(progress.done, planned.length);
     const waveFinished = end === planned.length || planned[end]!.wave !== wave;
@@ -196,9 +198,14 @@ async function applyChunk(
   records: PackRecord[],
   items: Planned[],
   progress: RestoreProgress,
+  drop: Set<KubeObject>,
 ): Promise<void> {
   await mapLimit(items, job.options.parallelism, async (item) => {
     const base = describe(item.record, item.object);
+    if (drop.has(item.object)) {
+      progress.outcomes.push({ ...base, outcome: 'failed', reason: 'its volume data could not be restored (see volumes)' });
+      return;
+    }
     try {
       if (job.options.dryRun) {
         progress.outcomes.push({ ...base, outcome: await probeObject(deps.http, item.record.ref, item.object) });

@@ -46,6 +46,11 @@ const examples: Record<MessageKind, { valid: object; broken: object; error: RegE
     },
     error: /\/resource\/namespaced: must be boolean/,
   },
+  VolumeSnapshotJob: {
+    valid: { backupId: 'b1', cluster, policy, pvName: 'pvc-1234' },
+    broken: { backupId: 'b1', cluster, policy, pvName: '' },
+    error: /\/pvName: must NOT have fewer than 1 characters/,
+  },
   PartDone: {
     valid: {
       backupId: 'b1',

@@ -3,10 +3,12 @@ import {
   ApiFailure,
   checkLabels,
   checkName,
+  inUse,
   invalid,
   link,
   newId,
   notFound,
+  notReady,
   quotaExceeded,
   timestamp,
   type Json,
@@ -15,8 +17,8 @@ import {
 /**
  * The resources of the Compute Engine stand-in: disks that hold real bytes,
  * snapshots that copy them, disks restored from snapshots that copy them
- * back, and the operations that create them, which advance
- * PENDING -> RUNNING -> DONE one step each time a client looks.
+ * back, and the operations that create them (and delete snapshots), which
+ * advance PENDING -> RUNNING -> DONE one step each time a client looks.
  */
 
 /** Where a disk is: zonal (zone) or regional (region). */
@@ -25,6 +27,17 @@ export interface DiskAddress {
   name: string;
   zone?: string;
   region?: string;
+}
+
+/** A READY snapshot put in place without the API, e.g. one someone else made. */
+export interface SeedSnapshot {
+  project: string;
+  name: string;
+  /** None by default: a snapshot Lifeboat did not make. */
+  labels?: Record<string, string>;
+  /** The disk it was taken of; need not exist. */
+  sourceDisk?: DiskAddress;
+  bytes?: Buffer;
 }
 
 export interface SeedDisk extends DiskAddress {
@@ -41,7 +54,10 @@ export interface ComputeFaults {
   snapshotQuotaExhausted?: boolean;
   /** snapshots.insert answers 403 quotaExceeded although projects.get shows room (a lost race). */
   snapshotInsertQuotaExceeded?: boolean;
-  /** Every insert's operation ends DONE with this error, and the resource goes away. */
+  /**
+   * Every operation started from now on ends DONE with this error: an
+   * insert's resource goes away, a deleted snapshot stays (READY again).
+   */
   operationError?: { code: string; message: string; httpStatus?: number };
   /** New snapshots stay CREATING forever (their operation still finishes). */
   snapshotStuckCreating?: boolean;
@@ -74,7 +90,7 @@ interface SnapshotRecord {
   source: { path: string; id: string };
   diskSizeGb: number;
   bytes: Buffer;
-  status: 'CREATING' | 'UPLOADING' | 'READY';
+  status: 'CREATING' | 'UPLOADING' | 'READY' | 'DELETING';
   labels: Record<string, string>;
   description?: string;
   storageLocations: string[];
@@ -84,6 +100,8 @@ interface SnapshotRecord {
   uploadPolls: number;
   stuck: boolean;
   creation?: OperationRecord;
+  /** The operation deleting it; the snapshot goes away when it is DONE without error. */
+  deletion?: OperationRecord;
 }
 
 interface OperationRecord {
@@ -92,6 +110,7 @@ interface OperationRecord {
   project: string;
   zone?: string;
   region?: string;
+  operationType: 'insert' | 'delete';
   targetPath: string;
   targetId: string;
   status: 'PENDING' | 'RUNNING' | 'DONE';
@@ -125,6 +144,8 @@ export class ComputeState {
   faults: ComputeFaults = {};
   /** Resources actually created through the API (not seeded), to prove "one per request". */
   readonly created = { snapshots: 0, disks: 0 };
+  /** Snapshots actually deleted through the API (their delete operation DONE without error). */
+  readonly deleted = { snapshots: 0 };
 
   seedDisk(seed: SeedDisk): void {
     const replicaZones = seed.replicaZones ?? [];
@@ -142,6 +163,30 @@ export class ComputeState {
       status: 'READY',
       labels: {},
       created: timestamp(),
+    });
+  }
+
+  seedSnapshot(seed: SeedSnapshot): void {
+    const source = seed.sourceDisk ?? {
+      project: seed.project,
+      zone: 'us-central1-a',
+      name: `${seed.name.slice(0, 50)}-source`,
+    };
+    const bytes = Buffer.from(seed.bytes ?? Buffer.alloc(0));
+    this.snapshots.set(snapshotPathOf(seed.project, seed.name), {
+      id: newId(),
+      project: seed.project,
+      name: seed.name,
+      source: { path: diskPathOf(source), id: this.diskRecord(source)?.id ?? newId() },
+      diskSizeGb: 10,
+      bytes,
+      status: 'READY',
+      labels: { ...seed.labels },
+      storageLocations: ['us'],
+      snapshotType: 'STANDARD',
+      created: timestamp(),
+      uploadPolls: 0,
+      stuck: false,
     });
   }
 
@@ -220,7 +265,7 @@ export class ComputeState {
       created: timestamp(),
     };
     this.disks.set(path, disk);
-    return this.startOperation(project, scope, path, disk, (error) => {
+    return this.startInsert(project, scope, path, disk, (error) => {
       if (error) this.disks.delete(path);
       else {
         disk.status = 'READY';
@@ -252,6 +297,7 @@ export class ComputeState {
 
   getSnapshot(project: string, name: string): Json {
     this.progress(this.snapshots.get(snapshotPathOf(project, name))?.creation);
+    this.progress(this.snapshots.get(snapshotPathOf(project, name))?.deletion);
     const snapshot = this.snapshots.get(snapshotPathOf(project, name));
     if (!snapshot) throw new ApiFailure(notFound(snapshotPathOf(project, name)));
     if (snapshot.status === 'UPLOADING') {
@@ -300,13 +346,40 @@ export class ComputeState {
       stuck: this.faults.snapshotStuckCreating === true,
     };
     this.snapshots.set(path, snapshot);
-    return this.startOperation(project, {}, path, snapshot, (error) => {
+    return this.startInsert(project, {}, path, snapshot, (error) => {
       if (error) this.snapshots.delete(path);
       else {
         this.created.snapshots += 1;
         if (!snapshot.stuck) snapshot.status = 'UPLOADING';
       }
     });
+  }
+
+  /**
+   * snapshots.delete: a global operation; the snapshot is DELETING until it
+   * is DONE, then gone. Refused (400, as the API does) while a disk is being
+   * created from it or while it is not READY (creating, uploading, already
+   * being deleted).
+   */
+  deleteSnapshot(project: string, name: string): Json {
+    const path = snapshotPathOf(project, name);
+    const snapshot = this.snapshots.get(path);
+    if (!snapshot) throw new ApiFailure(notFound(path));
+    const restoring = [...this.disks.values()].find(
+      (d) => d.status === 'CREATING' && d.sourceSnapshot?.path === path,
+    );
+    if (restoring) throw new ApiFailure(inUse('snapshot', path, diskPathOf(restoring.address)));
+    if (snapshot.status !== 'READY') throw new ApiFailure(notReady(path));
+    snapshot.status = 'DELETING';
+    const operation = this.startOperation(project, {}, path, snapshot, 'delete', (error) => {
+      if (error) snapshot.status = 'READY';
+      else {
+        this.snapshots.delete(path);
+        this.deleted.snapshots += 1;
+      }
+    });
+    snapshot.deletion = operation;
+    return operationJson(operation);
   }
 
   // ---- projects and regions ----
@@ -359,15 +432,17 @@ export class ComputeState {
     project: string,
     scope: { zone?: string; region?: string },
     targetPath: string,
-    target: { id: string; creation?: OperationRecord },
+    target: { id: string },
+    operationType: OperationRecord['operationType'],
     finish: OperationRecord['finish'],
-  ): Json {
+  ): OperationRecord {
     const fault = this.faults.operationError;
     const operation: OperationRecord = {
       id: newId(),
       name: `operation-${Date.now()}-${newId().slice(-8)}`,
       project,
       ...scope,
+      operationType,
       targetPath,
       targetId: target.id,
       status: 'PENDING',
@@ -385,6 +460,18 @@ export class ComputeState {
       finish,
     };
     this.operations.set(operationPath(operation), operation);
+    return operation;
+  }
+
+  /** Starts the operation inserting `target`, which moves on when the resource is looked at. */
+  private startInsert(
+    project: string,
+    scope: { zone?: string; region?: string },
+    targetPath: string,
+    target: { id: string; creation?: OperationRecord },
+    finish: OperationRecord['finish'],
+  ): Json {
+    const operation = this.startOperation(project, scope, targetPath, target, 'insert', finish);
     target.creation = operation;
     return operationJson(operation);
   }
@@ -483,7 +570,8 @@ function snapshotJson(s: SnapshotRecord): Json {
     diskSizeGb: String(s.diskSizeGb),
     storageBytes: String(s.bytes.length),
     storageBytesStatus: s.status === 'READY' ? 'UP_TO_DATE' : 'UPDATING',
-    labels: s.labels,
+    // Like the API, no labels field at all for a snapshot without labels.
+    ...(Object.keys(s.labels).length > 0 ? { labels: s.labels } : {}),
     labelFingerprint: 'vezUS-42LLM=',
     storageLocations: s.storageLocations,
     snapshotType: s.snapshotType,
@@ -497,7 +585,7 @@ function operationJson(o: OperationRecord): Json {
     kind: 'compute#operation',
     id: o.id,
     name: o.name,
-    operationType: 'insert',
+    operationType: o.operationType,
     targetLink: link(o.targetPath),
     targetId: o.targetId,
     status: o.status,

@@ -9,10 +9,11 @@ import {
   type ComputeFaults,
   type DiskAddress,
   type SeedDisk,
+  type SeedSnapshot,
 } from './compute-state.js';
 import { ApiFailure, apiError, type Json } from './shapes.js';
 
-export type { ComputeFaults, DiskAddress, SeedDisk } from './compute-state.js';
+export type { ComputeFaults, DiskAddress, SeedDisk, SeedSnapshot } from './compute-state.js';
 
 /**
  * A Compute Engine stand-in on 127.0.0.1: the compute/v1 REST endpoints
@@ -20,7 +21,7 @@ export type { ComputeFaults, DiskAddress, SeedDisk } from './compute-state.js';
  * the real `@google-cloud/compute` client can be tested against it. There is
  * no Compute Engine emulator anywhere.
  *
- * Served: projects.get, regions.get, snapshots.insert/get (global),
+ * Served: projects.get, regions.get, snapshots.insert/get/delete (global),
  * disks.insert/get (zonal), regionDisks.insert/get, and get/wait of global,
  * zone and region operations. Anything else answers 404 and is counted under
  * "unsupported", so a test can prove nothing unexpected was called.
@@ -67,6 +68,25 @@ export class ComputeStandin {
     this.state.seedDisk(disk);
   }
 
+  /** A READY snapshot made outside the API; without labels unless given (not Lifeboat's). */
+  seedSnapshot(snapshot: SeedSnapshot): void {
+    this.state.seedSnapshot(snapshot);
+  }
+
+  /** Whether the snapshot exists (in any status, DELETING included). */
+  hasSnapshot(project: string, name: string): boolean {
+    return this.state.snapshotRecord(project, name) !== undefined;
+  }
+
+  /** Names of the project's snapshots, sorted. */
+  snapshotNames(project: string): string[] {
+    return this.state
+      .allSnapshots()
+      .filter((s) => s.project === project)
+      .map((s) => s.name)
+      .sort();
+  }
+
   /** The bytes a disk holds; throws if there is no such disk. */
   readDisk(address: DiskAddress): Buffer {
     const disk = this.state.diskRecord(address);
@@ -102,6 +122,7 @@ export class ComputeStandin {
     this.counts.clear();
     this.state.created.snapshots = 0;
     this.state.created.disks = 0;
+    this.state.deleted.snapshots = 0;
   }
 
   /**
@@ -196,6 +217,14 @@ const ROUTES: { verb: string; pattern: RegExp; route: (project: string, m: strin
       verb: 'GET',
       pattern: /^global\/snapshots\/([^/]+)$/,
       route: (p, [n = '']) => ({ method: 'snapshots.get', run: (s) => s.getSnapshot(p, n) }),
+    },
+    {
+      verb: 'DELETE',
+      pattern: /^global\/snapshots\/([^/]+)$/,
+      route: (p, [n = '']) => ({
+        method: 'snapshots.delete',
+        run: (s) => s.deleteSnapshot(p, n),
+      }),
     },
     {
       verb: 'POST',

@@ -35,6 +35,18 @@ export const notFound = (path: string): ApiError =>
 export const alreadyExists = (path: string): ApiError =>
   apiError(409, 'alreadyExists', `The resource '${path}' already exists`);
 
+/** 400 resourceInUseByAnotherResource: e.g. a snapshot a disk is being created from. */
+export const inUse = (kind: string, path: string, user: string): ApiError =>
+  apiError(
+    400,
+    'resourceInUseByAnotherResource',
+    `The ${kind} resource '${path}' is already being used by '${user}'`,
+  );
+
+/** 400 resourceNotReady: e.g. deleting a snapshot still being created or deleted. */
+export const notReady = (path: string): ApiError =>
+  apiError(400, 'resourceNotReady', `The resource '${path}' is not ready`);
+
 export const invalid = (field: string, message: string): ApiError =>
   apiError(400, 'invalid', `Invalid value for field '${field}': ${message}`);
 

@@ -1,7 +1,9 @@
+import type { Deadline } from '../../../shared/disks/deadline.js';
 import type {
   DiskRestoreOutcome,
   DiskRestoreRequest,
   DiskSnapshotter,
+  SnapshotDeletionOutcome,
   SnapshotOutcome,
   SnapshotRequest,
 } from '../../../shared/disks/disk-snapshotter.js';
@@ -11,6 +13,9 @@ import { restoredDiskNameFor, snapshotNameFor } from '../../../shared/disks/name
 export class FakeSnapshotter implements DiskSnapshotter {
   readonly snapshotRequests: SnapshotRequest[] = [];
   readonly restoreRequests: DiskRestoreRequest[] = [];
+  readonly deleteRequests: { project: string; name: string }[] = [];
+  /** "project/name" of the snapshots it made and has not deleted since. */
+  readonly snapshots = new Set<string>();
   failWith?: string;
   throwError?: Error;
 
@@ -18,12 +23,11 @@ export class FakeSnapshotter implements DiskSnapshotter {
     this.snapshotRequests.push(request);
     if (this.throwError) throw this.throwError;
     if (this.failWith) return { status: 'FAILED', reason: this.failWith, retryable: false };
+    const name = snapshotNameFor(request.backupId, request.disk);
+    this.snapshots.add(`${request.disk.project}/${name}`);
     return {
       status: 'READY',
-      snapshot: {
-        project: request.disk.project,
-        name: snapshotNameFor(request.backupId, request.disk),
-      },
+      snapshot: { project: request.disk.project, name },
       disk: { ...request.disk, type: 'pd-balanced', sizeGb: 20 },
       created: true,
     };
@@ -46,6 +50,18 @@ export class FakeSnapshotter implements DiskSnapshotter {
       },
       created: true,
     };
+  }
+
+  async deleteSnapshot(
+    snapshot: { project: string; name: string },
+    _deadline: Deadline,
+  ): Promise<SnapshotDeletionOutcome> {
+    this.deleteRequests.push({ ...snapshot });
+    if (this.throwError) throw this.throwError;
+    if (this.failWith) return { status: 'FAILED', reason: this.failWith, retryable: false };
+    return this.snapshots.delete(`${snapshot.project}/${snapshot.name}`)
+      ? { status: 'DELETED' }
+      : { status: 'ABSENT' };
   }
 
   async close(): Promise<void> {}

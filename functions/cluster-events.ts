@@ -1,0 +1,15 @@
+import { parseAuditLogEntry } from '../shared/messages/index.js';
+import { respondToClusterEvent } from '../shared/pipeline/cluster-events.js';
+import { register } from './handle.js';
+
+/** Answers a cluster's deletion or creation, forwarded from the audit log by a log sink. */
+register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline }) => {
+  const { response, restore } = await respondToClusterEvent(entry, {
+    store: runtime.store,
+    disks: runtime.disks,
+    deadlineMs: deadline,
+  });
+  if (restore) await runtime.bus.publish(runtime.topic('restore'), restore);
+  await runtime.bus.publish(runtime.topic('cluster-responses'), response);
+  runtime.logger.info({ cluster: response.cluster, actions: response.actions, notes: response.notes }, 'cluster event answered');
+});

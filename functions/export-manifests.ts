@@ -1,0 +1,53 @@
+import { writePlan } from '../shared/backup/parts.js';
+import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
+import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
+import { mapLimit } from '../shared/concurrency.js';
+import { KubeHttp } from '../shared/kube/kube-http.js';
+import { API_VERSION, parseMessage } from '../shared/messages/index.js';
+import { register } from './handle.js';
+
+/** Plans a cluster's backup and fans it out: one message per resource shard and per volume. */
+register(
+  'exportManifests',
+  (json) => parseMessage('ClusterBackupJob', json),
+  async (job, { runtime }) => {
+    const http = new KubeHttp(await runtime.inventory.connect(job.cluster));
+    try {
+      const filters = job.policy.filters ?? DEFAULT_FILTERS;
+      const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];
+      const plan = await writePlan(
+        runtime.store,
+        await planBackup(http, { backupId: job.backupId, cluster: job.cluster, policy: job.policy, filters, volumes }),
+      );
+      const common = { apiVersion: API_VERSION, backupId: job.backupId, cluster: job.cluster, policy: job.policy };
+      await mapLimit(plan.shards, 50, (s) =>
+        runtime.bus.publish(runtime.topic('export-shards'), {
+          ...common,
+          kind: 'ExportShard',
+          shardId: s.shardId,
+          resource: s.resource,
+          segment: 0,
+        }),
+      );
+      await mapLimit(plan.volumes, 50, (pvName) =>
+        runtime.bus.publish(runtime.topic('disk-snapshots'), { ...common, kind: 'VolumeSnapshotJob', pvName }),
+      );
+      // An empty plan still needs its catalog.
+      await runtime.bus.publish(runtime.topic('backup-parts'), {
+        apiVersion: API_VERSION,
+        kind: 'PartDone',
+        backupId: job.backupId,
+        cluster: job.cluster,
+        partId: 'plan',
+        partKind: 'plan',
+        ok: true,
+      });
+      runtime.logger.info(
+        { backupId: job.backupId, cluster: job.cluster, shards: plan.shards.length, volumes: plan.volumes.length },
+        'backup planned',
+      );
+    } finally {
+      http.close();
+    }
+  },
+);

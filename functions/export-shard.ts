@@ -1,0 +1,48 @@
+import { knownPacks } from '../shared/backup/known-packs.js';
+import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
+import { runShardSegment } from '../shared/backup/run-shard.js';
+import { KubeHttp } from '../shared/kube/kube-http.js';
+import { API_VERSION, parseMessage } from '../shared/messages/index.js';
+import { register } from './handle.js';
+
+/** After this many deliveries a failing shard is recorded as failed, so the backup can finish. */
+const FINAL_ATTEMPT = 5;
+
+/** Exports one shard (or one segment of a large one) and reports its part. */
+register(
+  'exportShard',
+  (json) => parseMessage('ExportShard', json),
+  async (shard, { runtime, deadline, deliveryAttempt }) => {
+    const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
+    try {
+      const sealing = await runtime.sealer();
+      const outcome = await runShardSegment(
+        {
+          http,
+          store: runtime.store,
+          filters: shard.policy.filters ?? DEFAULT_FILTERS,
+          knownPacks: await knownPacks(runtime.store, shard.cluster),
+          ...(sealing ? { sealer: sealing.sealer } : {}),
+        },
+        shard,
+        { shardId: shard.shardId, resource: shard.resource, segment: shard.segment, ...(shard.start ? { start: shard.start } : {}) },
+        { deadline, finalAttempt: deliveryAttempt >= FINAL_ATTEMPT },
+      );
+      if (outcome.next) {
+        await runtime.bus.publish(runtime.topic('export-shards'), { ...shard, segment: shard.segment + 1, start: outcome.next });
+      }
+      await runtime.bus.publish(runtime.topic('backup-parts'), {
+        apiVersion: API_VERSION,
+        kind: 'PartDone',
+        backupId: shard.backupId,
+        cluster: shard.cluster,
+        partId: `${shard.shardId}/${shard.segment}`,
+        partKind: 'manifests',
+        ok: outcome.part.ok,
+        ...(outcome.part.error ? { error: outcome.part.error } : {}),
+      });
+    } finally {
+      http.close();
+    }
+  },
+);

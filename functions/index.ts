@@ -1,0 +1,12 @@
+/**
+ * The Cloud Functions entry points: each file registers one function with
+ * the Functions Framework under the name in registry.ts.
+ */
+import './enumerate-clusters.js';
+import './export-manifests.js';
+import './export-shard.js';
+import './snapshot-disks.js';
+import './emit-catalog.js';
+import './restore.js';
+import './cluster-events.js';
+import './retention.js';

@@ -1,0 +1,57 @@
+import { KubeHttp } from '../shared/kube/kube-http.js';
+import { API_VERSION, parseMessage, RestoreOptions } from '../shared/messages/index.js';
+import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
+import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
+import { runRestoreStep } from '../shared/restore/run-restore.js';
+import { validate } from '../shared/validate.js';
+import { register } from './handle.js';
+
+/** Restores a backup into a target cluster, one step per invocation, chained until done. */
+register(
+  'restore',
+  (json) => parseMessage('RestoreRequest', json),
+  async (request, { runtime, deadline }) => {
+    const options = request.options ?? validate(RestoreOptions, {}, 'restore options');
+    const source = await resolveBackup(runtime.store, request);
+    const kubeConfig = await runtime.inventory.connect(request.target);
+    const http = new KubeHttp(kubeConfig);
+    try {
+      const sealing = await runtime.sealer();
+      const step = await runRestoreStep(
+        {
+          http,
+          store: runtime.store,
+          ...(sealing ? { sealer: sealing.sealer } : {}),
+          volumes: new DiskVolumeRestore(kubeConfig, runtime.disks),
+        },
+        { restoreId: request.restoreId, source: source.cluster, backupId: source.backupId, target: request.target, options },
+        deadline,
+      );
+      if (step.status === 'continue') {
+        runtime.logger.info({ restoreId: request.restoreId, done: step.done, total: step.total }, 'restore continues in a new invocation');
+        await runtime.bus.publish(runtime.topic('restore'), {
+          ...request,
+          options,
+          resolvedBackupId: source.backupId,
+          step: request.step + 1,
+        });
+        return;
+      }
+      const { report } = step;
+      await runtime.bus.publish(runtime.topic('restore-completed'), {
+        apiVersion: API_VERSION,
+        kind: 'RestoreCompleted',
+        restoreId: request.restoreId,
+        backupId: source.backupId,
+        target: request.target,
+        phase: report.phase,
+        reportKey: `restores/${request.restoreId}/report.json`,
+        counts: { ...report.counts },
+        errors: [...report.errors, ...report.outcomes.filter((o) => o.outcome === 'failed').slice(0, 20).map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}: ${o.reason ?? ''}`)],
+      });
+      runtime.logger.info({ restoreId: request.restoreId, phase: report.phase, counts: report.counts }, 'restore completed');
+    } finally {
+      http.close();
+    }
+  },
+);

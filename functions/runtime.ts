@@ -1,0 +1,70 @@
+import { PubSub } from '@google-cloud/pubsub';
+import { loadConfig, type Config } from '../shared/config/config.js';
+import { PubSubBus } from '../shared/bus/pubsub-bus.js';
+import { topicName, type TopicRole } from '../shared/bus/topics.js';
+import type { Bus } from '../shared/bus/bus.js';
+import type { ClusterInventory } from '../shared/clusters/cluster-inventory.js';
+import { containerClientOptions } from '../shared/clusters/container-client-options.js';
+import { GkeInventory } from '../shared/clusters/gke-inventory.js';
+import { KubeconfigInventory } from '../shared/clusters/kubeconfig-inventory.js';
+import { loadSealer } from '../shared/crypto/data-key.js';
+import { LocalKeyWrapper } from '../shared/crypto/key-wrapper.js';
+import type { Sealer } from '../shared/crypto/sealer.js';
+import { computeClientOptions } from '../shared/disks/compute-client-options.js';
+import { GceSnapshotter } from '../shared/disks/gce-snapshotter.js';
+import type { DiskSnapshotter } from '../shared/disks/disk-snapshotter.js';
+import { PermanentError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/log/logger.js';
+import { openStore } from '../shared/store/open-store.js';
+import type { ObjectStore } from '../shared/store/object-store.js';
+
+/** Everything a function needs, built once per instance from the configuration. */
+export interface Runtime {
+  config: Config;
+  store: ObjectStore;
+  bus: Bus;
+  inventory: ClusterInventory;
+  disks: DiskSnapshotter;
+  logger: Logger;
+  topic(role: TopicRole): string;
+  /** The data key for Secrets, with what the catalog records about it. */
+  sealer(): Promise<{ sealer: Sealer; encryption: { keyId: string; wrappedBy: string } } | undefined>;
+}
+
+let runtime: Runtime | undefined;
+
+function build(): Runtime {
+  const config = loadConfig();
+  const store = openStore(config.store);
+  let sealerPromise: ReturnType<Runtime['sealer']> | undefined;
+  const logger = createLogger({ level: config.logLevel });
+  return {
+    config,
+    store,
+    logger,
+    bus: new PubSubBus(new PubSub({ projectId: config.project }), { createTopics: false }),
+    inventory: config.kubeconfig
+      ? new KubeconfigInventory({ kubeconfig: config.kubeconfig })
+      : new GkeInventory({ client: containerClientOptions(config.containerEndpoint) }),
+    disks: new GceSnapshotter({ client: computeClientOptions(config.computeEndpoint) }),
+    topic: (role) => topicName(config.topicPrefix, role),
+    sealer: () => {
+      sealerPromise ??= (async () => {
+        if (config.kmsKey) {
+          throw new PermanentError('Cloud KMS key wrapping is not available in this build; use LIFEBOAT_KEY_FILE');
+        }
+        if (!config.keyFile) return undefined;
+        const wrapper = new LocalKeyWrapper(config.keyFile);
+        const sealer = await loadSealer(store, wrapper);
+        return { sealer, encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id } };
+      })();
+      return sealerPromise;
+    },
+  };
+}
+
+/** The instance's runtime; a bad configuration fails every invocation with the one-line reason. */
+export function getRuntime(): Runtime {
+  runtime ??= build();
+  return runtime;
+}

@@ -1,0 +1,223 @@
+# The flow, as the code defines it: this file mirrors functions/registry.ts
+# (every Cloud Function by the exact name it registers, the topic role that
+# triggers it and the roles it publishes to) and shared/bus/topics.ts (every
+# topic role). Every function and topic resource in infra/ is a for_each over
+# these tables, keyed by those names. test/unit/infra/infra.test.ts proves
+# the tables, and what is built from them, match the code in both directions.
+#
+# Each function also carries its size and exactly the permissions its code
+# uses. Publishing is not among them: it is granted per topic, on the topics
+# in `publishes` only (iam.tf). Project-level permissions (Compute Engine,
+# GKE) go in `project_permissions`; object permissions in
+# `bucket_permissions`, granted on the backup bucket only. Kubernetes access
+# needs only container.clusters.get (endpoint and CA); what the function may
+# do inside a cluster is granted by that cluster's RBAC (see README.md).
+#
+# Sizes: Cloud Functions (2nd gen) give CPU in proportion to memory (1 vCPU
+# at 2Gi), and a Pub/Sub push waits at most 600 s for the response, so no
+# timeout exceeds 540 s, the event-function limit the design is built around:
+# work that may take longer is split into messages by the code.
+locals {
+  api_version = "lifeboat.dev/v1"
+
+  topic_roles = [
+    "schedule",
+    "backup-jobs",
+    "export-shards",
+    "disk-snapshots",
+    "backup-parts",
+    "backup-completed",
+    "restore",
+    "restore-completed",
+    "cluster-events",
+    "cluster-responses",
+    "retention",
+  ]
+
+  functions = {
+    # Lists the clusters a policy matches (a few paginated Container API
+    # calls per project and location) and publishes one small
+    # ClusterBackupJob per cluster. Holds nothing large: the smallest size.
+    # 120 s covers dozens of projects with client retries.
+    enumerateClusters = {
+      trigger             = "schedule"
+      publishes           = ["backup-jobs"]
+      memory              = "256Mi"
+      timeout             = 120
+      max_instances       = 5
+      kms                 = false
+      project_permissions = ["container.clusters.get", "container.clusters.list"]
+      bucket_permissions  = []
+    }
+
+    # Discovers the cluster's API resources and its persistent volumes,
+    # writes the plan (parts/plan.json) and publishes one ExportShard per
+    # slice and one VolumeSnapshotJob per volume. Holds the discovery
+    # document and the plan, a few MB even for large clusters; 512Mi leaves
+    # headroom for the Kubernetes client. Discovery on a slow API server
+    # with many CRDs can take minutes: 300 s.
+    exportManifests = {
+      trigger             = "backup-jobs"
+      publishes           = ["export-shards", "disk-snapshots", "backup-parts"]
+      memory              = "512Mi"
+      timeout             = 300
+      max_instances       = 10
+      kms                 = true
+      project_permissions = ["container.clusters.get"]
+      bucket_permissions  = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
+    }
+
+    # The heaviest backup step: streams one slice of a LIST, sanitises,
+    # hashes (sha256), gzips, encrypts Secrets and uploads every object
+    # not yet stored. CPU-bound, so 1Gi (about 0.6 vCPU) and the full 540 s;
+    # memory is bounded by the page size, not the cluster size, and a slice
+    # that runs out of time publishes its continuation.
+    exportShard = {
+      trigger             = "export-shards"
+      publishes           = ["export-shards", "backup-parts"]
+      memory              = "1Gi"
+      timeout             = 540
+      max_instances       = 20
+      kms                 = true
+      project_permissions = ["container.clusters.get"]
+      bucket_permissions  = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
+    }
+
+    # Snapshots one volume per message (a GCE persistent disk, or a CSI
+    # VolumeSnapshot through the cluster) and waits until it is READY, then
+    # writes its part. Mostly waiting on Compute Engine operations: little
+    # memory, the full 540 s (the policy's snapshotTimeoutSeconds, 480 by
+    # default, fits inside it; an unfinished snapshot is retried and
+    # adopted, never duplicated). Snapshots are created with
+    # snapshots.insert, a global operation; the quota is read first.
+    snapshotDisks = {
+      trigger       = "disk-snapshots"
+      publishes     = ["backup-parts"]
+      memory        = "256Mi"
+      timeout       = 540
+      max_instances = 10
+      kms           = false
+      project_permissions = [
+        "compute.disks.createSnapshot",
+        "compute.disks.get",
+        "compute.globalOperations.get",
+        "compute.projects.get",
+        "compute.snapshots.create",
+        "compute.snapshots.get",
+        "compute.snapshots.setLabels",
+        "container.clusters.get",
+      ]
+      bucket_permissions = ["storage.objects.create", "storage.objects.get"]
+    }
+
+    # Reads the plan and every part of one backup and, when all are in,
+    # writes catalog.json (with ifGenerationMatch=0) and publishes
+    # BackupCompleted. Holds the whole object index in memory: about 1 KB
+    # per object, so 512Mi covers clusters of 100k+ objects. 300 s.
+    emitCatalog = {
+      trigger             = "backup-parts"
+      publishes           = ["backup-completed"]
+      memory              = "512Mi"
+      timeout             = 300
+      max_instances       = 10
+      kms                 = false
+      project_permissions = []
+      bucket_permissions  = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
+    }
+
+    # The heaviest function: verifies the catalog (hashing every object it
+    # restores), creates disks from snapshots and waits for them, applies
+    # manifests in dependency order, decrypts Secrets, and rewrites its
+    # report as it goes (replacing an object needs storage.objects.delete).
+    # 2Gi buys a full vCPU for hashing and decompression; the full 540 s,
+    # continuing through its own topic when a step needs more. Disks are
+    # created with labels (compute.disks.setLabels) in zones or regions, so
+    # both operation kinds are awaited; the regional quota is read first.
+    restore = {
+      trigger       = "restore"
+      publishes     = ["restore", "restore-completed"]
+      memory        = "2Gi"
+      timeout       = 540
+      max_instances = 5
+      kms           = true
+      project_permissions = [
+        "compute.disks.create",
+        "compute.disks.get",
+        "compute.disks.setLabels",
+        "compute.regionOperations.get",
+        "compute.regions.get",
+        "compute.snapshots.get",
+        "compute.snapshots.useReadOnly",
+        "compute.zoneOperations.get",
+        "container.clusters.get",
+      ]
+      bucket_permissions = [
+        "storage.objects.create",
+        "storage.objects.delete",
+        "storage.objects.get",
+        "storage.objects.list",
+      ]
+    }
+
+    # On a DeleteCluster audit entry: last-chance snapshots of the
+    # cluster's disks (the same calls as snapshotDisks, same waiting, so
+    # the full 540 s), locks its latest backups, and may request a restore
+    # into the standby cluster. 512Mi: it reads the latest catalog to find
+    # the disks.
+    clusterEvents = {
+      trigger       = "cluster-events"
+      publishes     = ["cluster-responses", "restore"]
+      memory        = "512Mi"
+      timeout       = 540
+      max_instances = 5
+      kms           = false
+      project_permissions = [
+        "compute.disks.createSnapshot",
+        "compute.disks.get",
+        "compute.globalOperations.get",
+        "compute.projects.get",
+        "compute.snapshots.create",
+        "compute.snapshots.get",
+        "compute.snapshots.setLabels",
+      ]
+      bucket_permissions = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
+    }
+
+    # Lists catalogs and snapshots and deletes what has expired: paginated
+    # listings, nothing held, so the smallest size; the full 540 s for large
+    # buckets (what is left is picked up by the next tick, every step is
+    # idempotent).
+    retention = {
+      trigger             = "retention"
+      publishes           = []
+      memory              = "256Mi"
+      timeout             = 540
+      max_instances       = 1
+      kms                 = false
+      project_permissions = ["compute.snapshots.delete", "compute.snapshots.list"]
+      bucket_permissions  = ["storage.objects.delete", "storage.objects.get", "storage.objects.list"]
+    }
+  }
+
+  # Derived from the tables above; nothing new is declared below this line.
+
+  # Deployed names. Cloud Functions (2nd gen) ids and service account ids
+  # allow lowercase letters, digits and hyphens only, so the deployed name
+  # is the registered name in kebab case (exportShard -> lifeboat-export-shard);
+  # the entry point stays the registered name.
+  function_slugs = { for name, f in local.functions : name => lower(replace(name, "/([A-Z])/", "-$1")) }
+  function_ids   = { for name, slug in local.function_slugs : name => "${var.prefix}${slug}" }
+  # Custom role ids allow letters, digits, _ and . only.
+  role_prefix = replace(var.prefix, "-", "_")
+
+  # One entry per (function, topic it publishes to): "exportShard/backup-parts".
+  publish_bindings = merge([
+    for name, f in local.functions : {
+      for role in f.publishes : "${name}/${role}" => { function = name, topic = role }
+    }
+  ]...)
+
+  project_role_functions = { for name, f in local.functions : name => f if length(f.project_permissions) > 0 }
+  bucket_role_functions  = { for name, f in local.functions : name => f if length(f.bucket_permissions) > 0 }
+  kms_functions          = { for name, f in local.functions : name => f if f.kms && var.kms_enabled }
+}

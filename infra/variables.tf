@@ -1,0 +1,193 @@
+variable "project" {
+  description = "The Google Cloud project Lifeboat is deployed into."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", var.project))
+    error_message = "project must be a project id (6-30 lowercase letters, digits and hyphens)."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the scheduler jobs, the KMS key and (by default) the bucket."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "prefix" {
+  description = <<-EOT
+    Prefix of every deployed name: topics are "<prefix><role>" (LIFEBOAT_TOPIC_PREFIX
+    of the functions), functions and service accounts "<prefix><kebab-name>". Change it
+    to deploy a second, independent Lifeboat into the same project.
+  EOT
+  type        = string
+  default     = "lifeboat-"
+
+  validation {
+    # Service account ids are at most 30 characters; the longest function
+    # id (enumerate-clusters) takes 18.
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.prefix))
+    error_message = "prefix must be 1-12 characters: a lowercase letter, then lowercase letters, digits or hyphens."
+  }
+}
+
+variable "bucket_name" {
+  description = "Name of the backup bucket; default \"<project>-<prefix>backups\"."
+  type        = string
+  default     = null
+}
+
+variable "bucket_location" {
+  description = "Location of the backup bucket (a region, dual-region or multi-region); default: var.region. A multi-region keeps backups through a regional outage."
+  type        = string
+  default     = null
+}
+
+variable "bucket_retention_days" {
+  description = <<-EOT
+    Optional bucket retention policy, in days: no object can be deleted or replaced before
+    it is this old, whoever asks (ransomware, a mistaken script). 0 (the default) sets no
+    policy. Cloud Storage does not allow a retention policy together with object
+    versioning, so setting this turns versioning off: the policy then protects every
+    object instead. Must be at least the longest ttlDays of the backup policies, or
+    retention will fail to delete expired backups until they are old enough.
+  EOT
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.bucket_retention_days >= 0 && floor(var.bucket_retention_days) == var.bucket_retention_days
+    error_message = "bucket_retention_days must be a whole number of days, 0 for none."
+  }
+}
+
+variable "bucket_retention_locked" {
+  description = "Lock the retention policy (Bucket Lock). IRREVERSIBLE: a locked policy can never be shortened or removed, and the bucket cannot be deleted until every object has aged out."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.bucket_retention_locked || var.bucket_retention_days > 0
+    error_message = "bucket_retention_locked needs bucket_retention_days > 0."
+  }
+}
+
+variable "noncurrent_version_days" {
+  description = "With versioning on, days a replaced or deleted object version is kept before lifecycle deletes it."
+  type        = number
+  default     = 30
+}
+
+variable "noncurrent_versions_kept" {
+  description = "With versioning on, how many older versions of an object are kept at most."
+  type        = number
+  default     = 3
+}
+
+variable "kms_enabled" {
+  description = "Create a Cloud KMS key for the envelope encryption of Secrets in backups (LIFEBOAT_KMS_KEY) and let the functions that export or restore them use it."
+  type        = bool
+  default     = false
+}
+
+variable "kms_rotation_days" {
+  description = "Rotation period of the KMS key, in days. Old key versions stay enabled, so older backups remain readable."
+  type        = number
+  default     = 90
+}
+
+variable "backup_policies" {
+  description = <<-EOT
+    Backup policies by name. Each gets a Cloud Scheduler job that publishes a ScheduleTick
+    carrying the whole policy to the schedule topic on its cron `schedule`. The fields are
+    those of BackupPolicy in shared/messages/common.ts, in snake_case; omitted fields take
+    the same defaults as there.
+  EOT
+  type = map(object({
+    schedule       = string
+    time_zone      = optional(string, "Etc/UTC")
+    projects       = list(string)
+    locations      = optional(list(string), ["-"])
+    cluster_names  = optional(list(string), ["*"])
+    cluster_labels = optional(map(string), {})
+    filters = optional(object({
+      include_namespaces        = optional(list(string), ["*"])
+      exclude_namespaces        = optional(list(string), [])
+      include_resources         = optional(list(string), ["*"])
+      exclude_resources         = optional(list(string), [])
+      label_selector            = optional(string)
+      include_cluster_resources = optional(string, "auto")
+    }))
+    snapshot_volumes           = optional(bool, true)
+    csi_snapshot_classes       = optional(map(string))
+    snapshot_storage_locations = optional(list(string))
+    snapshot_type              = optional(string)
+    snapshot_timeout_seconds   = optional(number, 480)
+    ttl_days                   = optional(number, 30)
+    keep_last                  = optional(number)
+    delete_lock_days           = optional(number, 0)
+    standby_cluster            = optional(object({ project = string, location = string, name = string }))
+    restore_on_recreate        = optional(bool, false)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.backup_policies) : can(regex("^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$", name))])
+    error_message = "Backup policy names must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition = alltrue([for p in values(var.backup_policies) : (
+      contains(["STANDARD", "ARCHIVE"], coalesce(p.snapshot_type, "STANDARD")) &&
+      p.snapshot_timeout_seconds >= 10 && p.snapshot_timeout_seconds <= 3600 &&
+      p.ttl_days >= 1 && p.delete_lock_days >= 0
+    )])
+    error_message = "In every backup policy: snapshot_type is STANDARD or ARCHIVE, snapshot_timeout_seconds 10-3600, ttl_days >= 1, delete_lock_days >= 0."
+  }
+}
+
+variable "retention_schedule" {
+  description = "Cron schedule of the retention tick (expire backups, snapshots and unreferenced objects)."
+  type        = string
+  default     = "30 3 * * *"
+}
+
+variable "retention_dry_run" {
+  description = "Make the retention tick report what it would delete without deleting."
+  type        = bool
+  default     = false
+}
+
+variable "retention_time_zone" {
+  description = "Time zone of the retention schedule."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of a message to a function before Pub/Sub moves it to the dead-letter topic of its topic."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "Pub/Sub allows 5 to 100 delivery attempts."
+  }
+}
+
+variable "log_level" {
+  description = "LIFEBOAT_LOG_LEVEL of the functions."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["trace", "debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be one of trace, debug, info, warn, error."
+  }
+}
+
+variable "function_entry_module" {
+  description = "The compiled module, relative to the repository root, that registers every function with the Functions Framework."
+  type        = string
+  default     = "dist/functions/index.js"
+}

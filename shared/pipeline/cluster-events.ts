@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { latestGoodCatalog } from '../catalog/catalog-io.js';
+import { Layout } from '../catalog/layout.js';
+import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
+import {
+  API_VERSION,
+  type AuditLogEntry,
+  type ClusterRef,
+  type ClusterResponse,
+  type RestoreRequest,
+} from '../messages/index.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { lastChanceBackup } from './last-chance.js';
+import { lockBackup } from './locks.js';
+
+export const DELETE_CLUSTER = 'google.container.v1.ClusterManager.DeleteCluster';
+export const CREATE_CLUSTER = 'google.container.v1.ClusterManager.CreateCluster';
+
+export interface ClusterEventResult {
+  response: ClusterResponse;
+  restore?: RestoreRequest;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+function clusterOf(entry: AuditLogEntry): ClusterRef {
+  const l = entry.resource.labels;
+  return { project: l.project_id, location: l.location, name: l.cluster_name };
+}
+
+/**
+ * What Lifeboat does about a cluster's audit entry. On deletion (its first
+ * entry): a last-chance backup with fresh snapshots of the disks, a lock on
+ * the latest good backups, and a restore into the policy's standby cluster.
+ * On creation (its last entry, when the cluster is up) of a cluster that was
+ * deleted and whose policy asks for it: a restore into the new cluster.
+ * Every decision is deterministic in the entry, so redelivery repeats none.
+ */
+export async function respondToClusterEvent(
+  entry: AuditLogEntry,
+  deps: { store: ObjectStore; disks: DiskSnapshotter; deadlineMs: number },
+): Promise<ClusterEventResult> {
+  const cluster = clusterOf(entry);
+  const method = entry.protoPayload.methodName;
+  const operationKey = `${method}/${entry.operation?.id ?? entry.insertId ?? entry.timestamp}/${Layout.clusterKey(cluster)}`;
+  const response: ClusterResponse = {
+    apiVersion: API_VERSION,
+    kind: 'ClusterResponse',
+    cluster,
+    methodName: method,
+    actions: [],
+    lockedBackups: [],
+    snapshots: [],
+    notes: [],
+  };
+  const ignore = (note: string): ClusterEventResult => ({ response: { ...response, actions: ['ignored'], notes: [note] } });
+  if ((entry.protoPayload.status?.code ?? 0) !== 0) return ignore('the request failed; nothing changed');
+  const latest = await latestGoodCatalog(deps.store, cluster);
+
+  if (method === DELETE_CLUSTER) {
+    if (entry.operation?.first === false) return ignore('the end of a deletion already answered at its start');
+    await deps.store.createIfAbsent(Layout.deletedMarker(cluster), JSON.stringify({ deletedAt: entry.timestamp, operationKey }));
+    if (!latest) return ignore(`no Completed backup of ${Layout.clusterKey(cluster)}: nothing to protect or restore`);
+    const lastChance = await lastChanceBackup(deps.store, deps.disks, latest, operationKey, deps.deadlineMs);
+    response.actions.push('last-chance-snapshots');
+    response.snapshots = lastChance.snapshots;
+    response.notes.push(...lastChance.notes);
+    for (const backupId of [latest.backupId, lastChance.catalog.backupId]) {
+      await lockBackup(deps.store, cluster, backupId, `cluster deleted (${entry.timestamp})`);
+      response.lockedBackups.push(backupId);
+    }
+    response.actions.push('locked-backups');
+    const standby = latest.policy.standbyCluster;
+    if (!standby) return { response };
+    const restoreId = `dr-${shortHash(operationKey)}`;
+    response.actions.push('standby-restore-requested');
+    response.restoreId = restoreId;
+    return {
+      response,
+      restore: {
+        apiVersion: API_VERSION,
+        kind: 'RestoreRequest',
+        restoreId,
+        backup: { backupId: lastChance.catalog.phase === 'Completed' ? lastChance.catalog.backupId : latest.backupId, cluster },
+        target: standby,
+        step: 0,
+      },
+    };
+  }
+
+  if (method === CREATE_CLUSTER) {
+    if (entry.operation?.last === false) return ignore('the cluster is not up yet; the entry that ends the creation is answered');
+    const wasDeleted = await deps.store.exists(Layout.deletedMarker(cluster));
+    if (!wasDeleted || !latest) return ignore('no earlier deletion of this cluster with a backup');
+    if (!latest.policy.restoreOnRecreate) return ignore(`policy ${latest.policy.name} does not restore on recreation`);
+    const restoreId = `recreate-${shortHash(operationKey)}`;
+    response.actions.push('recreate-restore-requested');
+    response.restoreId = restoreId;
+    return {
+      response,
+      restore: {
+        apiVersion: API_VERSION,
+        kind: 'RestoreRequest',
+        restoreId,
+        backup: { latestOf: cluster },
+        target: cluster,
+        step: 0,
+      },
+    };
+  }
+  return ignore(`method ${method} needs no response`);
+}

@@ -1,0 +1,20 @@
+import { latestGoodCatalog } from '../catalog/catalog-io.js';
+import { Layout } from '../catalog/layout.js';
+import { NotFoundError } from '../errors.js';
+import type { ClusterRef, RestoreRequest } from '../messages/index.js';
+import type { ObjectStore } from '../store/object-store.js';
+
+/** Which backup a restore request means: a named one, or the newest Completed one of a cluster. */
+export async function resolveBackup(
+  store: ObjectStore,
+  request: Pick<RestoreRequest, 'backup' | 'resolvedBackupId'>,
+): Promise<{ cluster: ClusterRef; backupId: string }> {
+  if ('backupId' in request.backup) return { cluster: request.backup.cluster, backupId: request.backup.backupId };
+  const cluster = request.backup.latestOf;
+  if (request.resolvedBackupId) return { cluster, backupId: request.resolvedBackupId };
+  const latest = await latestGoodCatalog(store, cluster);
+  if (!latest) {
+    throw new NotFoundError(`Cluster ${Layout.clusterKey(cluster)} has no Completed backup in ${store.url}`);
+  }
+  return { cluster, backupId: latest.backupId };
+}

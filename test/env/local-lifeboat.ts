@@ -1,0 +1,87 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { PubSubBus } from '../../shared/bus/pubsub-bus.js';
+import { generateKeyFileContents } from '../../shared/crypto/key-wrapper.js';
+import { GcsStore } from '../../shared/store/gcs-store.js';
+import { ComputeStandin } from '../standins/compute/server.js';
+import { ContainerStandin } from '../standins/container/server.js';
+import { LocalPipeline } from './pipeline.js';
+
+/**
+ * Lifeboat deployed on the local environment: a bucket on fake-gcs-server,
+ * the Compute and Container API stand-ins, a key file, and every function
+ * behind its push subscription on the Pub/Sub emulator. Clusters come from
+ * the environment's kubeconfig (contexts "source" and "target").
+ */
+export interface LocalLifeboat {
+  pipeline: LocalPipeline;
+  compute: ComputeStandin;
+  container: ContainerStandin;
+  store: GcsStore;
+  storeUrl: string;
+  keyFile: string;
+  bus: PubSubBus;
+  topicPrefix: string;
+  project: string;
+  stop(): Promise<void>;
+}
+
+function need(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run inside the local environment (test/env/with-env)`);
+  return value;
+}
+
+export async function startLocalLifeboat(options: { workBudgetMs?: number; logLevel?: string } = {}): Promise<LocalLifeboat> {
+  const project = process.env['LIFEBOAT_PROJECT'] ?? 'lifeboat-local';
+  const run = randomBytes(3).toString('hex');
+  const bucket = `lifeboat-${run}`;
+  const storage = new Storage({ apiEndpoint: need('LIFEBOAT_STORAGE_ENDPOINT'), projectId: project });
+  await storage.createBucket(bucket);
+  const store = new GcsStore(storage, bucket, 'lifeboat');
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-pipeline-'));
+  const keyFile = join(dir, 'lifeboat.key');
+  writeFileSync(keyFile, generateKeyFileContents(), { mode: 0o600 });
+  const compute = await ComputeStandin.start();
+  const container = await ContainerStandin.start();
+  const topicPrefix = `lb-${run}-`;
+  const pipeline = new LocalPipeline({
+    project,
+    topicPrefix,
+    logDir: dir,
+    environment: {
+      LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
+      LIFEBOAT_PROJECT: project,
+      LIFEBOAT_TOPIC_PREFIX: topicPrefix,
+      LIFEBOAT_KEY_FILE: keyFile,
+      LIFEBOAT_KUBECONFIG: need('LIFEBOAT_KUBECONFIG'),
+      LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
+      LIFEBOAT_CONTAINER_ENDPOINT: container.url,
+      LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
+      ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
+    },
+  });
+  await pipeline.start();
+  const bus = new PubSubBus(new PubSub({ projectId: project }), { createTopics: false });
+  return {
+    pipeline,
+    compute,
+    container,
+    store,
+    storeUrl: `gs://${bucket}/lifeboat`,
+    keyFile,
+    bus,
+    topicPrefix,
+    project,
+    stop: async () => {
+      await pipeline.stop();
+      await bus.close();
+      await compute.stop();
+      await container.stop();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PubSub } from '@google-cloud/pubsub';
+import { deadLetterTopicName, topicName, TopicRoles } from '../../shared/bus/topics.js';
+import { Functions, type FunctionName } from '../../functions/registry.js';
+import { freePort, startService, stopService, waitUntilReady, type Service } from './process.js';
+
+const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+const frameworkMain = join(repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+const functionsSource = join(repoRoot, 'dist', 'functions', 'index.js');
+
+export interface PipelineOptions {
+  project: string;
+  topicPrefix: string;
+  /** LIFEBOAT_* settings and emulator hosts the functions run with. */
+  environment: Record<string, string>;
+  logDir: string;
+  maxDeliveryAttempts?: number;
+}
+
+export interface FunctionServer {
+  name: FunctionName;
+  port: number;
+  service: Service;
+}
+
+/**
+ * The deployed shape of the pipeline, on this machine: every function in
+ * its own Functions Framework server, and a push subscription from its
+ * trigger topic on the Pub/Sub emulator, with a dead-letter topic, exactly
+ * as Terraform sets them up on Google Cloud.
+ */
+export class LocalPipeline {
+  readonly servers = new Map<FunctionName, FunctionServer>();
+  readonly pubsub: PubSub;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.pubsub = new PubSub({ projectId: options.project });
+  }
+
+  /** Where each function's log is written (function-NAME.log). */
+  get logDir(): string {
+    return this.options.logDir;
+  }
+
+  topic(role: (typeof TopicRoles)[number]): string {
+    return topicName(this.options.topicPrefix, role);
+  }
+
+  async start(): Promise<void> {
+    for (const role of TopicRoles) {
+      for (const name of [topicName(this.options.topicPrefix, role), deadLetterTopicName(this.options.topicPrefix, role)]) {
+        const [exists] = await this.pubsub.topic(name).exists();
+        if (!exists) await this.pubsub.createTopic(name);
+      }
+    }
+    await Promise.all((Object.keys(Functions) as FunctionName[]).map((name) => this.startFunction(name)));
+  }
+
+  /** Starts (or restarts) one function's server and points its push subscription at it. */
+  async startFunction(name: FunctionName): Promise<FunctionServer> {
+    const port = await freePort();
+    const service = startService(
+      `function ${name}`,
+      process.execPath,
+      [frameworkMain, `--target=${name}`, '--signature-type=cloudevent', `--source=${functionsSource}`, `--port=${port}`],
+      join(this.options.logDir, `function-${name}.log`),
+      { ...process.env, ...this.options.environment, FUNCTION_TARGET: name, K_SERVICE: name },
+    );
+    await waitUntilReady(service, async () => (await fetch(`http://127.0.0.1:${port}/`)).status > 0, 30_000);
+    const server = { name, port, service };
+    this.servers.set(name, server);
+    await this.subscribe(name, port);
+    return server;
+  }
+
+  private async subscribe(name: FunctionName, port: number): Promise<void> {
+    const role = Functions[name].trigger;
+    const topic = topicName(this.options.topicPrefix, role);
+    const subscriptionName = `${this.options.topicPrefix}${name}`;
+    const pushEndpoint = `http://127.0.0.1:${port}/projects/${this.options.project}/topics/${topic}`;
+    const subscription = this.pubsub.subscription(subscriptionName);
+    const [exists] = await subscription.exists();
+    if (exists) {
+      await subscription.modifyPushConfig({ pushEndpoint });
+      return;
+    }
+    await this.pubsub.topic(topic).createSubscription(subscriptionName, {
+      pushConfig: { pushEndpoint },
+      ackDeadlineSeconds: 60,
+      deadLetterPolicy: {
+        deadLetterTopic: `projects/${this.options.project}/topics/${deadLetterTopicName(this.options.topicPrefix, role)}`,
+        maxDeliveryAttempts: this.options.maxDeliveryAttempts ?? 5,
+      },
+      retryPolicy: { minimumBackoff: { seconds: 0, nanos: 200_000_000 }, maximumBackoff: { seconds: 2 } },
+    });
+  }
+
+  /** Kills a function's process outright, as a crashed instance. */
+  async kill(name: FunctionName): Promise<void> {
+    const server = this.servers.get(name);
+    if (!server) return;
+    try {
+      process.kill(-server.service.child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    this.servers.delete(name);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => stopService(s.service, 2000)));
+    this.servers.clear();
+    await this.pubsub.close();
+  }
+}

@@ -1,0 +1,485 @@
+import { refsIn, type Instance, type InfraModel, type Ref } from './infra-model.js';
+
+/** What the code says is deployed: functions/registry.ts and shared/bus/topics.ts. */
+export interface CodeFlow {
+  functions: Readonly<Record<string, { trigger: string; publishes: readonly string[] }>>;
+  topicRoles: readonly string[];
+  /** The audit log methods the clusterEvents function handles. */
+  watchedMethods: readonly string[];
+  /** Problems with a message a scheduler job publishes to `role` (none when valid). */
+  validateTick: (role: string, body: unknown) => string[];
+}
+
+export const Checks = [
+  'topics',
+  'functions',
+  'triggers',
+  'iam',
+  'publishing',
+  'entry points',
+] as const;
+export type Check = (typeof Checks)[number];
+
+export interface Problem {
+  check: Check;
+  message: string;
+}
+
+/** The longest a function may run: Pub/Sub push waits at most 600 s for its response. */
+const MAX_TIMEOUT_SECONDS = 540;
+const ALLOWED_PREDEFINED: Record<string, readonly string[]> = {
+  google_pubsub_topic_iam_member: ['roles/pubsub.publisher'],
+  google_kms_crypto_key_iam_member: [
+    'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+    'roles/cloudkms.cryptoKeyEncrypter',
+    'roles/cloudkms.cryptoKeyDecrypter',
+  ],
+};
+
+interface TopicInfo {
+  role: string;
+  dead: boolean;
+}
+
+interface Grant {
+  binding: Instance;
+  /** A predefined role name, or undefined when the role is a custom role. */
+  role: string | undefined;
+  customRole: Instance | undefined;
+  members: Ref[];
+  /** The first resource the binding is on (topic, bucket, key ...), if any. */
+  target: Ref | undefined;
+}
+
+/**
+ * Proves that infra/ deploys exactly the flow the code defines: every
+ * function, with its own service account, custom role and trigger on the
+ * right topic; every topic with its dead-letter topic; every publication
+ * allowed on exactly the topics the function publishes to; every topic that
+ * no function publishes to fed by a scheduler job or the log sink; and
+ * nothing in infra/ the code does not have. Returns every problem found.
+ */
+export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
+  const problems: Problem[] = [];
+  const problem = (check: Check, message: string): void => {
+    problems.push({ check, message });
+  };
+  const prefix = String(model.vars['prefix'] ?? '');
+  const byAddress = new Map(model.instances.map((i) => [i.address, i]));
+  const ofType = (type: string): Instance[] => model.instances.filter((i) => i.type === type);
+  const resolve = (ref: Ref | undefined): Instance | undefined =>
+    ref ? byAddress.get(ref.address) : undefined;
+  const at = (i: Instance): string => `${i.address} (${i.where})`;
+
+  // Topics: every role has its topic and dead-letter topic; no other topic.
+  const topics = new Map<string, TopicInfo>();
+  for (const t of ofType('google_pubsub_topic')) {
+    const name = String(t.attrs['name']);
+    const info = topicRoleOf(name, prefix, code.topicRoles);
+    if (!info) {
+      problem(
+        'topics',
+        `${at(t)} is topic "${name}": no topic role of shared/bus/topics.ts has that name or its dead-letter name`,
+      );
+      continue;
+    }
+    topics.set(t.address, info);
+    if (t.key !== info.role) {
+      problem('topics', `${at(t)}: name the instance after its topic role, "${info.role}"`);
+    }
+  }
+  const topicOf = (value: unknown): TopicInfo | undefined => {
+    for (const ref of refsIn(value)) {
+      const info = topics.get(ref.address);
+      if (info) return info;
+    }
+    return undefined;
+  };
+  const subscriptions = ofType('google_pubsub_subscription');
+  for (const role of code.topicRoles) {
+    for (const dead of [false, true]) {
+      const name = dead ? `${prefix}${role}-dead-letter` : `${prefix}${role}`;
+      const n = [...topics.values()].filter((t) => t.role === role && t.dead === dead).length;
+      if (n === 0)
+        problem(
+          'topics',
+          `topic role "${role}": infra/ has no google_pubsub_topic named "${name}"`,
+        );
+      if (n > 1)
+        problem(
+          'topics',
+          `topic role "${role}": ${n} google_pubsub_topic instances named "${name}"`,
+        );
+    }
+    const kept = subscriptions.some((s) => {
+      const t = topicOf(s.attrs['topic']);
+      return t?.dead === true && t.role === role && block(s.attrs, 'push_config') === undefined;
+    });
+    if (!kept) {
+      problem(
+        'topics',
+        `topic role "${role}": no pull subscription on its dead-letter topic, so dead letters would be lost`,
+      );
+    }
+  }
+
+  // Functions: exactly one per registered function, by entry point; no other.
+  const functions = new Map<string, Instance>();
+  for (const f of ofType('google_cloudfunctions2_function')) {
+    const entry = block(f.attrs, 'build_config')?.['entry_point'];
+    if (typeof entry !== 'string' || !(entry in code.functions)) {
+      problem(
+        'functions',
+        `${at(f)} deploys entry point ${JSON.stringify(entry)}, which functions/registry.ts does not register`,
+      );
+      continue;
+    }
+    if (functions.has(entry)) {
+      problem(
+        'functions',
+        `function "${entry}" is deployed twice: ${at(f)} and ${functions.get(entry)?.address}`,
+      );
+      continue;
+    }
+    functions.set(entry, f);
+  }
+  for (const name of Object.keys(code.functions)) {
+    const f = functions.get(name);
+    if (!f) {
+      problem(
+        'functions',
+        `function "${name}" (functions/registry.ts) has no google_cloudfunctions2_function with entry_point "${name}" in infra/`,
+      );
+      continue;
+    }
+    if (f.key !== name)
+      problem('functions', `${at(f)}: name the instance after the function, "${name}"`);
+    const build = block(f.attrs, 'build_config');
+    const service = block(f.attrs, 'service_config');
+    if (build?.['runtime'] !== 'nodejs22') {
+      problem(
+        'functions',
+        `function "${name}": runtime ${JSON.stringify(build?.['runtime'])}, not "nodejs22"`,
+      );
+    }
+    const timeout = service?.['timeout_seconds'];
+    if (typeof timeout !== 'number' || timeout > MAX_TIMEOUT_SECONDS) {
+      problem(
+        'functions',
+        `function "${name}": timeout_seconds ${JSON.stringify(timeout)}; set one, at most ${MAX_TIMEOUT_SECONDS}`,
+      );
+    }
+    if (typeof service?.['available_memory'] !== 'string') {
+      problem('functions', `function "${name}": set available_memory for what it does`);
+    }
+    const env = (service?.['environment_variables'] ?? {}) as Record<string, unknown>;
+    if (env['LIFEBOAT_TOPIC_PREFIX'] !== prefix) {
+      problem(
+        'functions',
+        `function "${name}": LIFEBOAT_TOPIC_PREFIX is ${JSON.stringify(env['LIFEBOAT_TOPIC_PREFIX'])}, but the topics are named with "${prefix}"`,
+      );
+    }
+    if (typeof env['LIFEBOAT_STORE'] !== 'string' || !env['LIFEBOAT_STORE'].startsWith('gs://')) {
+      problem(
+        'functions',
+        `function "${name}": LIFEBOAT_STORE must name the backup bucket (gs://...)`,
+      );
+    }
+  }
+
+  // Service accounts: one of its own per function.
+  const accounts = new Map<string, string>();
+  for (const [name, f] of functions) {
+    const ref = refsIn(block(f.attrs, 'service_config')?.['service_account_email']).find(
+      (r) => r.resource.startsWith('google_service_account.') && r.path === '.email',
+    );
+    const sa = resolve(ref);
+    if (!sa) {
+      problem(
+        'iam',
+        `function "${name}" has no service account of its own (service_config.service_account_email), so it would run as the default compute account`,
+      );
+      continue;
+    }
+    const other = [...accounts].find(([, address]) => address === sa.address);
+    if (other)
+      problem(
+        'iam',
+        `functions "${other[0]}" and "${name}" share the service account ${sa.address}`,
+      );
+    accounts.set(name, sa.address);
+  }
+
+  const grants: Grant[] = model.instances
+    .filter((i) => /_iam_(member|binding)$/.test(i.type))
+    .map((binding) => {
+      const roleRefs = refsIn(binding.attrs['role']);
+      const customRole = roleRefs
+        .map(resolve)
+        .find((r) => r?.type === 'google_project_iam_custom_role');
+      const others = Object.entries(binding.attrs)
+        .filter(([k]) => !['role', 'member', 'members', 'condition'].includes(k))
+        .flatMap(([, v]) => refsIn(v));
+      return {
+        binding,
+        role: roleRefs.length === 0 ? String(binding.attrs['role']) : undefined,
+        customRole,
+        members: refsIn([binding.attrs['member'], binding.attrs['members']]),
+        target: others[0],
+      };
+    });
+  const grantsTo = (address: string): Grant[] =>
+    grants.filter((g) => g.members.some((m) => m.address === address));
+
+  // Custom roles: each function's own, exactly its permissions; nothing broad.
+  for (const [name, account] of accounts) {
+    const mine = grantsTo(account);
+    const custom = mine.filter((g) => g.customRole);
+    if (custom.length === 0) {
+      problem(
+        'iam',
+        `function "${name}": its service account holds no custom role listing the permissions it uses`,
+      );
+    }
+    for (const g of custom) {
+      const role = g.customRole as Instance;
+      const permissions = role.attrs['permissions'];
+      if (!Array.isArray(permissions) || permissions.length === 0) {
+        problem('iam', `function "${name}": custom role ${at(role)} lists no permissions`);
+        continue;
+      }
+      for (const p of permissions as string[]) {
+        if (p.includes('*'))
+          problem('iam', `function "${name}": custom role ${at(role)} has the wildcard "${p}"`);
+        if (p.startsWith('pubsub.')) {
+          problem(
+            'iam',
+            `function "${name}": custom role ${at(role)} has "${p}"; publishing is granted per topic, not in a role`,
+          );
+        }
+      }
+      const sharedWith = grants
+        .filter((o) => o.customRole === role)
+        .flatMap((o) => o.members)
+        .filter((m) => m.address !== account);
+      if (sharedWith.length > 0) {
+        problem(
+          'iam',
+          `function "${name}": its custom role ${role.address} is also granted to ${sharedWith.map((m) => m.address).join(', ')}`,
+        );
+      }
+    }
+    for (const g of mine.filter((x) => !x.customRole)) {
+      const allowed = ALLOWED_PREDEFINED[g.binding.type] ?? [];
+      if (!g.role || !allowed.includes(g.role)) {
+        problem(
+          'iam',
+          `function "${name}": its service account is granted ${g.role ?? '(unknown role)'} by ${at(g.binding)}; grant a custom role with exactly the permissions it uses`,
+        );
+      }
+    }
+  }
+
+  // Publishing: on exactly the topics each function publishes to.
+  for (const [name, account] of accounts) {
+    const spec = code.functions[name];
+    if (!spec) continue;
+    const mayPublish = new Set<string>();
+    for (const g of grantsTo(account)) {
+      if (
+        g.binding.type !== 'google_pubsub_topic_iam_member' ||
+        g.role !== 'roles/pubsub.publisher'
+      )
+        continue;
+      const t = g.target ? topics.get(g.target.address) : undefined;
+      if (!t || t.dead) {
+        problem(
+          'publishing',
+          `function "${name}" may publish to something other than a topic of the flow (${at(g.binding)})`,
+        );
+        continue;
+      }
+      mayPublish.add(t.role);
+      if (!spec.publishes.includes(t.role)) {
+        problem(
+          'publishing',
+          `function "${name}" may publish to "${t.role}" (${at(g.binding)}), which functions/registry.ts does not list`,
+        );
+      }
+    }
+    for (const role of spec.publishes) {
+      if (!mayPublish.has(role)) {
+        problem(
+          'publishing',
+          `function "${name}" publishes to "${role}" (functions/registry.ts), but its service account may not publish to topic "${prefix}${role}"`,
+        );
+      }
+    }
+  }
+
+  // Triggers: one per function, on the topic the registry names, dead-lettered.
+  for (const [name, f] of functions) {
+    const spec = code.functions[name];
+    if (!spec) continue;
+    const found: { topic: TopicInfo | undefined; via: string }[] = [];
+    const eventTrigger = block(f.attrs, 'event_trigger');
+    if (eventTrigger) {
+      found.push({
+        topic: topicOf(eventTrigger['pubsub_topic']),
+        via: `${f.address}.event_trigger`,
+      });
+      if (eventTrigger['retry_policy'] !== 'RETRY_POLICY_RETRY') {
+        problem(
+          'triggers',
+          `function "${name}": its event_trigger must use RETRY_POLICY_RETRY, or a transient failure loses the message`,
+        );
+      }
+    }
+    for (const s of subscriptions) {
+      const push = block(s.attrs, 'push_config');
+      if (!push || !refsIn(push['push_endpoint']).some((r) => r.address === f.address)) continue;
+      const topic = topicOf(s.attrs['topic']);
+      found.push({ topic, via: s.address });
+      const dl = topicOf(block(s.attrs, 'dead_letter_policy')?.['dead_letter_topic']);
+      if (!dl || !dl.dead || dl.role !== topic?.role) {
+        problem(
+          'triggers',
+          `function "${name}": ${at(s)} must dead-letter to the dead-letter topic of "${topic?.role}"`,
+        );
+      }
+      if (!block(push, 'oidc_token')) {
+        problem(
+          'triggers',
+          `function "${name}": ${at(s)} pushes without an OIDC token, so the function would have to allow unauthenticated calls`,
+        );
+      }
+      const ack = s.attrs['ack_deadline_seconds'];
+      const timeout = block(f.attrs, 'service_config')?.['timeout_seconds'];
+      if (typeof ack !== 'number' || typeof timeout !== 'number' || ack < timeout) {
+        problem(
+          'triggers',
+          `function "${name}": ${at(s)} has ack_deadline_seconds ${JSON.stringify(ack)}, shorter than the function's timeout, so slow successes would be redelivered`,
+        );
+      }
+    }
+    if (found.length === 0) {
+      problem(
+        'triggers',
+        `function "${name}" is triggered by nothing: no push subscription to it and no event_trigger`,
+      );
+    } else if (found.length > 1) {
+      problem(
+        'triggers',
+        `function "${name}" is triggered ${found.length} times (${found.map((x) => x.via).join(', ')}), so it would run twice per message`,
+      );
+    }
+    for (const { topic, via } of found) {
+      if (!topic || topic.dead || topic.role !== spec.trigger) {
+        problem(
+          'triggers',
+          `function "${name}" is triggered by ${topic ? `"${topic.role}"${topic.dead ? ' (dead-letter)' : ''}` : 'no topic of the flow'} through ${via}, but functions/registry.ts says "${spec.trigger}"`,
+        );
+      }
+    }
+  }
+  const functionAddresses = new Set([...functions.values()].map((f) => f.address));
+  for (const s of subscriptions) {
+    const push = block(s.attrs, 'push_config');
+    if (push && !refsIn(push['push_endpoint']).some((r) => functionAddresses.has(r.address))) {
+      problem(
+        'triggers',
+        `${at(s)} pushes to something that is not a function of functions/registry.ts`,
+      );
+    }
+  }
+
+  // Entry points: a topic that triggers a function but that no function
+  // publishes to must be fed from outside: a scheduler job or the log sink.
+  const published = new Set(Object.values(code.functions).flatMap((f) => f.publishes));
+  const fedFromOutside = new Set<string>();
+  for (const job of ofType('google_cloud_scheduler_job')) {
+    const target = block(job.attrs, 'pubsub_target');
+    const topic = topicOf(target?.['topic_name']);
+    if (!topic || topic.dead) {
+      problem('entry points', `${at(job)} publishes to no topic of the flow`);
+      continue;
+    }
+    fedFromOutside.add(topic.role);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(String(target?.['data']), 'base64').toString('utf8'));
+    } catch {
+      problem('entry points', `${at(job)}: its message is not base64-encoded JSON`);
+      continue;
+    }
+    for (const p of code.validateTick(topic.role, body))
+      problem('entry points', `${at(job)}: ${p}`);
+  }
+  for (const sink of ofType('google_logging_project_sink')) {
+    const topic = topicOf(sink.attrs['destination']);
+    if (!topic || topic.dead) {
+      problem('entry points', `${at(sink)} forwards to no topic of the flow`);
+      continue;
+    }
+    fedFromOutside.add(topic.role);
+    const filter = String(sink.attrs['filter'] ?? '');
+    const methods = [...filter.matchAll(/"(google\.container\.[^"]+)"/g)].map((m) => m[1] ?? '');
+    const missing = code.watchedMethods.filter((m) => !methods.includes(m));
+    const extra = methods.filter((m) => !code.watchedMethods.includes(m));
+    if (missing.length > 0 || extra.length > 0) {
+      problem(
+        'entry points',
+        `${at(sink)}: its filter's methods [${methods.join(', ')}] differ from WatchedMethods [${code.watchedMethods.join(', ')}]`,
+      );
+    }
+    if (!filter.includes('cloudaudit.googleapis.com%2Factivity')) {
+      problem('entry points', `${at(sink)}: its filter must select the Admin Activity audit log`);
+    }
+    const writer = grants.some(
+      (g) =>
+        g.role === 'roles/pubsub.publisher' &&
+        g.members.some((m) => m.address === sink.address && m.path === '.writer_identity') &&
+        (g.target ? topics.get(g.target.address) : undefined)?.role === topic.role,
+    );
+    if (!writer) {
+      problem(
+        'entry points',
+        `${at(sink)}: its writer identity may not publish to "${prefix}${topic.role}"`,
+      );
+    }
+  }
+  for (const [name, spec] of Object.entries(code.functions)) {
+    if (!published.has(spec.trigger) && !fedFromOutside.has(spec.trigger)) {
+      problem(
+        'entry points',
+        `topic "${spec.trigger}" triggers function "${name}", but no function, Cloud Scheduler job or log sink publishes to it`,
+      );
+    }
+  }
+  return problems;
+}
+
+function topicRoleOf(
+  name: string,
+  prefix: string,
+  roles: readonly string[],
+): TopicInfo | undefined {
+  for (const role of roles) {
+    if (name === `${prefix}${role}`) return { role, dead: false };
+    if (name === `${prefix}${role}-dead-letter`) return { role, dead: true };
+  }
+  return undefined;
+}
+
+/** The first (only) instance of a nested block. */
+function block(
+  attrs: Record<string, unknown> | undefined,
+  name: string,
+): Record<string, unknown> | undefined {
+  const list = attrs?.[name];
+  if (!Array.isArray(list)) return undefined;
+  const first: unknown = list[0];
+  return typeof first === 'object' && first !== null
+    ? (first as Record<string, unknown>)
+    : undefined;
+}
