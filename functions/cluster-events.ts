@@ -11,5 +11,8 @@ register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline 
   });
   if (restore) await runtime.bus.publish(runtime.topic('restore'), restore);
   await runtime.bus.publish(runtime.topic('cluster-responses'), response);
-  runtime.logger.info({ cluster: response.cluster, actions: response.actions, notes: response.notes }, 'cluster event answered');
+  runtime.logger.info(
+    { cluster: response.cluster, actions: response.actions, notes: response.notes },
+    'cluster event answered',
+  );
 });

@@ -9,7 +9,12 @@ register(
   (json) => parseMessage('PartDone', json),
   async (part, { runtime }) => {
     const sealing = await runtime.sealer();
-    const completed = await announceBackup(runtime.store, part.cluster, part.backupId, sealing?.encryption);
+    const completed = await announceBackup(
+      runtime.store,
+      part.cluster,
+      part.backupId,
+      sealing?.encryption,
+    );
     if (completed === undefined) return;
     // Claim the announcement first, so concurrent deliveries announce once.
     const marker = Layout.announced(part.cluster, part.backupId);
@@ -20,6 +25,9 @@ register(
       await runtime.store.delete(marker);
       throw error;
     }
-    runtime.logger.info({ backupId: part.backupId, cluster: part.cluster, phase: completed.phase }, 'backup completed');
+    runtime.logger.info(
+      { backupId: part.backupId, cluster: part.cluster, phase: completed.phase },
+      'backup completed',
+    );
   },
 );

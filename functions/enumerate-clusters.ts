@@ -9,13 +9,22 @@ register(
   async (tick, { runtime, publishTime }) => {
     const listing = await runtime.inventory.list(tick.policy);
     for (const s of listing.skipped) {
-      runtime.logger.warn({ cluster: s.cluster, reason: s.reason }, 'cluster selected by the policy but skipped');
+      runtime.logger.warn(
+        { cluster: s.cluster, reason: s.reason },
+        'cluster selected by the policy but skipped',
+      );
     }
     for (const u of listing.unlisted) {
-      runtime.logger.error({ location: u, reason: u.reason }, 'clusters could not be listed here: a gap in this tick');
+      runtime.logger.error(
+        { location: u, reason: u.reason },
+        'clusters could not be listed here: a gap in this tick',
+      );
     }
     const jobs = backupJobsFor(tick, listing, publishTime);
     await mapLimit(jobs, 100, (job) => runtime.bus.publish(runtime.topic('backup-jobs'), job));
-    runtime.logger.info({ policy: tick.policy.name, jobs: jobs.length, skipped: listing.skipped.length }, 'backup jobs published');
+    runtime.logger.info(
+      { policy: tick.policy.name, jobs: jobs.length, skipped: listing.skipped.length },
+      'backup jobs published',
+    );
   },
 );

@@ -17,9 +17,20 @@ register(
       const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];
       const plan = await writePlan(
         runtime.store,
-        await planBackup(http, { backupId: job.backupId, cluster: job.cluster, policy: job.policy, filters, volumes }),
+        await planBackup(http, {
+          backupId: job.backupId,
+          cluster: job.cluster,
+          policy: job.policy,
+          filters,
+          volumes,
+        }),
       );
-      const common = { apiVersion: API_VERSION, backupId: job.backupId, cluster: job.cluster, policy: job.policy };
+      const common = {
+        apiVersion: API_VERSION,
+        backupId: job.backupId,
+        cluster: job.cluster,
+        policy: job.policy,
+      };
       await mapLimit(plan.shards, 50, (s) =>
         runtime.bus.publish(runtime.topic('export-shards'), {
           ...common,
@@ -30,7 +41,11 @@ register(
         }),
       );
       await mapLimit(plan.volumes, 50, (pvName) =>
-        runtime.bus.publish(runtime.topic('disk-snapshots'), { ...common, kind: 'VolumeSnapshotJob', pvName }),
+        runtime.bus.publish(runtime.topic('disk-snapshots'), {
+          ...common,
+          kind: 'VolumeSnapshotJob',
+          pvName,
+        }),
       );
       // An empty plan still needs its catalog.
       await runtime.bus.publish(runtime.topic('backup-parts'), {
@@ -43,7 +58,12 @@ register(
         ok: true,
       });
       runtime.logger.info(
-        { backupId: job.backupId, cluster: job.cluster, shards: plan.shards.length, volumes: plan.volumes.length },
+        {
+          backupId: job.backupId,
+          cluster: job.cluster,
+          shards: plan.shards.length,
+          volumes: plan.volumes.length,
+        },
         'backup planned',
       );
     } finally {

@@ -25,11 +25,20 @@ register(
           ...(sealing ? { sealer: sealing.sealer } : {}),
         },
         shard,
-        { shardId: shard.shardId, resource: shard.resource, segment: shard.segment, ...(shard.start ? { start: shard.start } : {}) },
+        {
+          shardId: shard.shardId,
+          resource: shard.resource,
+          segment: shard.segment,
+          ...(shard.start ? { start: shard.start } : {}),
+        },
         { deadline, finalAttempt: deliveryAttempt >= FINAL_ATTEMPT },
       );
       if (outcome.next) {
-        await runtime.bus.publish(runtime.topic('export-shards'), { ...shard, segment: shard.segment + 1, start: outcome.next });
+        await runtime.bus.publish(runtime.topic('export-shards'), {
+          ...shard,
+          segment: shard.segment + 1,
+          start: outcome.next,
+        });
       }
       await runtime.bus.publish(runtime.topic('backup-parts'), {
         apiVersion: API_VERSION,

@@ -44,13 +44,19 @@ export function register<T>(
   cloudEvent<MessagePublishedData>(name, async (event: CloudEvent<MessagePublishedData>) => {
     const started = Date.now();
     const runtime = getRuntime();
-    const log = runtime.logger.child({ function: name, messageId: event.data?.message.messageId ?? event.id });
+    const log = runtime.logger.child({
+      function: name,
+      messageId: event.data?.message.messageId ?? event.id,
+    });
     let message: T;
     try {
       const payload = Buffer.from(event.data?.message.data ?? '', 'base64');
       message = parse(decodeJson(payload, `${name} message`));
     } catch (error) {
-      log.error({ reason: errorMessage(error) }, `${name}: rejected a malformed message (acknowledged, not retried)`);
+      log.error(
+        { reason: errorMessage(error) },
+        `${name}: rejected a malformed message (acknowledged, not retried)`,
+      );
       return;
     }
     try {
@@ -63,10 +69,16 @@ export function register<T>(
       });
     } catch (error) {
       if (isRetryable(error)) {
-        log.warn({ reason: errorMessage(error) }, `${name}: transient failure, asking Pub/Sub to redeliver`);
+        log.warn(
+          { reason: errorMessage(error) },
+          `${name}: transient failure, asking Pub/Sub to redeliver`,
+        );
         throw error;
       }
-      log.error({ reason: errorMessage(error) }, `${name}: permanent failure (acknowledged, not retried)`);
+      log.error(
+        { reason: errorMessage(error) },
+        `${name}: permanent failure (acknowledged, not retried)`,
+      );
     }
   });
 }

@@ -1,3 +1,4 @@
+import { errorMessage, isRetryable } from '../shared/errors.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage, RestoreOptions } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
@@ -12,23 +13,59 @@ register(
   (json) => parseMessage('RestoreRequest', json),
   async (request, { runtime, deadline }) => {
     const options = request.options ?? validate(RestoreOptions, {}, 'restore options');
-    const source = await resolveBackup(runtime.store, request);
-    const kubeConfig = await runtime.inventory.connect(request.target);
+    const failed = async (error: unknown): Promise<void> => {
+      // Whoever asked waits for an answer: a restore that cannot run says so and why.
+      await runtime.bus.publish(runtime.topic('restore-completed'), {
+        apiVersion: API_VERSION,
+        kind: 'RestoreCompleted',
+        restoreId: request.restoreId,
+        target: request.target,
+        phase: 'Failed',
+        counts: {},
+        errors: [errorMessage(error)],
+      });
+    };
+    let source;
+    let kubeConfig;
+    try {
+      source = await resolveBackup(runtime.store, request);
+      kubeConfig = await runtime.inventory.connect(request.target);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      await failed(error);
+      throw error;
+    }
     const http = new KubeHttp(kubeConfig);
     try {
       const sealing = await runtime.sealer();
-      const step = await runRestoreStep(
-        {
-          http,
-          store: runtime.store,
-          ...(sealing ? { sealer: sealing.sealer } : {}),
-          volumes: new DiskVolumeRestore(kubeConfig, runtime.disks),
-        },
-        { restoreId: request.restoreId, source: source.cluster, backupId: source.backupId, target: request.target, options },
-        deadline,
-      );
+      let step;
+      try {
+        step = await runRestoreStep(
+          {
+            http,
+            store: runtime.store,
+            ...(sealing ? { sealer: sealing.sealer } : {}),
+            volumes: new DiskVolumeRestore(kubeConfig, runtime.disks),
+          },
+          {
+            restoreId: request.restoreId,
+            source: source.cluster,
+            backupId: source.backupId,
+            target: request.target,
+            options,
+          },
+          deadline,
+        );
+      } catch (error) {
+        // A tampered catalog, a missing key: refused before anything was written.
+        if (!isRetryable(error)) await failed(error);
+        throw error;
+      }
       if (step.status === 'continue') {
-        runtime.logger.info({ restoreId: request.restoreId, done: step.done, total: step.total }, 'restore continues in a new invocation');
+        runtime.logger.info(
+          { restoreId: request.restoreId, done: step.done, total: step.total },
+          'restore continues in a new invocation',
+        );
         await runtime.bus.publish(runtime.topic('restore'), {
           ...request,
           options,
@@ -47,9 +84,18 @@ register(
         phase: report.phase,
         reportKey: `restores/${request.restoreId}/report.json`,
         counts: { ...report.counts },
-        errors: [...report.errors, ...report.outcomes.filter((o) => o.outcome === 'failed').slice(0, 20).map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}: ${o.reason ?? ''}`)],
+        errors: [
+          ...report.errors,
+          ...report.outcomes
+            .filter((o) => o.outcome === 'failed')
+            .slice(0, 20)
+            .map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}: ${o.reason ?? ''}`),
+        ],
       });
-      runtime.logger.info({ restoreId: request.restoreId, phase: report.phase, counts: report.counts }, 'restore completed');
+      runtime.logger.info(
+        { restoreId: request.restoreId, phase: report.phase, counts: report.counts },
+        'restore completed',
+      );
     } finally {
       http.close();
     }

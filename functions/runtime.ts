@@ -28,7 +28,9 @@ export interface Runtime {
   logger: Logger;
   topic(role: TopicRole): string;
   /** The data key for Secrets, with what the catalog records about it. */
-  sealer(): Promise<{ sealer: Sealer; encryption: { keyId: string; wrappedBy: string } } | undefined>;
+  sealer(): Promise<
+    { sealer: Sealer; encryption: { keyId: string; wrappedBy: string } } | undefined
+  >;
 }
 
 let runtime: Runtime | undefined;
@@ -51,7 +53,9 @@ function build(): Runtime {
     sealer: () => {
       sealerPromise ??= (async () => {
         if (config.kmsKey) {
-          throw new PermanentError('Cloud KMS key wrapping is not available in this build; use LIFEBOAT_KEY_FILE');
+          throw new PermanentError(
+            'Cloud KMS key wrapping is not available in this build; use LIFEBOAT_KEY_FILE',
+          );
         }
         if (!config.keyFile) return undefined;
         const wrapper = new LocalKeyWrapper(config.keyFile);

@@ -8,7 +8,12 @@ register(
   (json) => parseMessage('VolumeSnapshotJob', json),
   async (job, { runtime, deadline }) => {
     const kubeConfig = await runtime.inventory.connect(job.cluster);
-    const part = await snapshotVolume(kubeConfig, { store: runtime.store, disks: runtime.disks }, job, deadline);
+    const part = await snapshotVolume(
+      kubeConfig,
+      { store: runtime.store, disks: runtime.disks },
+      job,
+      deadline,
+    );
     await runtime.bus.publish(runtime.topic('backup-parts'), {
       apiVersion: API_VERSION,
       kind: 'PartDone',

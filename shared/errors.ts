@@ -51,7 +51,12 @@ export function isRetryable(error: unknown): boolean {
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   // google-gax REST errors carry a gRPC code in `code` and the HTTP status in `httpStatusCode`.
-  const e = error as { code?: unknown; status?: unknown; statusCode?: unknown; httpStatusCode?: unknown };
+  const e = error as {
+    code?: unknown;
+    status?: unknown;
+    statusCode?: unknown;
+    httpStatusCode?: unknown;
+  };
   for (const value of [e.httpStatusCode, e.statusCode, e.status, e.code]) {
     if (typeof value === 'number' && value >= 100 && value < 600) return value;
   }

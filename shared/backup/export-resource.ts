@@ -42,9 +42,24 @@ function isCut(key: string, count: number): boolean {
   return createHash('sha1').update(key).digest().readUInt32BE(0) % PACK_TARGET === 0;
 }
 
+/** The namespace an object belongs to for filtering: its own, a Namespace's name, a PV's claim's. */
+function filterNamespace(obj: KubeObject): string | undefined | null {
+  if (obj.kind === 'Namespace') return obj.metadata.name;
+  if (obj.kind === 'PersistentVolume') {
+    // A PV goes with its claim; an unclaimed one only with a backup of every namespace.
+    return (
+      (obj['spec'] as { claimRef?: { namespace?: string } } | undefined)?.claimRef?.namespace ??
+      null
+    );
+  }
+  return obj.metadata.namespace;
+}
+
 function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
-  const ns = obj.kind === 'Namespace' ? obj.metadata.name : obj.metadata.namespace;
+  const ns = filterNamespace(obj);
   if (ns === undefined) return true;
+  if (ns === null)
+    return filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
   return selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
 }
 

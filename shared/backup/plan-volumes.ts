@@ -12,11 +12,14 @@ interface PersistentVolumeList {
  */
 export async function volumesToSnapshot(http: KubeHttp, filters: BackupFilters): Promise<string[]> {
   const list = await http.request<PersistentVolumeList>('GET', '/api/v1/persistentvolumes');
-  const allNamespaces = filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
+  const allNamespaces =
+    filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
   return list.items
     .filter((pv) => {
       const ns = pv.spec?.claimRef?.namespace;
-      return ns === undefined ? allNamespaces : selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
+      return ns === undefined
+        ? allNamespaces
+        : selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
     })
     .map((pv) => pv.metadata.name)
     .sort();

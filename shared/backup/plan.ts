@@ -18,7 +18,13 @@ export const DEFAULT_FILTERS: BackupFilters = {
  */
 export async function planBackup(
   http: KubeHttp,
-  job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy; filters: BackupFilters; volumes: string[] },
+  job: {
+    backupId: string;
+    cluster: ClusterRef;
+    policy: BackupPolicy;
+    filters: BackupFilters;
+    volumes: string[];
+  },
 ): Promise<BackupPlan> {
   const [version, discovery] = await Promise.all([
     http.request<{ gitVersion: string }>('GET', '/version'),

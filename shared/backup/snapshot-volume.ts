@@ -1,4 +1,10 @@
-import { CustomObjectsApi, type KubeConfig, type V1PersistentVolume, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1PersistentVolume,
+  type V1PersistentVolumeClaim,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
 import { Deadline } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
@@ -32,25 +38,41 @@ export async function snapshotVolume(
   deadlineMs: number,
 ): Promise<VolumePart> {
   const key = volumeKey(job, job.pvName);
-  if (await deps.store.exists(key)) return JSON.parse((await deps.store.get(key)).toString()) as VolumePart;
+  if (await deps.store.exists(key))
+    return JSON.parse((await deps.store.get(key)).toString()) as VolumePart;
   const http = new KubeHttp(kubeConfig);
   try {
-    const pv = await getOrUndefined<V1PersistentVolume>(http, `/api/v1/persistentvolumes/${encodeURIComponent(job.pvName)}`);
+    const pv = await getOrUndefined<V1PersistentVolume>(
+      http,
+      `/api/v1/persistentvolumes/${encodeURIComponent(job.pvName)}`,
+    );
     let part: VolumePart;
     if (!pv) {
       part = {
         pvName: job.pvName,
-        volume: { pvName: job.pvName, driver: 'unknown', status: 'FAILED', reason: 'the PV was deleted before its snapshot' },
+        volume: {
+          pvName: job.pvName,
+          driver: 'unknown',
+          status: 'FAILED',
+          reason: 'the PV was deleted before its snapshot',
+        },
         errors: [`volume ${job.pvName}: the PV was deleted before its snapshot`],
         warnings: [],
       };
     } else {
       const claimRef = pv.spec?.claimRef;
       const ns = claimRef?.namespace;
-      const pvc = ns && claimRef?.name
-        ? await getOrUndefined<V1PersistentVolumeClaim>(http, `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claimRef.name}`)
-        : undefined;
-      const pods = ns ? ((await http.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`)).items ?? []) : [];
+      const pvc =
+        ns && claimRef?.name
+          ? await getOrUndefined<V1PersistentVolumeClaim>(
+              http,
+              `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claimRef.name}`,
+            )
+          : undefined;
+      const pods = ns
+        ? ((await http.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`)).items ??
+          [])
+        : [];
       const result = await backupVolume(
         {
           backupId: job.backupId,
@@ -58,10 +80,16 @@ export async function snapshotVolume(
           pv,
           ...(pvc ? { pvc } : {}),
           pods: ns && claimRef?.name ? podsUsingClaim(pods, ns, claimRef.name) : [],
-          ...(job.policy.csiSnapshotClasses ? { csiSnapshotClasses: job.policy.csiSnapshotClasses } : {}),
-          ...(job.policy.snapshotStorageLocations ? { storageLocations: job.policy.snapshotStorageLocations } : {}),
+          ...(job.policy.csiSnapshotClasses
+            ? { csiSnapshotClasses: job.policy.csiSnapshotClasses }
+            : {}),
+          ...(job.policy.snapshotStorageLocations
+            ? { storageLocations: job.policy.snapshotStorageLocations }
+            : {}),
           ...(job.policy.snapshotType ? { snapshotType: job.policy.snapshotType } : {}),
-          deadline: Deadline.after(Math.min(deadlineMs - Date.now(), (job.policy.snapshotTimeoutSeconds ?? 480) * 1000)),
+          deadline: Deadline.after(
+            Math.min(deadlineMs - Date.now(), (job.policy.snapshotTimeoutSeconds ?? 480) * 1000),
+          ),
         },
         {
           disks: deps.disks,
@@ -69,7 +97,12 @@ export async function snapshotVolume(
           exec: new KubePodExec(kubeConfig),
         },
       );
-      part = { pvName: job.pvName, volume: result.entry, errors: result.errors, warnings: result.warnings };
+      part = {
+        pvName: job.pvName,
+        volume: result.entry,
+        errors: result.errors,
+        warnings: result.warnings,
+      };
     }
     await writeVolumePart(deps.store, job, part);
     return part;
@@ -77,4 +110,3 @@ export async function snapshotVolume(
     http.close();
   }
 }
-

@@ -48,12 +48,10 @@ export class PubSubBus implements Bus {
 
   async subscribe(topic: string, name: string, handler: DeliveryHandler): Promise<Subscription> {
     const t = await this.topic(topic);
-    const [subscription] = await t
-      .subscription(name)
-      .get({
-        autoCreate: true,
-        ackDeadlineSeconds: this.options.ackDeadlineSeconds ?? 60,
-      } as object);
+    const [subscription] = await t.subscription(name).get({
+      autoCreate: true,
+      ackDeadlineSeconds: this.options.ackDeadlineSeconds ?? 60,
+    } as object);
     const onMessage = (message: Message): void => {
       handler({
         id: message.id,

@@ -10,7 +10,8 @@ export const Layout = {
   catalog: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}catalog.json`,
   lock: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}lock.json`,
-  announced: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}announced.json`,
+  announced: (c: ClusterRef, backupId: string): string =>
+    `${Layout.backupDir(c, backupId)}announced.json`,
   deletedMarker: (c: ClusterRef): string => `clusters/${Layout.clusterKey(c)}/deleted.json`,
   plan: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}parts/plan.json`,

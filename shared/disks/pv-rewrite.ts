@@ -69,6 +69,8 @@ export function rewritePersistentVolume(
   const out = dropServerFields(pv);
   const spec = out.spec;
   if (!spec) throw new PermanentError(`PV ${pv.metadata?.name ?? '(unnamed)'} has no spec`);
+  // A new disk gets a PV of its own name: restoring twice into one cluster never clashes.
+  out.metadata = { ...out.metadata, name: disk.name };
   const zones = disk.zone ? [disk.zone] : (disk.replicaZones ?? []);
   if (zones.length === 0)
     throw new PermanentError(`restored disk ${disk.name} has no zone or replica zones`);

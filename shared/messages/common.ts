@@ -51,7 +51,9 @@ export const BackupPolicy = Type.Object(
     snapshotStorageLocations: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     snapshotType: Type.Optional(Type.Union([Type.Literal('STANDARD'), Type.Literal('ARCHIVE')])),
     /** How long one disk's snapshot may take before the volume counts as failed. */
-    snapshotTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 3600, default: 480 })),
+    snapshotTimeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 10, maximum: 3600, default: 480 }),
+    ),
     ttlDays: Type.Integer({ minimum: 1, default: 30 }),
     keepLast: Type.Optional(Type.Integer({ minimum: 1 })),
     deleteLockDays: Type.Integer({ minimum: 0, default: 0 }),

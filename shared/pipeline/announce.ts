@@ -24,7 +24,13 @@ export async function announceBackup(
     catalog = await readCatalog(store, cluster, backupId);
   } else {
     const policy = (await readPlan(store, cluster, backupId)).policy;
-    const result = await emitCatalog(store, cluster, backupId, policy, encryption ? { encryption } : {});
+    const result = await emitCatalog(
+      store,
+      cluster,
+      backupId,
+      policy,
+      encryption ? { encryption } : {},
+    );
     if (result.status === 'waiting') return undefined;
     catalog = result.catalog;
   }

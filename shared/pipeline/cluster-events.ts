@@ -55,15 +55,32 @@ export async function respondToClusterEvent(
     snapshots: [],
     notes: [],
   };
-  const ignore = (note: string): ClusterEventResult => ({ response: { ...response, actions: ['ignored'], notes: [note] } });
-  if ((entry.protoPayload.status?.code ?? 0) !== 0) return ignore('the request failed; nothing changed');
+  const ignore = (note: string): ClusterEventResult => ({
+    response: { ...response, actions: ['ignored'], notes: [note] },
+  });
+  if ((entry.protoPayload.status?.code ?? 0) !== 0)
+    return ignore('the request failed; nothing changed');
   const latest = await latestGoodCatalog(deps.store, cluster);
 
   if (method === DELETE_CLUSTER) {
-    if (entry.operation?.first === false) return ignore('the end of a deletion already answered at its start');
-    await deps.store.createIfAbsent(Layout.deletedMarker(cluster), JSON.stringify({ deletedAt: entry.timestamp, operationKey }));
-    if (!latest) return ignore(`no Completed backup of ${Layout.clusterKey(cluster)}: nothing to protect or restore`);
-    const lastChance = await lastChanceBackup(deps.store, deps.disks, latest, operationKey, deps.deadlineMs);
+    // A long operation logs a first entry and a last one; the deletion is answered at its start.
+    if (entry.operation?.last && !entry.operation.first)
+      return ignore('the end of a deletion already answered at its start');
+    await deps.store.createIfAbsent(
+      Layout.deletedMarker(cluster),
+      JSON.stringify({ deletedAt: entry.timestamp, operationKey }),
+    );
+    if (!latest)
+      return ignore(
+        `no Completed backup of ${Layout.clusterKey(cluster)}: nothing to protect or restore`,
+      );
+    const lastChance = await lastChanceBackup(
+      deps.store,
+      deps.disks,
+      latest,
+      operationKey,
+      deps.deadlineMs,
+    );
     response.actions.push('last-chance-snapshots');
     response.snapshots = lastChance.snapshots;
     response.notes.push(...lastChance.notes);
@@ -83,7 +100,13 @@ export async function respondToClusterEvent(
         apiVersion: API_VERSION,
         kind: 'RestoreRequest',
         restoreId,
-        backup: { backupId: lastChance.catalog.phase === 'Completed' ? lastChance.catalog.backupId : latest.backupId, cluster },
+        backup: {
+          backupId:
+            lastChance.catalog.phase === 'Completed'
+              ? lastChance.catalog.backupId
+              : latest.backupId,
+          cluster,
+        },
         target: standby,
         step: 0,
       },
@@ -91,10 +114,13 @@ export async function respondToClusterEvent(
   }
 
   if (method === CREATE_CLUSTER) {
-    if (entry.operation?.last === false) return ignore('the cluster is not up yet; the entry that ends the creation is answered');
+    if (entry.operation?.first && !entry.operation.last) {
+      return ignore('the cluster is not up yet; the entry that ends the creation is answered');
+    }
     const wasDeleted = await deps.store.exists(Layout.deletedMarker(cluster));
     if (!wasDeleted || !latest) return ignore('no earlier deletion of this cluster with a backup');
-    if (!latest.policy.restoreOnRecreate) return ignore(`policy ${latest.policy.name} does not restore on recreation`);
+    if (!latest.policy.restoreOnRecreate)
+      return ignore(`policy ${latest.policy.name} does not restore on recreation`);
     const restoreId = `recreate-${shortHash(operationKey)}`;
     response.actions.push('recreate-restore-requested');
     response.restoreId = restoreId;

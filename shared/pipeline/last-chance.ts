@@ -28,7 +28,11 @@ export async function lastChanceBackup(
   const backupId = lastChanceBackupId(operationKey);
   if (await store.exists(Layout.catalog(latest.cluster, backupId))) {
     const catalog = await readCatalog(store, latest.cluster, backupId);
-    return { catalog, snapshots: catalog.volumes.flatMap((v) => (v.snapshot ? [v.snapshot.name] : [])), notes: [] };
+    return {
+      catalog,
+      snapshots: catalog.volumes.flatMap((v) => (v.snapshot ? [v.snapshot.name] : [])),
+      notes: [],
+    };
   }
   const notes: string[] = [];
   const snapshots: string[] = [];
@@ -38,11 +42,15 @@ export async function lastChanceBackup(
       backupId,
       cluster: latest.cluster,
       disk: volume.disk,
-      ...(volume.pvcNamespace && volume.pvcName ? { pvc: { namespace: volume.pvcNamespace, name: volume.pvcName } } : {}),
+      ...(volume.pvcNamespace && volume.pvcName
+        ? { pvc: { namespace: volume.pvcNamespace, name: volume.pvcName } }
+        : {}),
       deadline: Deadline.after(Math.max(1000, deadlineMs - Date.now())),
     });
     if (outcome.status === 'FAILED') {
-      notes.push(`volume ${volume.pvName}: no last-chance snapshot (${outcome.reason}); the backup ${latest.backupId} snapshot stays the newest`);
+      notes.push(
+        `volume ${volume.pvName}: no last-chance snapshot (${outcome.reason}); the backup ${latest.backupId} snapshot stays the newest`,
+      );
       return volume;
     }
     snapshots.push(outcome.snapshot.name);

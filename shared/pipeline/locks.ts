@@ -8,11 +8,20 @@ export interface BackupLock {
 }
 
 /** Locks a backup against expiry; retention never deletes a locked backup. Idempotent. */
-export async function lockBackup(store: ObjectStore, cluster: ClusterRef, backupId: string, reason: string): Promise<void> {
+export async function lockBackup(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+  reason: string,
+): Promise<void> {
   const lock: BackupLock = { lockedAt: new Date().toISOString(), reason };
   await store.createIfAbsent(Layout.lock(cluster, backupId), JSON.stringify(lock));
 }
 
-export async function isLocked(store: ObjectStore, cluster: ClusterRef, backupId: string): Promise<boolean> {
+export async function isLocked(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+): Promise<boolean> {
   return store.exists(Layout.lock(cluster, backupId));
 }

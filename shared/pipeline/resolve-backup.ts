@@ -9,12 +9,15 @@ export async function resolveBackup(
   store: ObjectStore,
   request: Pick<RestoreRequest, 'backup' | 'resolvedBackupId'>,
 ): Promise<{ cluster: ClusterRef; backupId: string }> {
-  if ('backupId' in request.backup) return { cluster: request.backup.cluster, backupId: request.backup.backupId };
+  if ('backupId' in request.backup)
+    return { cluster: request.backup.cluster, backupId: request.backup.backupId };
   const cluster = request.backup.latestOf;
   if (request.resolvedBackupId) return { cluster, backupId: request.resolvedBackupId };
   const latest = await latestGoodCatalog(store, cluster);
   if (!latest) {
-    throw new NotFoundError(`Cluster ${Layout.clusterKey(cluster)} has no Completed backup in ${store.url}`);
+    throw new NotFoundError(
+      `Cluster ${Layout.clusterKey(cluster)} has no Completed backup in ${store.url}`,
+    );
   }
   return { cluster, backupId: latest.backupId };
 }

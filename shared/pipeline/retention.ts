@@ -43,7 +43,8 @@ async function keepReason(
   const { policy } = catalog;
   const newestGood = ordered.filter((c) => c.phase === 'Completed').at(-1);
   if (catalog === newestGood) return 'the newest Completed backup of its cluster is never expired';
-  if (index === ordered.length - 1) return 'the newest backup of its cluster (incremental backups build on it)';
+  if (index === ordered.length - 1)
+    return 'the newest backup of its cluster (incremental backups build on it)';
   if (await isLocked(store, catalog.cluster, catalog.backupId)) return 'locked';
   if (age < policy.deleteLockDays * DAY) return `delete-lock for ${policy.deleteLockDays} days`;
   const rank = ordered.length - 1 - index; // 0 = newest
@@ -68,7 +69,15 @@ export async function sweep(
 ): Promise<RetentionReport> {
   const now = options.now ?? Date.now();
   const dryRun = options.dryRun ?? false;
-  const report: RetentionReport = { expired: [], kept: [], finished: [], deletedPacks: 0, deletedSnapshots: [], errors: [], dryRun };
+  const report: RetentionReport = {
+    expired: [],
+    kept: [],
+    finished: [],
+    deletedPacks: 0,
+    deletedSnapshots: [],
+    errors: [],
+    dryRun,
+  };
   const remaining: Catalog[] = [];
   const expired: Catalog[] = [];
   const inProgress: BackupPlan[] = [];
@@ -77,17 +86,27 @@ export async function sweep(
     const ids = new Set(await listCatalogs(store, cluster));
     for (const plan of await plansWithoutCatalog(store, cluster, ids)) {
       if (now - Date.parse(plan.startedAt) > ABANDONED_AFTER_MS && !dryRun) {
-        const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, { force: true });
+        const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
+          force: true,
+        });
         if (result.status !== 'waiting') {
-          report.finished.push({ cluster: key, backupId: plan.backupId, missing: result.catalog.errors });
+          report.finished.push({
+            cluster: key,
+            backupId: plan.backupId,
+            missing: result.catalog.errors,
+          });
           ids.add(plan.backupId);
         }
       } else {
         inProgress.push(plan);
       }
     }
-    const catalogs = await Promise.all([...ids].map((id) => readCatalog(store, cluster, id).catch(() => undefined)));
-    const ordered = catalogs.filter((c): c is Catalog => c !== undefined).sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+    const catalogs = await Promise.all(
+      [...ids].map((id) => readCatalog(store, cluster, id).catch(() => undefined)),
+    );
+    const ordered = catalogs
+      .filter((c): c is Catalog => c !== undefined)
+      .sort((a, b) => a.completedAt.localeCompare(b.completedAt));
     for (const [index, catalog] of ordered.entries()) {
       const reason = await keepReason(store, catalog, index, ordered, now);
       if (reason) {
@@ -95,7 +114,11 @@ export async function sweep(
         report.kept.push({ cluster: key, backupId: catalog.backupId, reason });
       } else {
         expired.push(catalog);
-        report.expired.push({ cluster: key, backupId: catalog.backupId, reason: 'past its TTL or beyond keep-last' });
+        report.expired.push({
+          cluster: key,
+          backupId: catalog.backupId,
+          reason: 'past its TTL or beyond keep-last',
+        });
       }
     }
   }
@@ -115,7 +138,11 @@ async function listClusterKeysWithPlans(store: ObjectStore): Promise<string[]> {
   return [...keys].sort();
 }
 
-async function plansWithoutCatalog(store: ObjectStore, cluster: ClusterRef, withCatalog: Set<string>): Promise<BackupPlan[]> {
+async function plansWithoutCatalog(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  withCatalog: Set<string>,
+): Promise<BackupPlan[]> {
   const plans: BackupPlan[] = [];
   for await (const info of store.list(Layout.clusterBackups(cluster))) {
     const m = /\/([^/]+)\/parts\/plan\.json$/.exec(info.key);
@@ -127,7 +154,8 @@ async function plansWithoutCatalog(store: ObjectStore, cluster: ClusterRef, with
 /** The catalog goes first, so a backup disappears whole; then everything under its folder. */
 async function deleteBackup(store: ObjectStore, catalog: Catalog): Promise<void> {
   await store.delete(Layout.catalog(catalog.cluster, catalog.backupId));
-  for await (const info of store.list(Layout.backupDir(catalog.cluster, catalog.backupId))) await store.delete(info.key);
+  for await (const info of store.list(Layout.backupDir(catalog.cluster, catalog.backupId)))
+    await store.delete(info.key);
 }
 
 async function collectSnapshots(
@@ -137,18 +165,25 @@ async function collectSnapshots(
   report: RetentionReport,
 ): Promise<void> {
   const name = (s: { project: string; name: string }): string => `${s.project}/${s.name}`;
-  const inUse = new Set(remaining.flatMap((c) => c.volumes.flatMap((v) => (v.snapshot ? [name(v.snapshot)] : []))));
+  const inUse = new Set(
+    remaining.flatMap((c) => c.volumes.flatMap((v) => (v.snapshot ? [name(v.snapshot)] : []))),
+  );
   const candidates = new Map<string, { project: string; name: string }>();
-  for (const c of expired) for (const v of c.volumes) if (v.snapshot && !inUse.has(name(v.snapshot))) candidates.set(name(v.snapshot), v.snapshot);
+  for (const c of expired)
+    for (const v of c.volumes)
+      if (v.snapshot && !inUse.has(name(v.snapshot))) candidates.set(name(v.snapshot), v.snapshot);
   if (candidates.size === 0) return;
   if (!disks) {
-    report.errors.push(`${candidates.size} snapshots are no longer referenced, but no Compute Engine access is configured to delete them`);
+    report.errors.push(
+      `${candidates.size} snapshots are no longer referenced, but no Compute Engine access is configured to delete them`,
+    );
     return;
   }
   for (const snapshot of candidates.values()) {
     try {
       const outcome = await disks.deleteSnapshot(snapshot, Deadline.after(120_000));
-      if (outcome.status === 'FAILED') report.errors.push(`snapshot ${name(snapshot)}: ${outcome.reason}`);
+      if (outcome.status === 'FAILED')
+        report.errors.push(`snapshot ${name(snapshot)}: ${outcome.reason}`);
       else report.deletedSnapshots.push(name(snapshot));
     } catch (error) {
       report.errors.push(`snapshot ${name(snapshot)}: ${errorMessage(error)}`);

@@ -11,7 +11,10 @@ const CUSTOM_RESOURCE_RETRIES = 8;
 export const RESTORE_LABEL = 'lifeboat.dev/restore';
 
 function withRestoreLabel(obj: KubeObject, restoreId: string): KubeObject {
-  return { ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [RESTORE_LABEL]: restoreId } } };
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [RESTORE_LABEL]: restoreId } },
+  };
 }
 
 /** Sanitised, without our label: the form two objects are compared in. */
@@ -31,9 +34,14 @@ async function alreadyRestored(
   obj: KubeObject,
   restoreId: string,
 ): Promise<string | undefined> {
-  const live = await http.request<KubeObject>('GET', resourcePath(ref, obj.metadata.namespace, obj.metadata.name));
-  if (live.metadata.labels?.[RESTORE_LABEL] === restoreId) return 'created by an earlier attempt of this restore';
-  if (isDeepStrictEqual(comparable(live), comparable(obj))) return 'already in the target, identical';
+  const live = await http.request<KubeObject>(
+    'GET',
+    resourcePath(ref, obj.metadata.namespace, obj.metadata.name),
+  );
+  if (live.metadata.labels?.[RESTORE_LABEL] === restoreId)
+    return 'created by an earlier attempt of this restore';
+  if (isDeepStrictEqual(comparable(live), comparable(obj)))
+    return 'already in the target, identical';
   return undefined;
 }
 

@@ -1,4 +1,9 @@
-import { CustomObjectsApi, type KubeConfig, type V1PersistentVolume, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1PersistentVolume,
+  type V1PersistentVolumeClaim,
+} from '@kubernetes/client-node';
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
 import { Deadline } from '../disks/deadline.js';
@@ -26,15 +31,27 @@ export class DiskVolumeRestore implements VolumeRestore {
     private readonly timeoutMs = 480_000,
   ) {}
 
-  async prepare(catalog: Catalog, objects: KubeObject[], job: RestoreJob): Promise<VolumePreparation> {
+  async prepare(
+    catalog: Catalog,
+    objects: KubeObject[],
+    job: RestoreJob,
+  ): Promise<VolumePreparation> {
     const volumes: RestoreReport['volumes'] = [];
     const drop = new Set<KubeObject>();
-    const policy = catalog.policy.snapshotVolumes ? job.options.volumeDataPolicy : 'reuse-volume-handle';
-    const mapped = (ns: string | undefined): string | undefined => (ns === undefined ? ns : (job.options.namespaceMapping[ns] ?? ns));
+    const policy = catalog.policy.snapshotVolumes
+      ? job.options.volumeDataPolicy
+      : 'reuse-volume-handle';
+    const mapped = (ns: string | undefined): string | undefined =>
+      ns === undefined ? ns : (job.options.namespaceMapping[ns] ?? ns);
     for (const entry of catalog.volumes) {
-      const pv = objects.find((o) => o.kind === 'PersistentVolume' && o.metadata.name === entry.pvName);
+      const pv = objects.find(
+        (o) => o.kind === 'PersistentVolume' && o.metadata.name === entry.pvName,
+      );
       const pvc = objects.find(
-        (o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === entry.pvcName && o.metadata.namespace === mapped(entry.pvcNamespace),
+        (o) =>
+          o.kind === 'PersistentVolumeClaim' &&
+          o.metadata.name === entry.pvcName &&
+          o.metadata.namespace === mapped(entry.pvcNamespace),
       );
       if (!pvc) continue; // the claim is not part of this restore
       const result = await restoreVolume(
@@ -49,7 +66,10 @@ export class DiskVolumeRestore implements VolumeRestore {
           ...(pvc.metadata.namespace ? { targetNamespace: pvc.metadata.namespace } : {}),
           deadline: Deadline.after(this.timeoutMs),
         },
-        { disks: this.disks, csi: new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi)) },
+        {
+          disks: this.disks,
+          csi: new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi)),
+        },
       );
       if (result.pvc) replaceContents(pvc, result.pvc);
       else drop.add(pvc);
@@ -59,8 +79,16 @@ export class DiskVolumeRestore implements VolumeRestore {
       volumes.push({
         pvName: entry.pvName,
         outcome: failed ? 'failed' : policy,
-        ...(result.disk ? { disk: `projects/${result.disk.project}/${result.disk.zone ? `zones/${result.disk.zone}` : `regions/${result.disk.region}`}/disks/${result.disk.name}` } : {}),
-        ...(failed ? { reason: result.errors.join('; ') } : result.warnings.length ? { reason: result.warnings.join('; ') } : {}),
+        ...(result.disk
+          ? {
+              disk: `projects/${result.disk.project}/${result.disk.zone ? `zones/${result.disk.zone}` : `regions/${result.disk.region}`}/disks/${result.disk.name}`,
+            }
+          : {}),
+        ...(failed
+          ? { reason: result.errors.join('; ') }
+          : result.warnings.length
+            ? { reason: result.warnings.join('; ') }
+            : {}),
       });
     }
     return { volumes, drop };

@@ -130,7 +130,8 @@ interface RestoreProgress {
 /** Objects applied between two looks at the clock. */
 const CHUNK = 1000;
 
-export type RestoreStep = { status: 'done'; report: RestoreReport } | { status: 'continue'; done: number; total: number };
+export type RestoreStep =
+  { status: 'done'; report: RestoreReport } | { status: 'continue'; done: number; total: number };
 
 /**
  * Restores a backup into a cluster from its catalog alone. Everything is
@@ -143,14 +144,20 @@ export type RestoreStep = { status: 'done'; report: RestoreReport } | { status: 
  * the function time limit. A redelivered step resumes from the saved
  * progress, and objects an earlier attempt created are recognised by label.
  */
-export async function runRestoreStep(deps: RestoreDeps, job: RestoreJob, deadline = Infinity): Promise<RestoreStep> {
+export async function runRestoreStep(
+  deps: RestoreDeps,
+  job: RestoreJob,
+  deadline = Infinity,
+): Promise<RestoreStep> {
   const progressKey = Layout.restoreProgress(job.restoreId);
   const saved = (await deps.store.exists(progressKey))
     ? (JSON.parse((await deps.store.get(progressKey)).toString('utf8')) as RestoreProgress)
     : undefined;
   const { catalog, records } = await loadBackup(deps.store, job.source, job.backupId);
   const { planned: unordered, skipped } = planObjects(records, job, deps.sealer);
-  const planned = unordered.map((p, i) => ({ ...p, i })).sort((a, b) => a.wave - b.wave || a.i - b.i);
+  const planned = unordered
+    .map((p, i) => ({ ...p, i }))
+    .sort((a, b) => a.wave - b.wave || a.i - b.i);
   const progress: RestoreProgress = saved ?? {
     startedAt: new Date().toISOString(),
     done: 0,
@@ -161,33 +168,50 @@ export async function runRestoreStep(deps: RestoreDeps, job: RestoreJob, deadlin
   let drop = new Set<KubeObject>();
   if (deps.volumes && !job.options.dryRun) {
     // Idempotent: disks of an earlier step are adopted; PV objects are rewritten in place again.
-    const prepared = await deps.volumes.prepare(catalog, planned.map((p) => p.object), job);
+    const prepared = await deps.volumes.prepare(
+      catalog,
+      planned.map((p) => p.object),
+      job,
+    );
     drop = prepared.drop;
     if (!saved) progress.volumes = prepared.volumes;
   }
   while (progress.done < planned.length) {
     const wave = planned[progress.done]!.wave;
     let end = progress.done;
-    while (end < planned.length && planned[end]!.wave === wave && end - progress.done < CHUNK) end++;
+    while (end < planned.length && planned[end]!.wave === wave && end - progress.done < CHUNK)
+      end++;
     await applyChunk(deps, job, records, planned.slice(progress.done, end), progress, drop);
     progress.done = end;
     deps.onProgress?.(progress.done, planned.length);
     const waveFinished = end === planned.length || planned[end]!.wave !== wave;
     if (waveFinished && wave === CRD_WAVE && !job.options.dryRun) {
-      await mapLimit(planned.filter((p) => p.wave === CRD_WAVE), 8, async (item) => {
-        try {
-          await waitEstablished(deps.http, item.object.metadata.name);
-        } catch (error) {
-          progress.errors.push(errorMessage(error));
-        }
-      });
+      await mapLimit(
+        planned.filter((p) => p.wave === CRD_WAVE),
+        8,
+        async (item) => {
+          try {
+            await waitEstablished(deps.http, item.object.metadata.name);
+          } catch (error) {
+            progress.errors.push(errorMessage(error));
+          }
+        },
+      );
     }
     if (progress.done < planned.length && Date.now() > deadline) {
       await deps.store.put(progressKey, JSON.stringify(progress));
       return { status: 'continue', done: progress.done, total: planned.length };
     }
   }
-  const report = await finish(deps.store, job, catalog, progress.startedAt, progress.outcomes, progress.errors, progress.volumes);
+  const report = await finish(
+    deps.store,
+    job,
+    catalog,
+    progress.startedAt,
+    progress.outcomes,
+    progress.errors,
+    progress.volumes,
+  );
   await deps.store.delete(progressKey);
   return { status: 'done', report };
 }
@@ -203,18 +227,31 @@ async function applyChunk(
   await mapLimit(items, job.options.parallelism, async (item) => {
     const base = describe(item.record, item.object);
     if (drop.has(item.object)) {
-      progress.outcomes.push({ ...base, outcome: 'failed', reason: 'its volume data could not be restored (see volumes)' });
+      progress.outcomes.push({
+        ...base,
+        outcome: 'failed',
+        reason: 'its volume data could not be restored (see volumes)',
+      });
       return;
     }
     try {
       if (job.options.dryRun) {
-        progress.outcomes.push({ ...base, outcome: await probeObject(deps.http, item.record.ref, item.object) });
+        progress.outcomes.push({
+          ...base,
+          outcome: await probeObject(deps.http, item.record.ref, item.object),
+        });
         return;
       }
       const object = item.object.metadata.ownerReferences?.length
         ? await fixOwnerReferences(deps.http, item.object, records)
         : item.object;
-      const result = await applyObject(deps.http, item.record.ref, object, job.options.conflictPolicy, job.restoreId);
+      const result = await applyObject(
+        deps.http,
+        item.record.ref,
+        object,
+        job.options.conflictPolicy,
+        job.restoreId,
+      );
       progress.outcomes.push({ ...base, ...result });
     } catch (error) {
       progress.outcomes.push({ ...base, outcome: 'failed', reason: errorMessage(error) });

@@ -32,15 +32,21 @@ export interface LocalLifeboat {
 
 function need(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run inside the local environment (test/env/with-env)`);
+  if (!value)
+    throw new Error(`${name} is not set: run inside the local environment (test/env/with-env)`);
   return value;
 }
 
-export async function startLocalLifeboat(options: { workBudgetMs?: number; logLevel?: string } = {}): Promise<LocalLifeboat> {
+export async function startLocalLifeboat(
+  options: { workBudgetMs?: number; logLevel?: string } = {},
+): Promise<LocalLifeboat> {
   const project = process.env['LIFEBOAT_PROJECT'] ?? 'lifeboat-local';
   const run = randomBytes(3).toString('hex');
   const bucket = `lifeboat-${run}`;
-  const storage = new Storage({ apiEndpoint: need('LIFEBOAT_STORAGE_ENDPOINT'), projectId: project });
+  const storage = new Storage({
+    apiEndpoint: need('LIFEBOAT_STORAGE_ENDPOINT'),
+    projectId: project,
+  });
   await storage.createBucket(bucket);
   const store = new GcsStore(storage, bucket, 'lifeboat');
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-pipeline-'));

@@ -6,7 +6,15 @@ import { Functions, type FunctionName } from '../../functions/registry.js';
 import { freePort, startService, stopService, waitUntilReady, type Service } from './process.js';
 
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const frameworkMain = join(repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+const frameworkMain = join(
+  repoRoot,
+  'node_modules',
+  '@google-cloud',
+  'functions-framework',
+  'build',
+  'src',
+  'main.js',
+);
 const functionsSource = join(repoRoot, 'dist', 'functions', 'index.js');
 
 export interface PipelineOptions {
@@ -49,12 +57,17 @@ export class LocalPipeline {
 
   async start(): Promise<void> {
     for (const role of TopicRoles) {
-      for (const name of [topicName(this.options.topicPrefix, role), deadLetterTopicName(this.options.topicPrefix, role)]) {
+      for (const name of [
+        topicName(this.options.topicPrefix, role),
+        deadLetterTopicName(this.options.topicPrefix, role),
+      ]) {
         const [exists] = await this.pubsub.topic(name).exists();
         if (!exists) await this.pubsub.createTopic(name);
       }
     }
-    await Promise.all((Object.keys(Functions) as FunctionName[]).map((name) => this.startFunction(name)));
+    await Promise.all(
+      (Object.keys(Functions) as FunctionName[]).map((name) => this.startFunction(name)),
+    );
   }
 
   /** Starts (or restarts) one function's server and points its push subscription at it. */
@@ -63,11 +76,21 @@ export class LocalPipeline {
     const service = startService(
       `function ${name}`,
       process.execPath,
-      [frameworkMain, `--target=${name}`, '--signature-type=cloudevent', `--source=${functionsSource}`, `--port=${port}`],
+      [
+        frameworkMain,
+        `--target=${name}`,
+        '--signature-type=cloudevent',
+        `--source=${functionsSource}`,
+        `--port=${port}`,
+      ],
       join(this.options.logDir, `function-${name}.log`),
       { ...process.env, ...this.options.environment, FUNCTION_TARGET: name, K_SERVICE: name },
     );
-    await waitUntilReady(service, async () => (await fetch(`http://127.0.0.1:${port}/`)).status > 0, 30_000);
+    await waitUntilReady(
+      service,
+      async () => (await fetch(`http://127.0.0.1:${port}/`)).status > 0,
+      30_000,
+    );
     const server = { name, port, service };
     this.servers.set(name, server);
     await this.subscribe(name, port);
@@ -92,7 +115,10 @@ export class LocalPipeline {
         deadLetterTopic: `projects/${this.options.project}/topics/${deadLetterTopicName(this.options.topicPrefix, role)}`,
         maxDeliveryAttempts: this.options.maxDeliveryAttempts ?? 5,
       },
-      retryPolicy: { minimumBackoff: { seconds: 0, nanos: 200_000_000 }, maximumBackoff: { seconds: 2 } },
+      retryPolicy: {
+        minimumBackoff: { seconds: 0, nanos: 200_000_000 },
+        maximumBackoff: { seconds: 2 },
+      },
     });
   }
 

@@ -5,7 +5,11 @@ export class Inbox<T = Record<string, unknown>> {
   readonly messages: T[] = [];
   private subscription: Subscription | undefined;
 
-  static async open<T = Record<string, unknown>>(bus: Bus, topic: string, name: string): Promise<Inbox<T>> {
+  static async open<T = Record<string, unknown>>(
+    bus: Bus,
+    topic: string,
+    name: string,
+  ): Promise<Inbox<T>> {
     const inbox = new Inbox<T>();
     inbox.subscription = await bus.subscribe(topic, name, async (d) => {
       inbox.messages.push(JSON.parse(d.data.toString('utf8')) as T);
@@ -20,7 +24,9 @@ export class Inbox<T = Record<string, unknown>> {
       const found = this.messages.find(match);
       if (found) return found;
       if (Date.now() > deadline) {
-        throw new Error(`no ${what} within ${timeoutMs / 1000}s; received: ${JSON.stringify(this.messages).slice(0, 1500)}`);
+        throw new Error(
+          `no ${what} within ${timeoutMs / 1000}s; received: ${JSON.stringify(this.messages).slice(0, 1500)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -13,7 +13,12 @@ import { seedWorkload } from '../../support/workload.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };
-type Msg = Record<string, unknown> & { backupId?: string; restoreId?: string; phase?: string; cluster?: { name: string } };
+type Msg = Record<string, unknown> & {
+  backupId?: string;
+  restoreId?: string;
+  phase?: string;
+  cluster?: { name: string };
+};
 
 function deleteClusterEntry(cluster: typeof SOURCE, operationId: string, first = true): object {
   return {
@@ -21,16 +26,30 @@ function deleteClusterEntry(cluster: typeof SOURCE, operationId: string, first =
     logName: `projects/${cluster.project}/logs/cloudaudit.googleapis.com%2Factivity`,
     timestamp: new Date().toISOString(),
     severity: 'NOTICE',
-    resource: { type: 'gke_cluster', labels: { project_id: cluster.project, location: cluster.location, cluster_name: cluster.name } },
+    resource: {
+      type: 'gke_cluster',
+      labels: {
+        project_id: cluster.project,
+        location: cluster.location,
+        cluster_name: cluster.name,
+      },
+    },
     protoPayload: {
       '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
       serviceName: 'container.googleapis.com',
       methodName: 'google.container.v1.ClusterManager.DeleteCluster',
       resourceName: `projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`,
       authenticationInfo: { principalEmail: 'someone@example.com' },
-      request: { '@type': 'type.googleapis.com/google.container.v1.DeleteClusterRequest', name: `projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}` },
+      request: {
+        '@type': 'type.googleapis.com/google.container.v1.DeleteClusterRequest',
+        name: `projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`,
+      },
     },
-    operation: { id: operationId, producer: 'container.googleapis.com', ...(first ? { first: true } : { last: true }) },
+    operation: {
+      id: operationId,
+      producer: 'container.googleapis.com',
+      ...(first ? { first: true } : { last: true }),
+    },
   };
 }
 
@@ -46,13 +65,32 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
 
   before(async () => {
     lb = await startLocalLifeboat();
-    completed = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('backup-completed'), `${lb.topicPrefix}t-completed`);
-    restored = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('restore-completed'), `${lb.topicPrefix}t-restored`);
-    responses = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('cluster-responses'), `${lb.topicPrefix}t-responses`);
+    completed = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('backup-completed'),
+      `${lb.topicPrefix}t-completed`,
+    );
+    restored = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('restore-completed'),
+      `${lb.topicPrefix}t-restored`,
+    );
+    responses = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('cluster-responses'),
+      `${lb.topicPrefix}t-responses`,
+    );
     ns = unique('e2e');
     ({ pv: pvName } = await seedWorkload(kubeHttp('source'), ns));
     // The workload's PV names a GCE persistent disk; the Compute stand-in holds its bytes.
-    lb.compute.seedDisk({ project: 'acme', zone: 'europe-west1-b', name: pvName, sizeGb: 5, type: 'pd-balanced', bytes: Buffer.from(`data of ${ns}`) });
+    lb.compute.seedDisk({
+      project: 'acme',
+      zone: 'europe-west1-b',
+      name: pvName,
+      sizeGb: 5,
+      type: 'pd-balanced',
+      bytes: Buffer.from(`data of ${ns}`),
+    });
   });
 
   after(async () => {
@@ -60,7 +98,7 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     await lb?.stop();
   });
 
-  const tick = {
+  const tick = (): object => ({
     apiVersion: API_VERSION,
     kind: 'ScheduleTick',
     scheduledTime: '2026-11-26T02:00:00Z',
@@ -68,15 +106,23 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
       name: policyName,
       projects: ['local'],
       clusterNames: ['source', 'target'],
-      filters: { includeNamespaces: ['e2e-*'] },
+      filters: { includeNamespaces: [ns] },
       standbyCluster: TARGET,
     },
-  };
+  });
 
   it('a schedule tick ends with a verified catalog for each cluster', async () => {
-    await lb.bus.publish(lb.pipeline.topic('schedule'), tick);
-    const bySource = await completed.waitFor((m) => m.cluster?.name === 'source', 120_000, 'BackupCompleted of source');
-    const byTarget = await completed.waitFor((m) => m.cluster?.name === 'target', 120_000, 'BackupCompleted of target');
+    await lb.bus.publish(lb.pipeline.topic('schedule'), tick());
+    const bySource = await completed.waitFor(
+      (m) => m.cluster?.name === 'source',
+      120_000,
+      'BackupCompleted of source',
+    );
+    const byTarget = await completed.waitFor(
+      (m) => m.cluster?.name === 'target',
+      120_000,
+      'BackupCompleted of target',
+    );
     assert.equal(bySource.backupId, `${policyName}-20261126-0200`);
     assert.equal(bySource.phase, 'Completed', JSON.stringify(bySource));
     assert.equal(byTarget.phase, 'Completed', JSON.stringify(byTarget));
@@ -89,9 +135,12 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
 
   it('a redelivered tick makes no second backup', async () => {
     const snapshotsBefore = lb.compute.snapshotNames('acme').length;
-    await lb.bus.publish(lb.pipeline.topic('schedule'), tick);
+    await lb.bus.publish(lb.pipeline.topic('schedule'), tick());
     await new Promise((r) => setTimeout(r, 8000));
-    assert.equal(completed.count((m) => m.cluster?.name === 'source'), 1);
+    assert.equal(
+      completed.count((m) => m.cluster?.name === 'source'),
+      1,
+    );
     assert.equal(lb.compute.snapshotNames('acme').length, snapshotsBefore);
   });
 
@@ -103,9 +152,16 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
       restoreId: unique('restore'),
       backup: { latestOf: SOURCE },
       target: TARGET,
-      options: { namespaceMapping: { [ns]: mapped }, excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'] },
+      options: {
+        namespaceMapping: { [ns]: mapped },
+        excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
+      },
     });
-    const done = await restored.waitFor((m) => String(m.restoreId).startsWith('restore-'), 120_000, 'RestoreCompleted');
+    const done = await restored.waitFor(
+      (m) => String(m.restoreId).startsWith('restore-'),
+      120_000,
+      'RestoreCompleted',
+    );
     assert.equal(done.phase, 'Completed', JSON.stringify(done));
     const target = kubeHttp('target');
     assert.equal((await list(target, R.widgets, mapped)).length, 2);
@@ -115,35 +171,67 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     const pv = await get(target, R.pvs, undefined, volumeName);
     const handle = (pv?.['spec'] as { csi?: { volumeHandle: string } }).csi?.volumeHandle ?? '';
     const [, project, , zone, , disk] = handle.split('/');
-    assert.deepEqual(lb.compute.readDisk({ project: project!, zone: zone!, name: disk! }).toString(), `data of ${ns}`);
+    assert.deepEqual(
+      lb.compute.readDisk({ project: project!, zone: zone!, name: disk! }).toString(),
+      `data of ${ns}`,
+    );
   });
 
   it('a DeleteCluster audit entry snapshots, locks and restores into the standby', async () => {
-    await lb.bus.publish(lb.pipeline.topic('cluster-events'), deleteClusterEntry(SOURCE, `operation-${ns}`));
-    const response = await responses.waitFor((m) => m.cluster?.name === 'source', 120_000, 'ClusterResponse');
-    assert.deepEqual(response['actions'], ['last-chance-snapshots', 'locked-backups', 'standby-restore-requested']);
+    await lb.bus.publish(
+      lb.pipeline.topic('cluster-events'),
+      deleteClusterEntry(SOURCE, `operation-${ns}`),
+    );
+    const response = await responses.waitFor(
+      (m) => m.cluster?.name === 'source',
+      120_000,
+      'ClusterResponse',
+    );
+    assert.deepEqual(response['actions'], [
+      'last-chance-snapshots',
+      'locked-backups',
+      'standby-restore-requested',
+    ]);
     const locked = response['lockedBackups'] as string[];
     assert.equal(locked.length, 2);
     for (const id of locked) assert.ok(await lb.store.exists(Layout.lock(SOURCE, id)));
     const lastChance = await readCatalog(lb.store, SOURCE, locked[1]!);
     assert.equal(lastChance.volumes[0]?.status, 'READY');
-    const dr = await restored.waitFor((m) => m.restoreId === response['restoreId'], 120_000, 'standby RestoreCompleted');
+    const dr = await restored.waitFor(
+      (m) => m.restoreId === response['restoreId'],
+      120_000,
+      'standby RestoreCompleted',
+    );
     assert.equal(dr.phase, 'Completed', JSON.stringify(dr));
     assert.ok(await get(kubeHttp('target'), R.deployments, ns, 'web'));
     // The end of the same deletion changes nothing more.
-    await lb.bus.publish(lb.pipeline.topic('cluster-events'), deleteClusterEntry(SOURCE, `operation-${ns}`, false));
-    const ignored = await responses.waitFor((m) => (m['actions'] as string[]).includes('ignored'), 60_000, 'ignored response');
+    await lb.bus.publish(
+      lb.pipeline.topic('cluster-events'),
+      deleteClusterEntry(SOURCE, `operation-${ns}`, false),
+    );
+    const ignored = await responses.waitFor(
+      (m) => (m['actions'] as string[]).includes('ignored'),
+      60_000,
+      'ignored response',
+    );
     assert.match(String((ignored['notes'] as string[])[0]), /already answered/);
   });
 
   it('acknowledges poison messages with the reason instead of retrying them forever', async () => {
-    await lb.bus.publish(lb.pipeline.topic('schedule'), { kind: 'ScheduleTick', policy: 'not a policy' });
+    await lb.bus.publish(lb.pipeline.topic('schedule'), {
+      kind: 'ScheduleTick',
+      policy: 'not a policy',
+    });
     await lb.bus.publish(lb.pipeline.topic('restore'), { nonsense: true });
     await new Promise((r) => setTimeout(r, 6000));
     const logDir = lb.pipeline.logDir;
     const scheduleLog = readFileSync(join(logDir, 'function-enumerateClusters.log'), 'utf8');
     const restoreLog = readFileSync(join(logDir, 'function-restore.log'), 'utf8');
-    assert.equal((scheduleLog.match(/rejected a malformed message/g) ?? []).length, 1, scheduleLog.slice(-2000));
+    assert.equal(
+      (scheduleLog.match(/rejected a malformed message/g) ?? []).length,
+      1,
+      scheduleLog.slice(-2000),
+    );
     assert.match(scheduleLog, /\/policy: must be object/);
     assert.equal((restoreLog.match(/rejected a malformed message/g) ?? []).length, 1);
   });

@@ -53,7 +53,9 @@ describe('restoreVolume under each volume data policy', () => {
       namespace: 'shop-dr',
       name: 'data-mysql-0',
     });
-    assert.equal(result.pvc?.spec?.volumeName, 'pvc-a');
+    // The PV takes the new disk's name, and the claim binds to it.
+    assert.match(result.pv?.metadata?.name ?? '', /^lbr-r1-pvc-a-/);
+    assert.equal(result.pvc?.spec?.volumeName, result.pv?.metadata?.name);
     assert.equal(result.pvc?.metadata?.namespace, 'shop-dr');
   });
 
