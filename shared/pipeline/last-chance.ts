@@ -56,7 +56,7 @@ export async function lastChanceBackup(
     snapshots.push(outcome.snapshot.name);
     return { ...volume, status: 'READY' as const, disk: outcome.disk, snapshot: outcome.snapshot };
   });
-  const { digest: _digest, ...unsigned } = latest;
+  const { digest, ...unsigned } = latest;
   const now = new Date().toISOString();
   const catalog = await writeCatalog(store, {
     ...unsigned,

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { emit } from './bench-env.js';
 import { exportBench } from './export-bench.js';
 import { restoreBench } from './restore-bench.js';
+import { fanoutBench } from './fanout-bench.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -25,6 +26,12 @@ program
   .description('restore time against kubectl apply -f of the same manifests')
   .option('--objects <n>', 'objects to seed', positiveInt, 2000)
   .action(async (o: { objects: number }) => emit(await restoreBench(o.objects)));
+
+program
+  .command('fanout')
+  .description('schedule tick to the last backup job, through the pipeline, for N clusters')
+  .option('--clusters <n>', 'clusters the Container API stand-in serves', positiveInt, 1000)
+  .action(async (o: { clusters: number }) => emit(await fanoutBench(o.clusters)));
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { generateKeyFileContents } from '../../shared/crypto/key-wrapper.js';
 import { GcsStore } from '../../shared/store/gcs-store.js';
 import { ComputeStandin } from '../standins/compute/server.js';
 import { ContainerStandin } from '../standins/container/server.js';
+import type { FunctionName } from '../../functions/registry.js';
 import { LocalPipeline } from './pipeline.js';
 
 /**
@@ -37,8 +38,17 @@ function need(name: string): string {
   return value;
 }
 
+export interface LocalLifeboatOptions {
+  workBudgetMs?: number;
+  logLevel?: string;
+  /** Only these functions (all by default). */
+  functions?: FunctionName[];
+  /** Clusters from this Container API endpoint instead of the environment's kubeconfig. */
+  containerEndpoint?: string;
+}
+
 export async function startLocalLifeboat(
-  options: { workBudgetMs?: number; logLevel?: string } = {},
+  options: LocalLifeboatOptions = {},
 ): Promise<LocalLifeboat> {
   const project = process.env['LIFEBOAT_PROJECT'] ?? 'lifeboat-local';
   const run = randomBytes(3).toString('hex');
@@ -64,14 +74,18 @@ export async function startLocalLifeboat(
       LIFEBOAT_PROJECT: project,
       LIFEBOAT_TOPIC_PREFIX: topicPrefix,
       LIFEBOAT_KEY_FILE: keyFile,
-      LIFEBOAT_KUBECONFIG: need('LIFEBOAT_KUBECONFIG'),
+      ...(options.containerEndpoint
+        ? { LIFEBOAT_CONTAINER_ENDPOINT: options.containerEndpoint, LIFEBOAT_KUBECONFIG: '' }
+        : {
+            LIFEBOAT_KUBECONFIG: need('LIFEBOAT_KUBECONFIG'),
+            LIFEBOAT_CONTAINER_ENDPOINT: container.url,
+          }),
       LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
-      LIFEBOAT_CONTAINER_ENDPOINT: container.url,
       LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
       ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
     },
   });
-  await pipeline.start();
+  await pipeline.start(options.functions);
   const bus = new PubSubBus(new PubSub({ projectId: project }), { createTopics: false });
   return {
     pipeline,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
 import { PubSub } from '@google-cloud/pubsub';
 import { deadLetterTopicName, topicName, TopicRoles } from '../../shared/bus/topics.js';
 import { Functions, type FunctionName } from '../../functions/registry.js';
@@ -55,7 +56,7 @@ export class LocalPipeline {
     return topicName(this.options.topicPrefix, role);
   }
 
-  async start(): Promise<void> {
+  async start(only?: FunctionName[]): Promise<void> {
     for (const role of TopicRoles) {
       for (const name of [
         topicName(this.options.topicPrefix, role),
@@ -140,4 +141,15 @@ export class LocalPipeline {
     this.servers.clear();
     await this.pubsub.close();
   }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -3,7 +3,11 @@ import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
 import type { KubeHttp } from '../../../shared/kube/kube-http.js';
-import { runRestore, runRestoreStep, type RestoreJob } from '../../../shared/restore/run-restore.js';
+import {
+  runRestore,
+  runRestoreStep,
+  type RestoreJob,
+} from '../../../shared/restore/run-restore.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import {
   gcsStore,
@@ -127,7 +131,10 @@ describe('restore options on the real target API server', function () {
         0,
         JSON.stringify(report.outcomes.filter((o) => o.outcome === 'failed')),
       );
-      assert.equal(report.outcomes.find((o) => o.kind === 'ConfigMap' && o.name === 'settings')?.outcome, 'replaced');
+      assert.equal(
+        report.outcomes.find((o) => o.kind === 'ConfigMap' && o.name === 'settings')?.outcome,
+        'replaced',
+      );
       assert.ok(report.counts.skipped > 10, 'identical objects are left as they are');
       const live = await get(kubeHttp('target'), R.configmaps, mapped, 'settings');
       assert.deepEqual(live?.['data'], { color: 'blue', 'app.yaml': 'a: 1\n' });
@@ -158,8 +165,14 @@ describe('restore options on the real target API server', function () {
         .replicas,
       0,
     );
-    assert.equal((await get(target, R.configmaps, mapped, 'settings'))?.metadata.labels?.['restored'], 'yes');
-    assert.equal((await get(target, R.configmaps, mapped, 'guarded'))?.metadata.labels?.['restored'], undefined);
+    assert.equal(
+      (await get(target, R.configmaps, mapped, 'settings'))?.metadata.labels?.['restored'],
+      'yes',
+    );
+    assert.equal(
+      (await get(target, R.configmaps, mapped, 'guarded'))?.metadata.labels?.['restored'],
+      undefined,
+    );
   });
 
   it('reports a transformation that cannot apply as a failure of that object alone', async () => {
@@ -216,7 +229,11 @@ describe('restore options on the real target API server', function () {
       source: SOURCE,
       backupId,
       target: TARGET,
-      options: restoreOptions({ includeNamespaces: [ns], ...NAMESPACED_ONLY, namespaceMapping: { [ns]: mapped } }),
+      options: restoreOptions({
+        includeNamespaces: [ns],
+        ...NAMESPACED_ONLY,
+        namespaceMapping: { [ns]: mapped },
+      }),
     };
     let steps = 0;
     let step = await runRestoreStep({ http: target, store, sealer }, job, 0);
@@ -232,9 +249,16 @@ describe('restore options on the real target API server', function () {
       step = await runRestoreStep({ http: target, store, sealer }, job, 0);
     }
     assert.ok(steps >= 3, `only ${steps} steps`);
-    assert.equal(step.report.counts.failed, 0, JSON.stringify(step.report.outcomes.filter((o) => o.outcome === 'failed')));
+    assert.equal(
+      step.report.counts.failed,
+      0,
+      JSON.stringify(step.report.outcomes.filter((o) => o.outcome === 'failed')),
+    );
     assert.ok(step.report.counts.restored > 15);
-    assert.equal(new Set(step.report.outcomes.map((o) => `${o.kind}/${o.namespace}/${o.name}`)).size, step.report.outcomes.length);
+    assert.equal(
+      new Set(step.report.outcomes.map((o) => `${o.kind}/${o.namespace}/${o.name}`)).size,
+      step.report.outcomes.length,
+    );
     assert.equal((await list(target, R.widgets, mapped)).length, 2);
   });
 
