@@ -66,9 +66,8 @@ export class LocalPipeline {
         if (!exists) await this.pubsub.createTopic(name);
       }
     }
-    await Promise.all(
-      (Object.keys(Functions) as FunctionName[]).map((name) => this.startFunction(name)),
-    );
+    const names = only ?? (Object.keys(Functions) as FunctionName[]);
+    await Promise.all(names.map((name) => this.startFunction(name)));
   }
 
   /** Starts (or restarts) one function's server and points its push subscription at it. */
@@ -87,11 +86,8 @@ export class LocalPipeline {
       join(this.options.logDir, `function-${name}.log`),
       { ...process.env, ...this.options.environment, FUNCTION_TARGET: name, K_SERVICE: name },
     );
-    await waitUntilReady(
-      service,
-      async () => (await fetch(`http://127.0.0.1:${port}/`)).status > 0,
-      30_000,
-    );
+    // A TCP connect: any HTTP request would be taken for an event by the framework.
+    await waitUntilReady(service, () => listening(port), 30_000);
     const server = { name, port, service };
     this.servers.set(name, server);
     await this.subscribe(name, port);
