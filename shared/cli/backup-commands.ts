@@ -1,0 +1,112 @@
+import { Option, type Command } from 'commander';
+import type { BackupInspectFlags } from './backup-inspect.js';
+import type { BackupPipelineFlags } from './backup-pipeline.js';
+import { act } from './exit-codes.js';
+import {
+  clusterOption,
+  keyFileOption,
+  outputOption,
+  pipelineOptions,
+  storeOption,
+} from './options.js';
+
+function filterOptions(): Option[] {
+  return [
+    new Option(
+      '--include-namespaces <list>',
+      'namespaces to back up, comma-separated (globs; default *)',
+    ),
+    new Option('--exclude-namespaces <list>', 'namespaces to leave out'),
+    new Option(
+      '--include-resources <list>',
+      'resources to back up (configmaps, deployments.apps; default *)',
+    ),
+    new Option('--exclude-resources <list>', 'resources to leave out (e.g. secrets)'),
+    new Option(
+      '--selector <selector>',
+      'back up only objects matching this label selector (app=web)',
+    ),
+    new Option(
+      '--include-cluster-resources [mode]',
+      'cluster-scoped resources: auto (only when every namespace is taken), true, false',
+    )
+      .choices(['auto', 'true', 'false'])
+      .preset('true'),
+    new Option(
+      '--snapshot-volumes [bool]',
+      'snapshot persistent volumes (--snapshot-volumes=false: restore reuses the recorded volume handles)',
+    ).preset('true'),
+  ];
+}
+
+/** `lifeboat backup create|get|describe|logs`. */
+export function registerBackupCommands(program: Command): void {
+  const backup = program.command('backup').description('create and inspect backups');
+
+  const create = backup
+    .command('create')
+    .description(
+      'back up a cluster: in-process from a kubeconfig context, or --pipeline through the deployed pipeline',
+    )
+    .argument('<name>', 'backup name: a lowercase RFC 1123 label')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG)')
+    .option('--context <context>', 'kubeconfig context to back up (default: the current one)')
+    .addOption(storeOption())
+    .addOption(keyFileOption())
+    .option(
+      '--compute-endpoint <url>',
+      'Compute Engine API endpoint for disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',
+    )
+    .option('--policy <file>', 'a backup policy (YAML or JSON); filter flags override its filters')
+    .option('--pipeline', 'publish the backup to the deployed pipeline and follow it to completion')
+    .option('--cluster <project/location/name>', 'with --pipeline: the cluster to back up');
+  for (const o of [...filterOptions(), ...pipelineOptions(true), outputOption()])
+    create.addOption(o);
+  create.action(
+    act(async (name: string, flags: BackupPipelineFlags) =>
+      flags.pipeline
+        ? (await import('./backup-pipeline.js')).createBackupThroughPipeline(name, flags)
+        : (await import('./backup-create.js')).createBackupInProcess(name, flags),
+    ),
+  );
+
+  backup
+    .command('get')
+    .description('list backups of every cluster in the store')
+    .argument('[names...]', 'only these backups')
+    .addOption(storeOption())
+    .addOption(clusterOption())
+    .addOption(outputOption())
+    .action(
+      act(async (names: string[], flags: BackupInspectFlags) =>
+        (await import('./backup-inspect.js')).getBackups(names, flags),
+      ),
+    );
+
+  backup
+    .command('describe')
+    .description("show a backup's catalog: cluster, phase, counts, resources, volumes, errors")
+    .argument('<name>', 'backup name')
+    .addOption(storeOption())
+    .addOption(clusterOption())
+    .option('--details', 'also list every object (reads and verifies the packs)')
+    .addOption(outputOption())
+    .action(
+      act(async (name: string, flags: BackupInspectFlags) =>
+        (await import('./backup-inspect.js')).describeBackup(name, flags),
+      ),
+    );
+
+  backup
+    .command('logs')
+    .description("show a backup's record: its plan, each shard's and each volume's outcome")
+    .argument('<name>', 'backup name')
+    .addOption(storeOption())
+    .addOption(clusterOption())
+    .addOption(outputOption())
+    .action(
+      act(async (name: string, flags: BackupInspectFlags) =>
+        (await import('./backup-logs.js')).backupLogs(name, flags),
+      ),
+    );
+}

@@ -1,0 +1,111 @@
+import { DiskVolumeBackup } from '../backup/disk-volume-backup.js';
+import { runBackup, type BackupProgress } from '../backup/run-backup.js';
+import { Layout } from '../catalog/layout.js';
+import { KubeHttp } from '../kube/kube-http.js';
+import type { ClusterRef } from '../messages/common.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { backupSummary, formatBackupSummary } from './backup-view.js';
+import {
+  computeEndpointFrom,
+  computeOptions,
+  gceSnapshotter,
+  keyFileFrom,
+  keyWrapper,
+  kubeTarget,
+  sealingFor,
+  storeFrom,
+} from './connect.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+import { clusterLabel } from './find-backup.js';
+import { parseName, type OutputFormat } from './options.js';
+import { emit } from './output.js';
+import { policyFrom, readPolicyFile, requireKeyForSecrets, type FilterFlags } from './policy.js';
+import { Progress } from './progress.js';
+
+export interface BackupCreateFlags extends FilterFlags {
+  kubeconfig?: string;
+  context?: string;
+  store?: string;
+  keyFile?: string;
+  computeEndpoint?: string;
+  policy?: string;
+  output: OutputFormat;
+}
+
+export function describeProgress(backupId: string, p: BackupProgress): string {
+  const step = {
+    plan: 'planning',
+    export: 'exporting',
+    volumes: 'snapshotting volumes',
+    catalog: 'writing the catalog',
+  }[p.phase];
+  return `backup ${backupId}: ${step}: ${p.objects} objects exported, ${p.shardsDone}/${p.shards} shards done`;
+}
+
+/** A backup id names one backup of a cluster: reusing it would silently return the old one. */
+export async function refuseExisting(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+): Promise<void> {
+  if (
+    (await store.exists(Layout.catalog(cluster, backupId))) ||
+    (await store.exists(Layout.plan(cluster, backupId)))
+  ) {
+    throw new UsageError(
+      `backup "${backupId}" of cluster ${clusterLabel(cluster)} already exists in ${store.url}: choose another name`,
+    );
+  }
+}
+
+/**
+ * `backup create` in-process: every flag checked, the key loaded and the
+ * cluster reached before anything is written; then the same plan, shards,
+ * parts and catalog as the pipeline. Exit 0 only for a Completed catalog.
+ */
+export async function createBackupInProcess(
+  name: string,
+  flags: BackupCreateFlags,
+): Promise<ExitCode> {
+  const backupId = parseName(name, 'backup name');
+  const policy = policyFrom(
+    flags.policy ? readPolicyFile(flags.policy) : undefined,
+    flags,
+    'local',
+  );
+  const keyFile = keyFileFrom(flags.keyFile);
+  requireKeyForSecrets(policy, keyFile);
+  const store = storeFrom(flags.store);
+  const wrapper = keyFile ? keyWrapper(keyFile) : undefined;
+  const compute = policy.snapshotVolumes
+    ? computeOptions(computeEndpointFrom(flags.computeEndpoint))
+    : undefined;
+  const { kubeConfig, cluster } = kubeTarget(flags.kubeconfig, flags.context);
+  await refuseExisting(store, cluster, backupId);
+  const sealing = wrapper ? await sealingFor(store, wrapper) : undefined;
+  const http = new KubeHttp(kubeConfig);
+  const disks = compute ? await gceSnapshotter(compute) : undefined;
+  const progress = new Progress();
+  try {
+    const { catalog, uploadedBytes } = await runBackup(
+      {
+        http,
+        store,
+        ...(sealing ?? {}),
+        ...(disks ? { volumes: new DiskVolumeBackup(kubeConfig, store, disks) } : {}),
+        onProgress: (p) => progress.update(describeProgress(backupId, p)),
+      },
+      { backupId, cluster, policy },
+    );
+    progress.done(
+      `backup ${backupId}: ${catalog.phase}: ${catalog.counts.objects} objects, ${catalog.counts.volumes} volumes`,
+    );
+    const summary = backupSummary(catalog, store.url, uploadedBytes);
+    emit(flags.output, summary, () => formatBackupSummary(summary, catalog));
+    return catalog.phase === 'Completed' ? ExitCode.Ok : ExitCode.NotFullSuccess;
+  } finally {
+    progress.done();
+    http.close();
+    await disks?.close();
+  }
+}

@@ -1,0 +1,137 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { isValidClusterName } from '../clusters/cluster-selection.js';
+import { LOCAL } from '../clusters/kubeconfig-inventory.js';
+import { loadSealer } from '../crypto/data-key.js';
+import { LocalKeyWrapper } from '../crypto/key-wrapper.js';
+import type { Sealer } from '../crypto/sealer.js';
+import {
+  computeClientOptions,
+  type ComputeClientOptions,
+} from '../disks/compute-client-options.js';
+import { errorMessage, ValidationError } from '../errors.js';
+import type { ClusterRef } from '../messages/common.js';
+import { openStore } from '../store/open-store.js';
+import type { GceSnapshotter } from '../disks/gce-snapshotter.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { UsageError } from './exit-codes.js';
+import { optionalSetting, requireSetting } from './options.js';
+
+export const STORE_HINT =
+  'where backups are kept, e.g. gs://BUCKET/PREFIX or file:///var/backups/lifeboat';
+
+/** The store named by --store or LIFEBOAT_STORE; a malformed URL is a usage error. */
+export function storeFrom(flag: string | undefined): ObjectStore {
+  const url = requireSetting(flag, '--store URL', 'LIFEBOAT_STORE', STORE_HINT);
+  try {
+    return openStore(url);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new UsageError(`invalid --store "${url}": must start with gs://BUCKET or file:///`);
+    }
+    throw error;
+  }
+}
+
+export interface KubeTarget {
+  kubeConfig: KubeConfig;
+  /** `{ local, local, <context> }`: how the catalog names a kubeconfig context. */
+  cluster: ClusterRef;
+}
+
+/** Loads a kubeconfig, selects the context, and names the cluster after it. */
+export function kubeTarget(file: string | undefined, context: string | undefined): KubeTarget {
+  const path = requireSetting(
+    file,
+    '--kubeconfig FILE',
+    'KUBECONFIG',
+    'the kubeconfig of the cluster to work on',
+  );
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromFile(path);
+  } catch (error) {
+    throw new UsageError(`cannot load kubeconfig ${path}: ${errorMessage(error)}`);
+  }
+  const names = kubeConfig.getContexts().map((c) => c.name);
+  const name = context ?? kubeConfig.getCurrentContext();
+  if (!name) throw new UsageError(`kubeconfig ${path} has no current context: pass --context`);
+  if (!names.includes(name)) {
+    throw new UsageError(
+      `kubeconfig ${path} has no context "${name}" (it has: ${names.join(', ') || 'none'})`,
+    );
+  }
+  kubeConfig.setCurrentContext(name);
+  if (!isValidClusterName(name)) {
+    throw new UsageError(
+      `context "${name}" in ${path} cannot name a cluster in the catalog: it must be a lowercase ` +
+        'RFC 1123 label (a-z, 0-9, "-", at most 63 characters); rename the context',
+    );
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new UsageError(`context "${name}" in ${path} names a cluster the kubeconfig lacks`);
+  }
+  return { kubeConfig, cluster: { project: LOCAL, location: LOCAL, name } };
+}
+
+/** The key file from --key-file or LIFEBOAT_KEY_FILE, if any. */
+export function keyFileFrom(flag: string | undefined): string | undefined {
+  return optionalSetting(flag, 'LIFEBOAT_KEY_FILE');
+}
+
+export function keyWrapper(path: string): LocalKeyWrapper {
+  try {
+    return new LocalKeyWrapper(path);
+  } catch (error) {
+    throw new UsageError(errorMessage(error).replace(/^Invalid /, 'invalid '));
+  }
+}
+
+export interface Sealing {
+  sealer: Sealer;
+  encryption: { keyId: string; wrappedBy: string };
+}
+
+/** The store's data key, unwrapped with the key file (created on first use by a backup). */
+export async function sealingFor(store: ObjectStore, wrapper: LocalKeyWrapper): Promise<Sealing> {
+  const sealer = await loadSealer(store, wrapper);
+  return { sealer, encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id } };
+}
+
+/**
+ * A sealer to open a backup's Secrets, read-only: the key file must be the
+ * one the backup was sealed with, checked before anything is read with it.
+ */
+export async function sealerForBackup(
+  store: ObjectStore,
+  keyFile: string | undefined,
+  encryption: { keyId: string; wrappedBy: string } | undefined,
+): Promise<Sealer | undefined> {
+  if (!keyFile) return undefined;
+  const wrapper = keyWrapper(keyFile);
+  if (encryption && encryption.wrappedBy !== wrapper.id) {
+    throw new UsageError(
+      `key file ${keyFile} (${wrapper.id}) is not the key this backup's Secrets were sealed with (${encryption.wrappedBy})`,
+    );
+  }
+  if (!encryption) return undefined;
+  return loadSealer(store, wrapper);
+}
+
+export function computeEndpointFrom(flag: string | undefined): string | undefined {
+  return optionalSetting(flag, 'LIFEBOAT_COMPUTE_ENDPOINT');
+}
+
+/** Client options for --compute-endpoint (or LIFEBOAT_COMPUTE_ENDPOINT); a bad URL is a usage error. */
+export function computeOptions(endpoint: string | undefined): ComputeClientOptions {
+  try {
+    return computeClientOptions(endpoint);
+  } catch (error) {
+    throw new UsageError(`invalid --compute-endpoint: ${errorMessage(error)}`);
+  }
+}
+
+/** The Compute Engine snapshotter, loaded only when volumes are involved (its client is heavy). */
+export async function gceSnapshotter(client: ComputeClientOptions): Promise<GceSnapshotter> {
+  const { GceSnapshotter } = await import('../disks/gce-snapshotter.js');
+  return new GceSnapshotter({ client });
+}

@@ -1,0 +1,87 @@
+import { Layout } from '../catalog/layout.js';
+import { API_VERSION, parseMessage, type RestoreCompleted } from '../messages/index.js';
+import type { RestoreReport } from '../restore/report.js';
+import { storeFrom } from './connect.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+import { clusterLabel, findBackup } from './find-backup.js';
+import { optionalSetting, parseClusterRef, parseName } from './options.js';
+import { emit, formatFields, section } from './output.js';
+import { publishAndFollow } from './pipeline.js';
+import { refuseExistingRestore } from './restore-create.js';
+import { restoreNameFrom, restoreOptionsFrom, type RestoreFlags } from './restore-flags.js';
+import { countsText, formatReport } from './restore-view.js';
+
+function formatCompleted(m: RestoreCompleted): string {
+  return (
+    formatFields([
+      ['Name', m.restoreId],
+      ['Backup', m.backupId],
+      ['Target', clusterLabel(m.target)],
+      ['Phase', m.phase],
+      ['Objects', countsText(m.counts)],
+      ['Report', m.reportKey],
+    ]) + (m.errors.length ? section('Errors', m.errors) : '')
+  );
+}
+
+/**
+ * `restore create --pipeline`: publishes a RestoreRequest and follows it to
+ * its RestoreCompleted. With a store at hand, the source cluster can be
+ * found from the backup and the full report is printed.
+ */
+export async function createRestoreThroughPipeline(
+  name: string | undefined,
+  flags: RestoreFlags,
+): Promise<ExitCode> {
+  const backupId = parseName(flags.fromBackup, 'backup name');
+  const restoreId = restoreNameFrom(name, backupId);
+  const options = restoreOptionsFrom(flags);
+  if (!flags.targetCluster) {
+    throw new UsageError(
+      'missing --target-cluster PROJECT/LOCATION/NAME: the cluster to restore into',
+    );
+  }
+  const target = parseClusterRef(flags.targetCluster, '--target-cluster');
+  const store = optionalSetting(flags.store, 'LIFEBOAT_STORE') ? storeFrom(flags.store) : undefined;
+  let source = flags.sourceCluster
+    ? parseClusterRef(flags.sourceCluster, '--source-cluster')
+    : undefined;
+  if (store) {
+    await refuseExistingRestore(store, restoreId);
+    source = (await findBackup(store, backupId, source)).cluster;
+  }
+  if (!source) {
+    throw new UsageError(
+      'missing --source-cluster PROJECT/LOCATION/NAME: the cluster the backup is of (or pass --store to look it up)',
+    );
+  }
+  let request;
+  try {
+    request = parseMessage('RestoreRequest', {
+      apiVersion: API_VERSION,
+      kind: 'RestoreRequest',
+      restoreId,
+      backup: { backupId, cluster: source },
+      target,
+      options,
+      step: 0,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const done = await publishAndFollow(flags, {
+    publishTo: 'restore',
+    message: request,
+    completedOn: 'restore-completed',
+    kind: 'RestoreCompleted',
+    matches: (m) => m.restoreId === restoreId,
+    what: `RestoreCompleted of restore ${restoreId}`,
+  });
+  const report =
+    store && (await store.exists(Layout.report(restoreId)))
+      ? (JSON.parse((await store.get(Layout.report(restoreId))).toString('utf8')) as RestoreReport)
+      : undefined;
+  if (report) emit(flags.output, report, () => formatReport(report));
+  else emit(flags.output, done, () => formatCompleted(done));
+  return done.phase === 'Completed' ? ExitCode.Ok : ExitCode.NotFullSuccess;
+}
