@@ -59,6 +59,7 @@ export function register<T>(
       );
       return;
     }
+    log.debug({ deliveryAttempt: event.data?.deliveryAttempt }, `${name}: invoked`);
     try {
       await work(message, {
         runtime,

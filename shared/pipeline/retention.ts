@@ -85,7 +85,8 @@ export async function sweep(
     const cluster = clusterFromKey(key);
     const ids = new Set(await listCatalogs(store, cluster));
     for (const plan of await plansWithoutCatalog(store, cluster, ids)) {
-      if (now - Date.parse(plan.startedAt) > ABANDONED_AFTER_MS && !dryRun) {
+      // Abandonment is judged on the real clock, whatever `now` the expiry uses.
+      if (Date.now() - Date.parse(plan.startedAt) > ABANDONED_AFTER_MS && !dryRun) {
         const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
           force: true,
         });
@@ -206,7 +207,7 @@ async function collectPacks(
   for await (const info of store.list('objects/sha256/')) {
     const digest = /([0-9a-f]{64})\.jsonl\.gz$/.exec(info.key)?.[1];
     if (!digest || referenced.has(digest)) continue;
-    if (now - info.updated.getTime() < PACK_GRACE_MS) continue;
+    if (Date.now() - info.updated.getTime() < PACK_GRACE_MS) continue; // real clock: a running backup writes now
     await store.delete(info.key);
     report.deletedPacks += 1;
   }

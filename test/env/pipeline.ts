@@ -41,6 +41,7 @@ export interface FunctionServer {
  */
 export class LocalPipeline {
   readonly servers = new Map<FunctionName, FunctionServer>();
+  private readonly ports = new Map<FunctionName, number>();
   readonly pubsub: PubSub;
 
   constructor(private readonly options: PipelineOptions) {
@@ -72,7 +73,9 @@ export class LocalPipeline {
 
   /** Starts (or restarts) one function's server and points its push subscription at it. */
   async startFunction(name: FunctionName): Promise<FunctionServer> {
-    const port = await freePort();
+    // A restarted function keeps its URL, as a deployed function does when an instance crashes.
+    const port = this.ports.get(name) ?? (await freePort());
+    this.ports.set(name, port);
     const service = startService(
       `function ${name}`,
       process.execPath,
@@ -110,11 +113,11 @@ export class LocalPipeline {
       ackDeadlineSeconds: 60,
       deadLetterPolicy: {
         deadLetterTopic: `projects/${this.options.project}/topics/${deadLetterTopicName(this.options.topicPrefix, role)}`,
-        maxDeliveryAttempts: this.options.maxDeliveryAttempts ?? 5,
+        maxDeliveryAttempts: this.options.maxDeliveryAttempts ?? 100,
       },
       retryPolicy: {
-        minimumBackoff: { seconds: 0, nanos: 200_000_000 },
-        maximumBackoff: { seconds: 2 },
+        minimumBackoff: { seconds: 0, nanos: 500_000_000 },
+        maximumBackoff: { seconds: 5 },
       },
     });
   }

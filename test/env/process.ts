@@ -51,7 +51,7 @@ export function startService(
   logFile: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Service {
-  const log = createWriteStream(logFile);
+  const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -1,0 +1,124 @@
+import { strict as assert } from 'node:assert';
+import { readCatalog } from '../../../shared/catalog/catalog-io.js';
+import { Layout } from '../../../shared/catalog/layout.js';
+import { API_VERSION } from '../../../shared/messages/index.js';
+import { sweep } from '../../../shared/pipeline/retention.js';
+import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
+import { unique } from '../../support/environment.js';
+import { kubeHttp, list, R } from '../../support/kube.js';
+import { Inbox } from '../../support/messages.js';
+import { seedWorkload } from '../../support/workload.js';
+
+const SOURCE = { project: 'local', location: 'local', name: 'source' };
+const TARGET = { project: 'local', location: 'local', name: 'target' };
+type Msg = Record<string, unknown> & { backupId?: string; restoreId?: string; phase?: string; partKind?: string };
+
+describe('the pipeline under failure: duplicate deliveries, a racing retention sweep', function () {
+  this.timeout(300_000);
+  let lb: LocalLifeboat;
+  let completed: Inbox<Msg>;
+  let restored: Inbox<Msg>;
+  let parts: Inbox<Msg>;
+  let ns: string;
+  let pv: string;
+  const policyName = unique('fail');
+
+  const policy = (): object => ({ name: policyName, projects: ['local'], clusterNames: ['source'], filters: { includeNamespaces: [ns] } });
+  const tick = (time: string): object => ({ apiVersion: API_VERSION, kind: 'ScheduleTick', scheduledTime: time, policy: policy() });
+  const idAt = (time: string): string => `${policyName}-${time.slice(0, 10).replaceAll('-', '')}-${time.slice(11, 13)}${time.slice(14, 16)}`;
+
+  before(async () => {
+    lb = await startLocalLifeboat();
+    completed = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('backup-completed'), `${lb.topicPrefix}t-completed`);
+    restored = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('restore-completed'), `${lb.topicPrefix}t-restored`);
+    parts = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('backup-parts'), `${lb.topicPrefix}t-parts`);
+    ns = unique('fail');
+    ({ pv } = await seedWorkload(kubeHttp('source'), ns));
+    lb.compute.seedDisk({ project: 'acme', zone: 'europe-west1-b', name: pv, sizeGb: 5, bytes: Buffer.from('bytes') });
+  });
+
+  after(async () => {
+    await Promise.all([completed?.close(), restored?.close(), parts?.close()]);
+    await lb?.stop();
+  });
+
+  it('takes every message kind delivered twice without doing anything twice', async () => {
+    const time = '2026-11-26T01:00:00Z';
+    const backupId = idAt(time);
+    await lb.bus.publish(lb.pipeline.topic('schedule'), tick(time));
+    const first = await completed.waitFor((m) => m.backupId === backupId, 120_000, 'the first BackupCompleted');
+    assert.equal(first.phase, 'Completed', JSON.stringify(first));
+    const before = await readCatalog(lb.store, SOURCE, backupId);
+    const snapshots = lb.compute.snapshotNames('acme').length;
+    const job = { apiVersion: API_VERSION, kind: 'ClusterBackupJob', backupId, cluster: SOURCE, policy: policy(), scheduledTime: time };
+    const shard = before.packs[0]!;
+    await Promise.all([
+      lb.bus.publish(lb.pipeline.topic('schedule'), tick(time)),
+      lb.bus.publish(lb.pipeline.topic('backup-jobs'), job),
+      lb.bus.publish(lb.pipeline.topic('export-shards'), {
+        ...job,
+        kind: 'ExportShard',
+        scheduledTime: undefined,
+        shardId: shard.shardId,
+        resource: shard.resource,
+        segment: 0,
+      }),
+      lb.bus.publish(lb.pipeline.topic('disk-snapshots'), { ...job, kind: 'VolumeSnapshotJob', scheduledTime: undefined, pvName: pv }),
+      lb.bus.publish(lb.pipeline.topic('backup-parts'), {
+        apiVersion: API_VERSION,
+        kind: 'PartDone',
+        backupId,
+        cluster: SOURCE,
+        partId: 'plan',
+        partKind: 'plan',
+        ok: true,
+      }),
+    ]);
+    await new Promise((r) => setTimeout(r, 10_000));
+    assert.equal(completed.count((m) => m.backupId === backupId), 1, 'announced once');
+    assert.equal(lb.compute.snapshotNames('acme').length, snapshots, 'no second snapshot');
+    const after = await readCatalog(lb.store, SOURCE, backupId);
+    assert.equal(after.digest, before.digest, 'the catalog is unchanged');
+
+    const request = {
+      apiVersion: API_VERSION,
+      kind: 'RestoreRequest',
+      restoreId: unique('twice'),
+      backup: { backupId, cluster: SOURCE },
+      target: TARGET,
+      options: { namespaceMapping: { [ns]: `${ns}-twice` }, excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'] },
+    };
+    await lb.bus.publish(lb.pipeline.topic('restore'), request);
+    await lb.bus.publish(lb.pipeline.topic('restore'), request);
+    await restored.waitFor((m) => restored.count((x) => x.restoreId === request.restoreId) >= 2 && m.restoreId === request.restoreId, 120_000, 'two answers');
+    for (const answer of restored.messages.filter((m) => m.restoreId === request.restoreId)) {
+      assert.equal(answer.phase, 'Completed', JSON.stringify(answer));
+    }
+    assert.equal((await list(kubeHttp('target'), R.widgets, `${ns}-twice`)).length, 2);
+    // Racing deliveries may both ask for the disk; the deterministic name leaves one.
+    const disks = lb.compute.state.allDisks().filter((d) => d.address.name.startsWith('lbr-'));
+    assert.equal(disks.length, 1, JSON.stringify(disks.map((d) => d.address.name)));
+  });
+
+  it('a retention sweep racing a running backup deletes nothing that backup needs', async () => {
+    const time = '2026-11-26T03:00:00Z';
+    const backupId = idAt(time);
+    await lb.bus.publish(lb.pipeline.topic('schedule'), tick(time));
+    const farFuture = Date.now() + 90 * 86_400_000;
+    let sweeps = 0;
+    while (!completed.messages.some((m) => m.backupId === backupId)) {
+      await sweep(lb.store, undefined, { now: farFuture });
+      sweeps += 1;
+      if (sweeps > 300) throw new Error('the backup never completed');
+    }
+    assert.ok(sweeps >= 2, 'the sweep ran while the backup was running');
+    const { catalog } = await loadBackup(lb.store, SOURCE, backupId);
+    assert.equal(catalog.phase, 'Completed');
+    const report = await sweep(lb.store, undefined, { now: farFuture });
+    // The newest Completed backup stays; the older one of the same cluster expires.
+    assert.ok(report.kept.some((k) => k.backupId === backupId));
+    assert.ok(report.expired.some((e) => e.backupId === idAt('2026-11-26T01:00:00Z')) || (await lb.store.exists(Layout.lock(SOURCE, idAt('2026-11-26T01:00:00Z')))) === false);
+    await loadBackup(lb.store, SOURCE, backupId);
+  });
+});
