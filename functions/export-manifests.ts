@@ -1,4 +1,6 @@
 import { writePlan } from '../shared/backup/parts.js';
+import { Layout } from '../shared/catalog/layout.js';
+import { errorMessage, isRetryable } from '../shared/errors.js';
 import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
 import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
 import { mapLimit } from '../shared/concurrency.js';
@@ -11,7 +13,26 @@ register(
   'exportManifests',
   (json) => parseMessage('ClusterBackupJob', json),
   async (job, { runtime }) => {
-    const http = new KubeHttp(await runtime.inventory.connect(job.cluster));
+    let kubeConfig;
+    try {
+      kubeConfig = await runtime.inventory.connect(job.cluster);
+    } catch (error) {
+      // An unknown cluster can never be backed up: say so to whoever waits, then acknowledge.
+      if (!isRetryable(error)) {
+        await runtime.bus.publish(runtime.topic('backup-completed'), {
+          apiVersion: API_VERSION,
+          kind: 'BackupCompleted',
+          backupId: job.backupId,
+          cluster: job.cluster,
+          phase: 'Failed',
+          catalogKey: Layout.catalog(job.cluster, job.backupId),
+          counts: {},
+          errors: [errorMessage(error)],
+        });
+      }
+      throw error;
+    }
+    const http = new KubeHttp(kubeConfig);
     try {
       const filters = job.policy.filters ?? DEFAULT_FILTERS;
       const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];

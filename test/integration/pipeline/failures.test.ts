@@ -12,7 +12,12 @@ import { seedWorkload } from '../../support/workload.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };
-type Msg = Record<string, unknown> & { backupId?: string; restoreId?: string; phase?: string; partKind?: string };
+type Msg = Record<string, unknown> & {
+  backupId?: string;
+  restoreId?: string;
+  phase?: string;
+  partKind?: string;
+};
 
 describe('the pipeline under failure: duplicate deliveries, a racing retention sweep', function () {
   this.timeout(300_000);
@@ -24,18 +29,47 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
   let pv: string;
   const policyName = unique('fail');
 
-  const policy = (): object => ({ name: policyName, projects: ['local'], clusterNames: ['source'], filters: { includeNamespaces: [ns] } });
-  const tick = (time: string): object => ({ apiVersion: API_VERSION, kind: 'ScheduleTick', scheduledTime: time, policy: policy() });
-  const idAt = (time: string): string => `${policyName}-${time.slice(0, 10).replaceAll('-', '')}-${time.slice(11, 13)}${time.slice(14, 16)}`;
+  const policy = (): object => ({
+    name: policyName,
+    projects: ['local'],
+    clusterNames: ['source'],
+    filters: { includeNamespaces: [ns] },
+  });
+  const tick = (time: string): object => ({
+    apiVersion: API_VERSION,
+    kind: 'ScheduleTick',
+    scheduledTime: time,
+    policy: policy(),
+  });
+  const idAt = (time: string): string =>
+    `${policyName}-${time.slice(0, 10).replaceAll('-', '')}-${time.slice(11, 13)}${time.slice(14, 16)}`;
 
   before(async () => {
     lb = await startLocalLifeboat();
-    completed = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('backup-completed'), `${lb.topicPrefix}t-completed`);
-    restored = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('restore-completed'), `${lb.topicPrefix}t-restored`);
-    parts = await Inbox.open<Msg>(lb.bus, lb.pipeline.topic('backup-parts'), `${lb.topicPrefix}t-parts`);
+    completed = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('backup-completed'),
+      `${lb.topicPrefix}t-completed`,
+    );
+    restored = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('restore-completed'),
+      `${lb.topicPrefix}t-restored`,
+    );
+    parts = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('backup-parts'),
+      `${lb.topicPrefix}t-parts`,
+    );
     ns = unique('fail');
     ({ pv } = await seedWorkload(kubeHttp('source'), ns));
-    lb.compute.seedDisk({ project: 'acme', zone: 'europe-west1-b', name: pv, sizeGb: 5, bytes: Buffer.from('bytes') });
+    lb.compute.seedDisk({
+      project: 'acme',
+      zone: 'europe-west1-b',
+      name: pv,
+      sizeGb: 5,
+      bytes: Buffer.from('bytes'),
+    });
   });
 
   after(async () => {
@@ -47,11 +81,22 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
     const time = '2026-11-26T01:00:00Z';
     const backupId = idAt(time);
     await lb.bus.publish(lb.pipeline.topic('schedule'), tick(time));
-    const first = await completed.waitFor((m) => m.backupId === backupId, 120_000, 'the first BackupCompleted');
+    const first = await completed.waitFor(
+      (m) => m.backupId === backupId,
+      120_000,
+      'the first BackupCompleted',
+    );
     assert.equal(first.phase, 'Completed', JSON.stringify(first));
     const before = await readCatalog(lb.store, SOURCE, backupId);
     const snapshots = lb.compute.snapshotNames('acme').length;
-    const job = { apiVersion: API_VERSION, kind: 'ClusterBackupJob', backupId, cluster: SOURCE, policy: policy(), scheduledTime: time };
+    const job = {
+      apiVersion: API_VERSION,
+      kind: 'ClusterBackupJob',
+      backupId,
+      cluster: SOURCE,
+      policy: policy(),
+      scheduledTime: time,
+    };
     const shard = before.packs[0]!;
     await Promise.all([
       lb.bus.publish(lb.pipeline.topic('schedule'), tick(time)),
@@ -64,7 +109,12 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
         resource: shard.resource,
         segment: 0,
       }),
-      lb.bus.publish(lb.pipeline.topic('disk-snapshots'), { ...job, kind: 'VolumeSnapshotJob', scheduledTime: undefined, pvName: pv }),
+      lb.bus.publish(lb.pipeline.topic('disk-snapshots'), {
+        ...job,
+        kind: 'VolumeSnapshotJob',
+        scheduledTime: undefined,
+        pvName: pv,
+      }),
       lb.bus.publish(lb.pipeline.topic('backup-parts'), {
         apiVersion: API_VERSION,
         kind: 'PartDone',
@@ -76,7 +126,11 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
       }),
     ]);
     await new Promise((r) => setTimeout(r, 10_000));
-    assert.equal(completed.count((m) => m.backupId === backupId), 1, 'announced once');
+    assert.equal(
+      completed.count((m) => m.backupId === backupId),
+      1,
+      'announced once',
+    );
     assert.equal(lb.compute.snapshotNames('acme').length, snapshots, 'no second snapshot');
     const after = await readCatalog(lb.store, SOURCE, backupId);
     assert.equal(after.digest, before.digest, 'the catalog is unchanged');
@@ -87,11 +141,20 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
       restoreId: unique('twice'),
       backup: { backupId, cluster: SOURCE },
       target: TARGET,
-      options: { namespaceMapping: { [ns]: `${ns}-twice` }, excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'] },
+      options: {
+        namespaceMapping: { [ns]: `${ns}-twice` },
+        excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
+      },
     };
     await lb.bus.publish(lb.pipeline.topic('restore'), request);
     await lb.bus.publish(lb.pipeline.topic('restore'), request);
-    await restored.waitFor((m) => restored.count((x) => x.restoreId === request.restoreId) >= 2 && m.restoreId === request.restoreId, 120_000, 'two answers');
+    await restored.waitFor(
+      (m) =>
+        restored.count((x) => x.restoreId === request.restoreId) >= 2 &&
+        m.restoreId === request.restoreId,
+      120_000,
+      'two answers',
+    );
     for (const answer of restored.messages.filter((m) => m.restoreId === request.restoreId)) {
       assert.equal(answer.phase, 'Completed', JSON.stringify(answer));
     }
@@ -118,7 +181,10 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
     const report = await sweep(lb.store, undefined, { now: farFuture });
     // The newest Completed backup stays; the older one of the same cluster expires.
     assert.ok(report.kept.some((k) => k.backupId === backupId));
-    assert.ok(report.expired.some((e) => e.backupId === idAt('2026-11-26T01:00:00Z')) || (await lb.store.exists(Layout.lock(SOURCE, idAt('2026-11-26T01:00:00Z')))) === false);
+    assert.ok(
+      report.expired.some((e) => e.backupId === idAt('2026-11-26T01:00:00Z')) ||
+        (await lb.store.exists(Layout.lock(SOURCE, idAt('2026-11-26T01:00:00Z')))) === false,
+    );
     await loadBackup(lb.store, SOURCE, backupId);
   });
 });
