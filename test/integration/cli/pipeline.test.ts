@@ -205,6 +205,8 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
   });
 
   it('--pipeline gives up after --timeout with exit 1 and deletes its subscription', async () => {
+    // With the planning function down, nothing answers within the timeout.
+    await lb.pipeline.kill('exportManifests');
     const r = await runCli([
       'backup',
       'create',
@@ -221,5 +223,25 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
     assert.equal(r.code, 1, explain(r));
     assert.match(errorLines(r)[0] ?? '', /no BackupCompleted of backup cli-late-\w+ within 3s/);
     assert.deepEqual(await leftoverSubscriptions(), []);
+    await lb.pipeline.startFunction('exportManifests');
+  });
+
+  it('--pipeline reports a backup of an unknown cluster as Failed with the reason, exit 1', async () => {
+    const r = await runCli([
+      'backup',
+      'create',
+      unique('cli-nowhere'),
+      '--pipeline',
+      '--cluster',
+      'local/local/nowhere',
+      '--policy',
+      policyFile,
+      '--timeout',
+      '60s',
+      ...pipelineFlags(),
+    ]);
+    assert.equal(r.code, 1, explain(r));
+    assert.match(r.stdout + r.stderr, /Failed/);
+    assert.match(r.stdout + r.stderr, /nowhere/);
   });
 });
