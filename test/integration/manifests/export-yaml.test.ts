@@ -96,6 +96,7 @@ describe('catalog export as plain YAML, applied with the real kubectl', function
     const secrets = summary.skipped.filter((s) => s.name.startsWith('Secret '));
     assert.equal(secrets.length, 4);
     assert.ok(secrets.every((s) => /encrypted Secret/.test(s.reason)));
+    const all = summary.files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
     assert.ok(!all.includes('kind: Secret'));
   });
 });
