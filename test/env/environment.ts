@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeGcs } from './fake-gcs.js';
@@ -36,6 +37,8 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
   const services: Service[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(services.map((s) => stopService(s)));
+    // etcd data and logs of a stopped environment serve nobody; keep them only when asked.
+    if (!process.env['LIFEBOAT_KEEP_ENV']) await rm(workDir, { recursive: true, force: true });
   };
   const started = Date.now();
   try {
