@@ -30,8 +30,9 @@ export async function* listPages(
   http: KubeHttp,
   ref: ResourceRef,
   options: { limit: number; labelSelector?: string; start?: ListPosition },
-): AsyncGenerator<{ items: KubeObject[]; position: ListPosition }> {
+): AsyncGenerator<{ items: KubeObject[]; position: ListPosition; restarts: number }> {
   let afterKey = options.start?.afterKey;
+  let restarts = 0;
   let token: string | undefined;
   const fetchPage = async (continueToken: string | undefined): Promise<ListPage> => {
     try {
@@ -53,6 +54,7 @@ export async function* listPages(
   while (next) {
     const page: ListPage = await next;
     if (page.metadata.continue === '\u0000restart') {
+      restarts += 1;
       next = fetchPage(undefined);
       continue;
     }
@@ -64,6 +66,6 @@ export async function* listPages(
     const last = page.items.at(-1);
     if (last)
       afterKey = afterKey === undefined || objectKey(last) > afterKey ? objectKey(last) : afterKey;
-    yield { items, position: { continueToken: token, afterKey } };
+    yield { items, position: { continueToken: token, afterKey }, restarts };
   }
 }
