@@ -1,3 +1,4 @@
+import { previousBackupId } from '../shared/backup/known-packs.js';
 import { writePlan } from '../shared/backup/parts.js';
 import { Layout } from '../shared/catalog/layout.js';
 import { errorMessage, isRetryable } from '../shared/errors.js';
@@ -44,6 +45,7 @@ register(
           policy: job.policy,
           filters,
           volumes,
+          previousBackupId: await previousBackupId(runtime.store, job.cluster),
         }),
       );
       const common = {

@@ -1,4 +1,5 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
+import { readPlan } from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
 import { runShardSegment } from '../shared/backup/run-shard.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
@@ -21,7 +22,12 @@ register(
           http,
           store: runtime.store,
           filters: shard.policy.filters ?? DEFAULT_FILTERS,
-          knownPacks: await knownPacks(runtime.store, shard.cluster),
+          // The plan names the catalog to build on: one read, instead of listing the cluster's backups.
+          knownPacks: await knownPacks(
+            runtime.store,
+            shard.cluster,
+            (await readPlan(runtime.store, shard.cluster, shard.backupId)).previousBackupId,
+          ),
           ...(sealing ? { sealer: sealing.sealer } : {}),
         },
         shard,

@@ -11,6 +11,8 @@ export interface BackupPlan {
   /** The policy the backup runs under, so whoever writes the catalog has it. */
   policy: BackupPolicy;
   kubernetesVersion: string;
+  /** The catalog this backup builds on: its packs are not uploaded again. */
+  previousBackupId?: string;
   startedAt: string;
   shards: { shardId: string; resource: ResourceRef }[];
   /** Persistent volumes to snapshot (by PV name); empty when snapshots are off. */

@@ -24,6 +24,7 @@ export async function planBackup(
     policy: BackupPolicy;
     filters: BackupFilters;
     volumes: string[];
+    previousBackupId?: string | undefined;
   },
 ): Promise<BackupPlan> {
   const [version, discovery] = await Promise.all([
@@ -39,6 +40,7 @@ export async function planBackup(
     cluster: job.cluster,
     policy: job.policy,
     kubernetesVersion: version.gitVersion,
+    ...(job.previousBackupId ? { previousBackupId: job.previousBackupId } : {}),
     startedAt: new Date().toISOString(),
     shards,
     volumes: job.volumes,

@@ -6,7 +6,7 @@ import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { emitCatalog } from './emit-catalog.js';
-import { knownPacks } from './known-packs.js';
+import { knownPacks, previousBackupId } from './known-packs.js';
 import { writePlan } from './parts.js';
 import { DEFAULT_FILTERS, planBackup } from './plan.js';
 import { runShardSegment } from './run-shard.js';
@@ -49,9 +49,10 @@ export async function runBackup(
       policy: job.policy,
       filters,
       volumes: volumeNames,
+      previousBackupId: await previousBackupId(deps.store, job.cluster),
     }),
   );
-  const known = await knownPacks(deps.store, job.cluster);
+  const known = await knownPacks(deps.store, job.cluster, plan.previousBackupId);
   const progress: BackupProgress = {
     phase: 'export',
     objects: 0,

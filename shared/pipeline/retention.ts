@@ -126,7 +126,7 @@ export async function sweep(
   if (dryRun) return report;
   for (const catalog of expired) await deleteBackup(store, catalog);
   await collectSnapshots(disks, expired, remaining, report);
-  await collectPacks(store, remaining, inProgress, now, report);
+  await collectPacks(store, remaining, inProgress, report);
   return report;
 }
 
@@ -196,7 +196,6 @@ async function collectPacks(
   store: ObjectStore,
   remaining: Catalog[],
   inProgress: BackupPlan[],
-  now: number,
   report: RetentionReport,
 ): Promise<void> {
   const referenced = new Set(remaining.flatMap((c) => c.packs.map((p) => p.digest)));

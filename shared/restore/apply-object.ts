@@ -18,7 +18,7 @@ function withRestoreLabel(obj: KubeObject, restoreId: string): KubeObject {
 }
 
 /** Sanitised, without our label: the form two objects are compared in. */
-function comparable(obj: KubeObject): KubeObject {
+export function comparable(obj: KubeObject): KubeObject {
   const s = sanitize(obj);
   if (s.metadata.labels) {
     delete s.metadata.labels[RESTORE_LABEL];

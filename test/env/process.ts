@@ -25,15 +25,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** True when something already listens on the port: a clash we report rather than hit. */
-export async function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(true));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
-  });
-}
-
 async function tail(path: string, lines = 15): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8').catch(() => '');
