@@ -9,11 +9,29 @@ import { register } from './handle.js';
 /** After this many deliveries a failing shard is recorded as failed, so the backup can finish. */
 const FINAL_ATTEMPT = 5;
 
+/** A long shard logs how far it got at most this often (and after its first page). */
+const PROGRESS_EVERY_MS = 5_000;
+
 /** Exports one shard (or one segment of a large one) and reports its part. */
 register(
   'exportShard',
   (json) => parseMessage('ExportShard', json),
-  async (shard, { runtime, deadline, deliveryAttempt }) => {
+  async (shard, { runtime, deadline, deliveryAttempt, log }) => {
+    let lastProgress = 0;
+    const onProgress = (objects: number): void => {
+      if (objects === 0 || Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+      lastProgress = Date.now();
+      log.info(
+        {
+          backupId: shard.backupId,
+          shardId: shard.shardId,
+          resource: shard.resource.resource,
+          segment: shard.segment,
+          objects,
+        },
+        `exportShard: ${shard.resource.resource} segment ${shard.segment}: ${objects} objects so far`,
+      );
+    };
     const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
     try {
       const sealing = await runtime.sealer();
@@ -29,6 +47,7 @@ register(
             (await readPlan(runtime.store, shard.cluster, shard.backupId)).previousBackupId,
           ),
           ...(sealing ? { sealer: sealing.sealer } : {}),
+          onProgress,
         },
         shard,
         {

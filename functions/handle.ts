@@ -3,6 +3,7 @@ import { cloudEvent } from '@google-cloud/functions-framework';
 import { decodeJson } from '../shared/messages/index.js';
 import { errorMessage, isRetryable } from '../shared/errors.js';
 import { getRuntime, type Runtime } from './runtime.js';
+import type { Logger } from '../shared/log/logger.js';
 import type { FunctionName } from './registry.js';
 
 /** The data of a Pub/Sub CloudEvent (google.cloud.pubsub.topic.v1.messagePublished). */
@@ -25,6 +26,8 @@ export interface Invocation {
   deliveryAttempt: number;
   /** When this invocation must hand over: well inside the 9-minute limit. */
   deadline: number;
+  /** The runtime's logger, tagged with this function and message. */
+  log: Logger;
 }
 
 /** Event-driven functions are stopped after 9 minutes; work hands over after this much. */
@@ -67,6 +70,7 @@ export function register<T>(
         publishTime: event.data?.message.publishTime ?? event.time ?? new Date().toISOString(),
         deliveryAttempt: event.data?.deliveryAttempt ?? 1,
         deadline: started + WORK_BUDGET_MS,
+        log,
       });
     } catch (error) {
       if (isRetryable(error)) {

@@ -1,4 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { segmentKey } from '../../../shared/backup/parts.js';
+import { mapLimit } from '../../../shared/concurrency.js';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
@@ -6,9 +10,10 @@ import { sweep } from '../../../shared/pipeline/retention.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
-import { kubeHttp, list, R } from '../../support/kube.js';
+import { ensure, kubeHttp, list, R } from '../../support/kube.js';
 import { Inbox } from '../../support/messages.js';
-import { seedWorkload } from '../../support/workload.js';
+import { waitEstablished } from '../../../shared/restore/apply-object.js';
+import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };
@@ -19,7 +24,29 @@ type Msg = Record<string, unknown> & {
   partKind?: string;
 };
 
-describe('the pipeline under failure: duplicate deliveries, a racing retention sweep', function () {
+interface ProgressLine {
+  msg?: string;
+  backupId?: string;
+  shardId?: string;
+  resource?: string;
+  objects?: number;
+}
+
+/** The progress lines an exportShard server has logged so far. */
+function progressLines(logFile: string): ProgressLine[] {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('objects so far'))
+    .map((line) => JSON.parse(line) as ProgressLine);
+}
+
+describe('the pipeline under failure: duplicate deliveries, a crash, a racing retention sweep', function () {
   this.timeout(300_000);
   let lb: LocalLifeboat;
   let completed: Inbox<Msg>;
@@ -63,6 +90,9 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
     );
     ns = unique('fail');
     ({ pv } = await seedWorkload(kubeHttp('source'), ns));
+    // Restores below leave the CRD out; the target must serve it already.
+    await ensure(kubeHttp('target'), R.crds, WIDGET_CRD);
+    await waitEstablished(kubeHttp('target'), WIDGET_CRD.metadata.name);
     lb.compute.seedDisk({
       project: 'acme',
       zone: 'europe-west1-b',
@@ -162,6 +192,82 @@ describe('the pipeline under failure: duplicate deliveries, a racing retention s
     // Racing deliveries may both ask for the disk; the deterministic name leaves one.
     const disks = lb.compute.state.allDisks().filter((d) => d.address.name.startsWith('lbr-'));
     assert.equal(disks.length, 1, JSON.stringify(disks.map((d) => d.address.name)));
+  });
+
+  it('a function killed mid-shard is redelivered and the backup completes without duplicates or gaps', async () => {
+    // Large ConfigMaps make one shard run for seconds, long enough to be killed inside it.
+    const crashNs = unique('crash');
+    const source = kubeHttp('source');
+    await source.request('POST', '/api/v1/namespaces', { body: { metadata: { name: crashNs } } });
+    const names = Array.from({ length: 3000 }, (_, i) => `big-${i}`);
+    await mapLimit(names, 32, (name) =>
+      source.request('POST', `/api/v1/namespaces/${crashNs}/configmaps`, {
+        body: { metadata: { name }, data: { blob: `${name}:`.padEnd(8192, 'x') } },
+      }),
+    );
+    const time = '2026-11-26T02:00:00Z';
+    const crashPolicy = {
+      ...policy(),
+      name: `${policyName}-crash`,
+      filters: { includeNamespaces: [crashNs] },
+    };
+    const backupId = `${policyName}-crash-20261126-0200`;
+    const logFile = join(lb.pipeline.logDir, 'function-exportShard.log');
+    const seenBefore = progressLines(logFile).length;
+    await lb.bus.publish(lb.pipeline.topic('schedule'), { ...tick(time), policy: crashPolicy });
+
+    // Kill the exportShard server as soon as the ConfigMap shard reports its first page.
+    const deadline = Date.now() + 120_000;
+    let started: ProgressLine | undefined;
+    while (!started) {
+      started = progressLines(logFile)
+        .slice(seenBefore)
+        .find((l) => l.backupId === backupId && l.resource === 'configmaps');
+      if (!started && Date.now() > deadline) throw new Error('the ConfigMap shard never started');
+      if (!started) await new Promise((r) => setTimeout(r, 20));
+    }
+    await lb.pipeline.kill('exportShard');
+    const shardId = started.shardId!;
+    assert.ok(
+      started.objects! < names.length,
+      `killed after ${started.objects} of ${names.length}`,
+    );
+    // The invocation really died half-way: its part was neither written nor announced.
+    assert.equal(
+      await lb.store.exists(segmentKey({ cluster: SOURCE, backupId }, shardId, 0)),
+      false,
+      'the killed shard wrote no part',
+    );
+    assert.equal(
+      parts.count((m) => m.backupId === backupId && m['partId'] === `${shardId}/0`),
+      0,
+    );
+    const linesAtKill = progressLines(logFile).length;
+
+    await lb.pipeline.startFunction('exportShard');
+    const done = await completed.waitFor(
+      (m) => m.backupId === backupId,
+      180_000,
+      'BackupCompleted after the crash',
+    );
+    assert.equal(done.phase, 'Completed', JSON.stringify(done));
+    // Pub/Sub redelivered the shard to the new process, which exported it from the start.
+    assert.ok(
+      progressLines(logFile)
+        .slice(linesAtKill)
+        .some((l) => l.backupId === backupId && l.shardId === shardId),
+      'the redelivered shard ran again',
+    );
+    // No gaps, no duplicates: every ConfigMap exactly once, every digest verified by loadBackup.
+    const { records } = await loadBackup(lb.store, SOURCE, backupId);
+    const configMaps = records
+      .filter((r) => r.ref.kind === 'ConfigMap' && r.ref.namespace === crashNs)
+      .map((r) => r.ref.name)
+      .sort();
+    assert.deepEqual(configMaps, [...names].sort());
+    const keys = records.map((r) => `${r.ref.resource}/${r.ref.namespace ?? ''}/${r.ref.name}`);
+    assert.equal(new Set(keys).size, keys.length, 'no object twice');
+    await source.request('DELETE', `/api/v1/namespaces/${crashNs}`);
   });
 
   it('a retention sweep racing a running backup deletes nothing that backup needs', async () => {
