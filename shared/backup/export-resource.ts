@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Layout } from '../catalog/layout.js';
 import { PermanentError } from '../errors.js';
 import { encodePack, encodeRecord, type EncodedRecord } from '../catalog/pack.js';
@@ -37,9 +36,19 @@ export interface ExportResult {
   next?: ListPosition;
 }
 
+/** FNV-1a: a cheap, stable hash of an object's key; cut points need no cryptography. */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 function isCut(key: string, count: number): boolean {
   if (count >= PACK_MAX) return true;
-  return createHash('sha1').update(key).digest().readUInt32BE(0) % PACK_TARGET === 0;
+  return keyHash(key) % PACK_TARGET === 0;
 }
 
 /** The namespace an object belongs to for filtering: its own, a Namespace's name, a PV's claim's. */

@@ -32,7 +32,8 @@ export interface PackRecord {
 export interface EncodedRecord {
   digest: string;
   refJson: string;
-  line: Buffer;
+  /** The record's JSON line; a string, so a pack is encoded to bytes once, not per object. */
+  line: string;
 }
 
 const gzipAsync = promisify(gzip);
@@ -54,12 +55,12 @@ export function encodeRecord(
   payload: { object: KubeObject } | { sealed: Sealed },
 ): EncodedRecord {
   const isObject = 'object' in payload;
-  const body = Buffer.from(JSON.stringify(isObject ? payload.object : payload.sealed), 'utf8');
+  const body = JSON.stringify(isObject ? payload.object : payload.sealed);
   const digest = sha256(body);
   const refJson = JSON.stringify({ ...ref, digest });
   const line = isObject
-    ? Buffer.concat([Buffer.from('{"object":'), body, Buffer.from(`,"ref":${refJson}}\n`)])
-    : Buffer.concat([Buffer.from(`{"ref":${refJson},"sealed":`), body, Buffer.from('}\n')]);
+    ? `{"object":${body},"ref":${refJson}}\n`
+    : `{"ref":${refJson},"sealed":${body}}\n`;
   return { digest, refJson, line };
 }
 
@@ -98,7 +99,7 @@ export async function encodePack(
     objects: records.length,
   };
   const headerJson = canonicalJson(header);
-  const raw = Buffer.concat([Buffer.from(`${headerJson}\n`), ...records.map((r) => r.line)]);
+  const raw = Buffer.from(`${headerJson}\n${records.map((r) => r.line).join('')}`);
   // Asynchronous gzip runs on libuv's thread pool, beside the thread that lists and encodes.
   const gzipped = await gzipAsync(raw, { level: 1 });
   return {

@@ -106,21 +106,29 @@ function sanitizePod(obj: KubeObject): void {
  * stay (restore decides with them); their uids are fixed up at restore.
  */
 export function sanitize(original: KubeObject): KubeObject {
-  return sanitizeInPlace(structuredClone(original));
+  // Through JSON so that fields sanitizeInPlace set to undefined are gone, not merely empty.
+  return JSON.parse(JSON.stringify(sanitizeInPlace(structuredClone(original)))) as KubeObject;
 }
 
-/** sanitize() without the copy, for objects the caller owns (a freshly parsed LIST page). */
+/**
+ * sanitize() without the copy, for objects the caller owns and serialises
+ * next (a freshly parsed LIST page). Dropped fields are set to undefined
+ * rather than deleted: JSON.stringify leaves them out all the same, and the
+ * object keeps V8's fast shape (delete turns it into a slow dictionary).
+ */
 export function sanitizeInPlace(obj: KubeObject): KubeObject {
-  delete obj['status'];
+  // Spec rules first: the Service rule reads an annotation dropped below.
+  if (obj.kind === 'Service') sanitizeService(obj);
+  if ('status' in obj) obj['status'] = undefined;
   const metadata = obj.metadata;
-  for (const field of METADATA_DROPPED) delete metadata[field];
-  if (metadata.annotations) {
-    const kept = { ...metadata.annotations };
+  for (const field of METADATA_DROPPED) if (field in metadata) metadata[field] = undefined;
+  const annotations = metadata.annotations;
+  if (annotations && ANNOTATIONS_DROPPED.some((a) => a in annotations)) {
+    const kept = { ...annotations };
     for (const a of ANNOTATIONS_DROPPED) delete kept[a];
     if (Object.keys(kept).length === 0) delete metadata.annotations;
     else metadata.annotations = kept;
   }
-  if (obj.kind === 'Service') sanitizeService(obj);
   if (obj.kind === 'PersistentVolume') sanitizePersistentVolume(obj);
   if (obj.kind === 'Pod') sanitizePod(obj);
   return obj;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Storage } from '@google-cloud/storage';
@@ -50,3 +50,20 @@ export function median(values: number[]): number {
 }
 
 export const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/** CPU time (user + system) the source API server has used so far, from /proc; NaN off Linux. */
+export function apiServerCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/${required('LIFEBOAT_SOURCE_APISERVER_PID')}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100); // clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
+/** This process's CPU time (all threads) in ms. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}

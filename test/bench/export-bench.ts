@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bareList, countSeeded, seed } from './seed.js';
-import { emit, http, median, seconds } from './bench-env.js';
+import { availableParallelism } from 'node:os';
+import { apiServerCpuMs, emit, http, median, ownCpuMs, seconds } from './bench-env.js';
 
 const worker = fileURLToPath(new URL('./export-worker.js', import.meta.url));
 const ROUNDS = 3;
@@ -48,13 +49,29 @@ export async function exportBench(n: number): Promise<Record<string, unknown>> {
   const run = Date.now().toString(36);
   const floors: number[] = [];
   const fulls: WorkerResult[] = [];
+  // CPU seconds beside wall seconds: on a small machine the floor alone can fill every core.
+  const cpu: { list: number; listServer: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const listStarted = performance.now();
+    const [listCpu, listServerCpu] = [ownCpuMs(), apiServerCpuMs()];
     const listed = await bareList(source);
     floors.push(seconds(performance.now() - listStarted));
+    const listCpuS = seconds(ownCpuMs() - listCpu);
+    const listServerCpuS = seconds(apiServerCpuMs() - listServerCpu);
+    const exportServerCpu = apiServerCpuMs();
     const full = runWorker(n, `bench-${run}-${round}`, `bench-${n}-${run}-${round}`);
+    full['export_apiserver_cpu_s'] = seconds(apiServerCpuMs() - exportServerCpu);
     fulls.push(full);
-    emit({ event: 'round', round, listed, list_s: floors.at(-1), ...full });
+    cpu.push({ list: listCpuS, listServer: listServerCpuS });
+    emit({
+      event: 'round',
+      round,
+      listed,
+      list_s: floors.at(-1),
+      list_cpu_s: listCpuS,
+      list_apiserver_cpu_s: listServerCpuS,
+      ...full,
+    });
   }
   const lastPrefix = `bench-${run}-${ROUNDS - 1}`;
   const incremental = runWorker(n, lastPrefix, `bench-${n}-${run}-incr`);
@@ -69,6 +86,11 @@ export async function exportBench(n: number): Promise<Record<string, unknown>> {
     list_s: listS,
     export_s: exportS,
     ratio: Math.round((exportS / listS) * 100) / 100,
+    cores: availableParallelism(),
+    list_cpu_s: median(cpu.map((c) => c.list)),
+    list_apiserver_cpu_s: median(cpu.map((c) => c.listServer)),
+    export_cpu_s: median(fulls.map((f) => Number(f['export_cpu_s']))),
+    export_apiserver_cpu_s: median(fulls.map((f) => Number(f['export_apiserver_cpu_s']))),
     peak_rss_mb: Math.max(
       ...fulls.map((f) => Number(f['peak_rss_mb'])),
       Number(incremental['peak_rss_mb']),

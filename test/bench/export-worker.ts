@@ -7,7 +7,7 @@ import { loadSealer } from '../../shared/crypto/data-key.js';
 import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
 import { validate } from '../../shared/validate.js';
 import { BackupPolicy } from '../../shared/messages/common.js';
-import { benchKeyFile, benchStore, http } from './bench-env.js';
+import { benchKeyFile, benchStore, http, ownCpuMs, seconds } from './bench-env.js';
 import { CountingStore } from './counting-store.js';
 
 const [n, prefix, backupId] = [
@@ -29,6 +29,7 @@ const policy = validate(
   'bench policy',
 );
 const started = performance.now();
+const cpuStarted = ownCpuMs();
 const { catalog } = await runBackup(
   {
     http: http('source'),
@@ -39,13 +40,15 @@ const { catalog } = await runBackup(
   { backupId, cluster: { project: 'local', location: 'local', name: 'source' }, policy },
 );
 const exportMs = performance.now() - started;
+const cpuMs = ownCpuMs() - cpuStarted;
 process.stdout.write(
   `${JSON.stringify({
     backupId,
     phase: catalog.phase,
     objects: catalog.counts.objects,
     packs: catalog.counts.packs,
-    export_s: Math.round(exportMs) / 1000,
+    export_s: seconds(exportMs),
+    export_cpu_s: seconds(cpuMs),
     uploaded_bytes: store.writtenBytes,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   })}\n`,

@@ -67,6 +67,8 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
       LIFEBOAT_TARGET_KUBECONFIG: target.kubeconfig,
       LIFEBOAT_SOURCE_UNPRIVILEGED_TOKEN: source.unprivilegedToken,
       LIFEBOAT_ENV_DIR: workDir,
+      // The benchmarks read the API server's CPU time from /proc to show where the cores go.
+      LIFEBOAT_SOURCE_APISERVER_PID: String(source.service.child.pid ?? ''),
     };
     return {
       workDir,
