@@ -2,7 +2,9 @@ import { DiskVolumeBackup } from '../backup/disk-volume-backup.js';
 import { runBackup, type BackupProgress } from '../backup/run-backup.js';
 import { Layout } from '../catalog/layout.js';
 import { KubeHttp } from '../kube/kube-http.js';
-import type { ClusterRef } from '../messages/common.js';
+import type { BackupPolicy, ClusterRef } from '../messages/common.js';
+import type { LocalKeyWrapper } from '../crypto/key-wrapper.js';
+import type { ComputeClientOptions } from '../disks/compute-client-options.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { backupSummary, formatBackupSummary } from './backup-view.js';
 import {
@@ -59,6 +61,25 @@ export async function refuseExisting(
 }
 
 /**
+ * The key, store and Compute client an in-process backup needs, each
+ * checked (a missing key for Secrets, a bad URL) before anything is written.
+ */
+export function backupSettings(
+  policy: BackupPolicy,
+  flags: { keyFile?: string; store?: string; computeEndpoint?: string },
+): { store: ObjectStore; wrapper?: LocalKeyWrapper; compute?: ComputeClientOptions } {
+  const keyFile = keyFileFrom(flags.keyFile);
+  requireKeyForSecrets(policy, keyFile);
+  return {
+    store: storeFrom(flags.store),
+    ...(keyFile ? { wrapper: keyWrapper(keyFile) } : {}),
+    ...(policy.snapshotVolumes
+      ? { compute: computeOptions(computeEndpointFrom(flags.computeEndpoint)) }
+      : {}),
+  };
+}
+
+/**
  * `backup create` in-process: every flag checked, the key loaded and the
  * cluster reached before anything is written; then the same plan, shards,
  * parts and catalog as the pipeline. Exit 0 only for a Completed catalog.
@@ -73,13 +94,7 @@ export async function createBackupInProcess(
     flags,
     'local',
   );
-  const keyFile = keyFileFrom(flags.keyFile);
-  requireKeyForSecrets(policy, keyFile);
-  const store = storeFrom(flags.store);
-  const wrapper = keyFile ? keyWrapper(keyFile) : undefined;
-  const compute = policy.snapshotVolumes
-    ? computeOptions(computeEndpointFrom(flags.computeEndpoint))
-    : undefined;
+  const { store, wrapper, compute } = backupSettings(policy, flags);
   const { kubeConfig, cluster } = kubeTarget(flags.kubeconfig, flags.context);
   await refuseExisting(store, cluster, backupId);
   const sealing = wrapper ? await sealingFor(store, wrapper) : undefined;

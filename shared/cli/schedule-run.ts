@@ -8,23 +8,14 @@ import { API_VERSION, parseMessage, type BackupPolicy } from '../messages/index.
 import type { ClusterRef } from '../messages/common.js';
 import { scheduledBackupId, scheduledMinute } from '../pipeline/backup-ids.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { describeProgress } from './backup-create.js';
-import {
-  computeEndpointFrom,
-  computeOptions,
-  gceSnapshotter,
-  keyFileFrom,
-  keyWrapper,
-  sealingFor,
-  storeFrom,
-  type Sealing,
-} from './connect.js';
+import { backupSettings, describeProgress } from './backup-create.js';
+import { computeOptions, gceSnapshotter, sealingFor, type Sealing } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
 import { requireSetting, type OutputFormat } from './options.js';
 import { emit, formatFields, formatTable, section } from './output.js';
 import { publishOnly, type PipelineFlags } from './pipeline.js';
-import { readPolicyFile, requireKeyForSecrets } from './policy.js';
+import { readPolicyFile } from './policy.js';
 import { Progress } from './progress.js';
 
 export interface ScheduleFlags extends PipelineFlags {
@@ -132,13 +123,7 @@ async function backUpOne(
  */
 export async function scheduleInProcess(flags: ScheduleFlags): Promise<ExitCode> {
   const policy = readPolicyFile(flags.policy);
-  const keyFile = keyFileFrom(flags.keyFile);
-  requireKeyForSecrets(policy, keyFile);
-  const store = storeFrom(flags.store);
-  const wrapper = keyFile ? keyWrapper(keyFile) : undefined;
-  const compute = policy.snapshotVolumes
-    ? computeOptions(computeEndpointFrom(flags.computeEndpoint))
-    : undefined;
+  const { store, wrapper, compute } = backupSettings(policy, flags);
   const path = requireSetting(
     flags.kubeconfig,
     '--kubeconfig FILE',

@@ -108,9 +108,9 @@ export class LocalPipeline {
       await subscription.modifyPushConfig({ pushEndpoint });
       return;
     }
-    // No retry policy here, unlike Terraform's: with one, the emulator loses
-    // messages whose pushes failed while an endpoint was down (4 of 30 in a
-    // kill-and-restart run; none without it), so nacks are redelivered at once.
+    // No retry policy here, unlike Terraform's: with one, the emulator never
+    // redelivers some messages whose pushes failed while an endpoint was down
+    // (the crash test in failures.test.ts hangs), so nacks come back at once.
     await this.pubsub.topic(topic).createSubscription(subscriptionName, {
       pushConfig: { pushEndpoint },
       ackDeadlineSeconds: 60,
