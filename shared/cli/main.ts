@@ -1,27 +1,15 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { ExitCode, exitCodeFor, oneLine } from './exit-codes.js';
-import { createProgram } from './program.js';
+// The `lifeboat` entry point: checks the Node version before it loads
+// anything else. Imports are hoisted, so the command itself (run.ts, with the
+// Google Cloud clients, which fail while loading on Node 20 with a message that
+// does not say why) is imported dynamically once the version is known to be
+// new enough. Like node-version.ts, this file keeps to syntax old Node parses.
+import { nodeVersionProblem } from './node-version.js';
 
-/** Runs one command; every failure becomes one `lifeboat: ...` line on stderr and an exit code. */
-async function main(argv: string[]): Promise<number> {
-  try {
-    await createProgram().parseAsync(argv);
-    return Number(process.exitCode ?? ExitCode.Ok);
-  } catch (error) {
-    // Commander has already printed its own usage errors (and help).
-    if (!(error instanceof CommanderError)) {
-      process.stderr.write(`lifeboat: ${oneLine(error)}\n`);
-      if (process.env['LIFEBOAT_DEBUG'] && error instanceof Error && error.stack) {
-        process.stderr.write(`${error.stack}\n`);
-      }
-    }
-    return exitCodeFor(error);
-  }
+const problem = nodeVersionProblem(process.version, process.argv[1], process.cwd());
+if (problem) {
+  process.stderr.write(`${problem}\n`);
+  process.exitCode = 2; // ExitCode.Usage (exit-codes.ts loads commander, so not imported here)
+} else {
+  import('./run.js');
 }
-
-const code = await main(process.argv);
-// Clients may keep sockets open; exit once what was written has been flushed.
-await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
-process.exit(code);
