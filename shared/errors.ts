@@ -66,3 +66,6 @@ export function statusOf(error: unknown): number | undefined {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Data written by a newer Lifeboat in a format this one cannot read; never guessed at. */
+export class NewerFormatError extends PermanentError {}

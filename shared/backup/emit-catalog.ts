@@ -3,6 +3,7 @@ import { readCatalog, writeCatalog, type UnsignedCatalog } from '../catalog/cata
 import { Layout } from '../catalog/layout.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { PermanentError } from '../errors.js';
 import { readParts, readPlan } from './parts.js';
 
 export type EmitResult =
@@ -24,6 +25,12 @@ export async function emitCatalog(
 ): Promise<EmitResult> {
   if (await store.exists(Layout.catalog(cluster, backupId))) {
     return { status: 'already-written', catalog: await readCatalog(store, cluster, backupId) };
+  }
+  if (await store.exists(Layout.expiring(cluster, backupId))) {
+    // A late message for a backup retention is deleting: writing its catalog again would revive it without its packs.
+    throw new PermanentError(
+      `Backup ${backupId} of ${Layout.clusterKey(cluster)} has expired and is being deleted`,
+    );
   }
   const plan = await readPlan(store, cluster, backupId);
   const parts = await readParts(store, cluster, backupId);
@@ -61,15 +68,17 @@ export async function emitCatalog(
   const volumeEntries = volumes.filter((v) => v !== undefined);
   // A volume part's errors say what failed: the snapshot, or a hook around it.
   for (const part of parts.volumes) errors.push(...part.errors);
+  const exportedNothing = objects === 0 && !volumeEntries.some((v) => v.status === 'READY');
+  if (exportedNothing && errors.length === 0)
+    errors.push('nothing was exported: no object or volume matched the policy');
   const warnings = [...plan.warnings, ...parts.volumes.flatMap((p) => p.warnings)];
   const unsigned: UnsignedCatalog = {
-    apiVersion: 'lifeboat.dev/v1',
     kind: 'Catalog',
     backupId,
     cluster,
     kubernetesVersion: plan.kubernetesVersion,
     policy,
-    phase: errors.length === 0 ? 'Completed' : 'PartiallyFailed',
+    phase: exportedNothing ? 'Failed' : errors.length === 0 ? 'Completed' : 'PartiallyFailed',
     startedAt: plan.startedAt,
     completedAt: new Date().toISOString(),
     counts: {

@@ -1,5 +1,7 @@
 import type { PackEntry, VolumeEntry } from '../catalog/catalog-schema.js';
+import { WRITTEN_BY } from '../catalog/catalog-format.js';
 import { Layout } from '../catalog/layout.js';
+import { markStoreLayout } from '../catalog/store-layout.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -56,6 +58,7 @@ export const volumeKey = (plan: Pick<BackupPlan, 'cluster' | 'backupId'>, pvName
 
 export async function writePlan(store: ObjectStore, plan: BackupPlan): Promise<BackupPlan> {
   const key = Layout.plan(plan.cluster, plan.backupId);
+  await markStoreLayout(store, WRITTEN_BY);
   // A redelivered job finds the first plan and keeps it, so shard ids never change mid-backup.
   if (await store.createIfAbsent(key, JSON.stringify(plan))) return plan;
   return readPlan(store, plan.cluster, plan.backupId);

@@ -2,12 +2,12 @@ import type { Catalog } from '../catalog/catalog-schema.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { PermanentError } from '../errors.js';
-import type { BackupPolicy, ClusterRef } from '../messages/common.js';
+import type { BackupFilters, BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { emitCatalog } from './emit-catalog.js';
 import { knownPacks, previousBackupId } from './known-packs.js';
-import { writePlan } from './parts.js';
+import { writePlan, type BackupPlan } from './parts.js';
 import { DEFAULT_FILTERS, planBackup } from './plan.js';
 import { runShardSegment } from './run-shard.js';
 import type { VolumeBackup } from './volume-backup.js';
@@ -29,15 +29,51 @@ export interface InProcessBackup {
   onProgress?: (p: BackupProgress) => void;
 }
 
+/** A backup planned in this process: what its shards need. */
+export interface StartedBackup {
+  plan: BackupPlan;
+  filters: BackupFilters;
+  /** The previous catalog's packs, read once before any shard runs. */
+  known: ReadonlySet<string>;
+}
+
 /**
  * A whole backup in one process: the same plan, shards, parts and catalog
  * as the pipeline, without the messages. Used by the CLI's local mode and
- * the benchmarks.
+ * the benchmarks; its stages are exported so tests can interleave other
+ * work (a retention sweep, another backup) between them.
  */
 export async function runBackup(
   deps: InProcessBackup,
   job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy },
 ): Promise<{ catalog: Catalog; uploadedBytes: number }> {
+  const started = await startBackup(deps, job);
+  const progress: BackupProgress = {
+    phase: 'export',
+    objects: 0,
+    shardsDone: 0,
+    shards: started.plan.shards.length,
+  };
+  deps.onProgress?.({ ...progress, phase: 'plan' });
+  let uploadedBytes = 0;
+  await mapLimit(started.plan.shards, deps.concurrency ?? 4, async (shard) => {
+    uploadedBytes += await exportShardInProcess(deps, started, shard, progress);
+    progress.shardsDone += 1;
+    deps.onProgress?.({ ...progress });
+  });
+  if (deps.volumes && started.plan.volumes.length > 0) {
+    deps.onProgress?.({ ...progress, phase: 'volumes' });
+    await deps.volumes.snapshotAll(started.plan, job.policy);
+  }
+  deps.onProgress?.({ ...progress, phase: 'catalog' });
+  return { catalog: await finishBackup(deps, job), uploadedBytes };
+}
+
+/** Plans the backup, writes the plan, and reads the packs it may reuse. */
+export async function startBackup(
+  deps: InProcessBackup,
+  job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy },
+): Promise<StartedBackup> {
   const filters = job.policy.filters ?? DEFAULT_FILTERS;
   const volumeNames =
     job.policy.snapshotVolumes && deps.volumes ? await deps.volumes.plan(filters) : [];
@@ -52,52 +88,53 @@ export async function runBackup(
       previousBackupId: await previousBackupId(deps.store, job.cluster),
     }),
   );
-  const known = await knownPacks(deps.store, job.cluster, plan.previousBackupId);
-  const progress: BackupProgress = {
-    phase: 'export',
-    objects: 0,
-    shardsDone: 0,
-    shards: plan.shards.length,
-  };
-  deps.onProgress?.({ ...progress, phase: 'plan' });
+  return { plan, filters, known: await knownPacks(deps.store, job.cluster, plan.previousBackupId) };
+}
+
+/** Exports one shard, segment after segment; returns the bytes uploaded. */
+export async function exportShardInProcess(
+  deps: InProcessBackup,
+  started: StartedBackup,
+  shard: BackupPlan['shards'][number],
+  progress?: BackupProgress,
+): Promise<number> {
+  let segment = 0;
+  let start;
+  let counted = 0;
   let uploadedBytes = 0;
-  await mapLimit(plan.shards, deps.concurrency ?? 4, async (shard) => {
-    let segment = 0;
-    let start;
-    let counted = 0;
-    for (;;) {
-      const ctx = {
-        http: deps.http,
-        store: deps.store,
-        filters,
-        knownPacks: known,
-        ...(deps.sealer ? { sealer: deps.sealer } : {}),
-        onProgress: (n: number) => {
-          progress.objects += n - counted;
-          counted = n;
-          deps.onProgress?.({ ...progress });
-        },
-      };
-      const outcome = await runShardSegment(
-        ctx,
-        plan,
-        { ...shard, segment, ...(start ? { start } : {}) },
-        { finalAttempt: true },
-      );
-      uploadedBytes += outcome.uploadedBytes;
-      if (!outcome.next) break;
-      start = outcome.next;
-      segment += 1;
-      counted = 0;
-    }
-    progress.shardsDone += 1;
-    deps.onProgress?.({ ...progress });
-  });
-  if (deps.volumes && volumeNames.length > 0) {
-    deps.onProgress?.({ ...progress, phase: 'volumes' });
-    await deps.volumes.snapshotAll(plan, job.policy);
+  for (;;) {
+    const ctx = {
+      http: deps.http,
+      store: deps.store,
+      filters: started.filters,
+      knownPacks: started.known,
+      ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      onProgress: (n: number) => {
+        if (!progress) return;
+        progress.objects += n - counted;
+        counted = n;
+        deps.onProgress?.({ ...progress });
+      },
+    };
+    const outcome = await runShardSegment(
+      ctx,
+      started.plan,
+      { ...shard, segment, ...(start ? { start } : {}) },
+      { finalAttempt: true },
+    );
+    uploadedBytes += outcome.uploadedBytes;
+    if (!outcome.next) return uploadedBytes;
+    start = outcome.next;
+    segment += 1;
+    counted = 0;
   }
-  deps.onProgress?.({ ...progress, phase: 'catalog' });
+}
+
+/** Writes the catalog once every part is in. */
+export async function finishBackup(
+  deps: InProcessBackup,
+  job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy },
+): Promise<Catalog> {
   const result = await emitCatalog(deps.store, job.cluster, job.backupId, job.policy, {
     ...(deps.encryption ? { encryption: deps.encryption } : {}),
   });
@@ -106,5 +143,5 @@ export async function runBackup(
       `Backup ${job.backupId} could not finish: missing ${result.missing.join(', ')}`,
     );
   }
-  return { catalog: result.catalog, uploadedBytes };
+  return result.catalog;
 }

@@ -1,16 +1,13 @@
-import { NotFoundError, PermanentError } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
+import { errorMessage, isRetryable, NotFoundError, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { validate } from '../validate.js';
-import { canonicalJson, sha256 } from './canonical.js';
-import { Catalog } from './catalog-schema.js';
+import { CATALOG_FORMAT, catalogDigest, upgradeCatalog, WRITTEN_BY } from './catalog-format.js';
+import type { Catalog } from './catalog-schema.js';
 import { Layout } from './layout.js';
 
-export type UnsignedCatalog = Omit<Catalog, 'digest'>;
-
-export function catalogDigest(catalog: UnsignedCatalog): string {
-  return sha256(canonicalJson(catalog));
-}
+/** What a writer supplies; the format, the writer and the digest are added by writeCatalog. */
+export type UnsignedCatalog = Omit<Catalog, 'digest' | 'formatVersion' | 'writtenBy'>;
 
 /**
  * Writes the catalog once, last: its presence means the backup finished.
@@ -20,13 +17,14 @@ export async function writeCatalog(
   store: ObjectStore,
   unsigned: UnsignedCatalog,
 ): Promise<Catalog> {
-  const catalog: Catalog = { ...unsigned, digest: catalogDigest(unsigned) };
+  const stored = { ...unsigned, formatVersion: CATALOG_FORMAT, writtenBy: WRITTEN_BY };
+  const catalog: Catalog = { ...stored, digest: catalogDigest(stored) };
   const key = Layout.catalog(unsigned.cluster, unsigned.backupId);
   const created = await store.createIfAbsent(key, JSON.stringify(catalog, null, 1));
   return created ? catalog : readCatalog(store, unsigned.cluster, unsigned.backupId);
 }
 
-/** Reads, validates and checks the digest of a catalog: a tampered one is refused here. */
+/** Reads a catalog of any released format, checks its digest and upgrades it: a tampered one is refused here. */
 export async function readCatalog(
   store: ObjectStore,
   cluster: ClusterRef,
@@ -50,15 +48,7 @@ export async function readCatalog(
   } catch {
     throw new PermanentError(`Catalog ${key} is not valid JSON: refusing to restore from it`);
   }
-  const catalog = validate(Catalog, parsed, `catalog ${key}`);
-  const { digest, ...unsigned } = catalog;
-  const actual = catalogDigest(unsigned);
-  if (actual !== digest) {
-    throw new PermanentError(
-      `Catalog ${key} does not match its digest (expected ${digest}, got ${actual}): it was modified after the backup`,
-    );
-  }
-  return catalog;
+  return upgradeCatalog(parsed, `Catalog ${key}`);
 }
 
 /** Backup ids of a cluster that have a catalog, oldest first (ids sort by time). */
@@ -81,16 +71,42 @@ export async function listClusterKeys(store: ObjectStore): Promise<string[]> {
   return [...keys].sort();
 }
 
-/** The newest catalog of a cluster whose phase is Completed, if any. */
+/** A catalog that could not be read, and why; retryable when trying again may help. */
+export interface UnreadableCatalog {
+  backupId: string;
+  reason: string;
+  retryable: boolean;
+}
+
+/**
+ * Every catalog of a cluster, oldest first. One that cannot be read does not
+ * fail the answer: it is returned in `unreadable` for the caller to report,
+ * and anything that deletes must treat it as referencing everything.
+ */
+export async function readCatalogs(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  ids?: string[],
+): Promise<{ catalogs: Catalog[]; unreadable: UnreadableCatalog[] }> {
+  const catalogs: Catalog[] = [];
+  const unreadable: UnreadableCatalog[] = [];
+  await mapLimit(ids ?? (await listCatalogs(store, cluster)), 16, async (backupId) => {
+    try {
+      catalogs.push(await readCatalog(store, cluster, backupId));
+    } catch (error) {
+      unreadable.push({ backupId, reason: errorMessage(error), retryable: isRetryable(error) });
+    }
+  });
+  catalogs.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  unreadable.sort((a, b) => a.backupId.localeCompare(b.backupId));
+  return { catalogs, unreadable };
+}
+
+/** The newest Completed catalog of a cluster, if any, and the catalogs skipped as unreadable. */
 export async function latestGoodCatalog(
   store: ObjectStore,
   cluster: ClusterRef,
-): Promise<Catalog | undefined> {
-  const catalogs = await Promise.all(
-    (await listCatalogs(store, cluster)).map((id) => readCatalog(store, cluster, id)),
-  );
-  return catalogs
-    .filter((c) => c.phase === 'Completed')
-    .sort((a, b) => a.completedAt.localeCompare(b.completedAt))
-    .at(-1);
+): Promise<{ catalog: Catalog | undefined; unreadable: UnreadableCatalog[] }> {
+  const { catalogs, unreadable } = await readCatalogs(store, cluster);
+  return { catalog: catalogs.filter((c) => c.phase === 'Completed').at(-1), unreadable };
 }

@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  API_VERSION,
   BackupId,
   BackupPhase,
-  BackupPolicy,
+  type BackupPolicy,
   ClusterRef,
   Timestamp,
 } from '../messages/common.js';
@@ -83,46 +82,71 @@ export const VolumeEntry = Type.Object(
 );
 export type VolumeEntry = Static<typeof VolumeEntry>;
 
-/**
- * catalog.json: everything a restore needs, written last and only once.
- * Its `digest` is the SHA-256 of its canonical JSON without the digest.
- */
-export const Catalog = Type.Object(
+const CatalogCounts = Type.Object(
   {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('Catalog'),
-    backupId: BackupId,
-    cluster: ClusterRef,
-    kubernetesVersion: Type.String(),
-    policy: BackupPolicy,
-    phase: Type.Union(BackupPhase.map((p) => Type.Literal(p))),
-    startedAt: Timestamp,
-    completedAt: Timestamp,
-    counts: Type.Object(
-      {
-        objects: Type.Integer({ minimum: 0 }),
-        packs: Type.Integer({ minimum: 0 }),
-        packBytes: Type.Integer({ minimum: 0 }),
-        volumes: Type.Integer({ minimum: 0 }),
-        secrets: Type.Integer({ minimum: 0 }),
-      },
-      { additionalProperties: false },
-    ),
-    encryption: Type.Optional(
-      Type.Object(
-        { keyId: Type.String(), wrappedBy: Type.String() },
-        { additionalProperties: false },
-      ),
-    ),
-    resources: Type.Array(
-      Type.Object({ ...ResourceRef.properties, objects: Type.Integer({ minimum: 0 }) }),
-    ),
-    packs: Type.Array(PackEntry),
-    volumes: Type.Array(VolumeEntry),
-    warnings: Type.Array(Type.String()),
-    errors: Type.Array(Type.String()),
-    digest: Sha256,
+    objects: Type.Integer({ minimum: 0 }),
+    packs: Type.Integer({ minimum: 0 }),
+    packBytes: Type.Integer({ minimum: 0 }),
+    volumes: Type.Integer({ minimum: 0 }),
+    secrets: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
 );
-export type Catalog = Static<typeof Catalog>;
+
+/** The fields every catalog format so far has in common. */
+const catalogBody = {
+  kind: Type.Literal('Catalog'),
+  backupId: BackupId,
+  cluster: ClusterRef,
+  kubernetesVersion: Type.String(),
+  phase: Type.Union(BackupPhase.map((p) => Type.Literal(p))),
+  startedAt: Timestamp,
+  completedAt: Timestamp,
+  counts: CatalogCounts,
+  encryption: Type.Optional(
+    Type.Object(
+      { keyId: Type.String(), wrappedBy: Type.String() },
+      { additionalProperties: false },
+    ),
+  ),
+  resources: Type.Array(
+    Type.Object({ ...ResourceRef.properties, objects: Type.Integer({ minimum: 0 }) }),
+  ),
+  packs: Type.Array(PackEntry),
+  volumes: Type.Array(VolumeEntry),
+  warnings: Type.Array(Type.String()),
+  errors: Type.Array(Type.String()),
+  digest: Sha256,
+};
+
+/**
+ * Format 1 (Lifeboat 0.1.0), frozen: the catalog shared the message
+ * protocol's apiVersion. The policy is checked when upgraded, against the
+ * policy schema of the reading version, never here, so that a later change
+ * to the policy schema cannot make a stored catalog unreadable.
+ */
+export const StoredCatalogV1 = Type.Object(
+  { apiVersion: Type.Literal('lifeboat.dev/v1'), ...catalogBody, policy: Type.Unknown() },
+  { additionalProperties: false },
+);
+
+/** Format 2 (Lifeboat 0.2.0), frozen: a format version of its own, and who wrote it. */
+export const StoredCatalogV2 = Type.Object(
+  {
+    formatVersion: Type.Literal(2),
+    writtenBy: Type.String({ minLength: 1 }),
+    ...catalogBody,
+    policy: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A catalog as the code uses it, whatever format it was read from: the
+ * current shape, with `formatVersion` saying what was stored. Its `digest`
+ * is the SHA-256 of the stored catalog's canonical JSON without the digest.
+ */
+export type Catalog = Omit<Static<typeof StoredCatalogV2>, 'policy' | 'formatVersion'> & {
+  formatVersion: number;
+  policy: BackupPolicy;
+};

@@ -4,12 +4,22 @@ import type { ClusterRef } from '../messages/common.js';
 export const Layout = {
   pack: (digest: string): string => `objects/sha256/${digest.slice(0, 2)}/${digest}.jsonl.gz`,
   clusterKey: (c: ClusterRef): string => `${c.project}.${c.location}.${c.name}`,
+  /** `project.location.name` back to a ClusterRef; undefined when the key has another shape. */
+  parseClusterKey: (key: string): ClusterRef | undefined => {
+    const parts = key.split('.');
+    if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
+    const [project, location, name] = parts as [string, string, string];
+    return { project, location, name };
+  },
   clusterBackups: (c: ClusterRef): string => `backups/${Layout.clusterKey(c)}/`,
   backupDir: (c: ClusterRef, backupId: string): string =>
     `backups/${Layout.clusterKey(c)}/${backupId}/`,
   catalog: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}catalog.json`,
   lock: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}lock.json`,
+  /** Written before retention deletes a backup, removed last: a half-deleted backup is never revived. */
+  expiring: (c: ClusterRef, backupId: string): string =>
+    `${Layout.backupDir(c, backupId)}expiring.json`,
   announced: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}announced.json`,
   deletedMarker: (c: ClusterRef): string => `clusters/${Layout.clusterKey(c)}/deleted.json`,
@@ -22,4 +32,48 @@ export const Layout = {
   report: (restoreId: string): string => `restores/${restoreId}/report.json`,
   restoreProgress: (restoreId: string): string => `restores/${restoreId}/progress.json`,
   dataKey: (keyId: string): string => `keys/${keyId}.json`,
+  /** Names the layout version of the store, so an older sweep refuses a newer layout. */
+  storeMarker: (): string => 'lifeboat-store.json',
 };
+
+/** The version of the key layout above; bumped when a key's meaning changes. */
+export const STORE_LAYOUT = 1;
+
+/** What a key in a Lifeboat store is, as Layout builds it; `unknown` when Layout builds no such key. */
+export type KeyKind =
+  | { kind: 'backup'; clusterKey: string; backupId: string; file: BackupFile }
+  | { kind: 'pack'; digest: string }
+  | { kind: 'other' }
+  | { kind: 'unknown' };
+
+export type BackupFile = 'catalog' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part';
+
+const backupFiles: Record<string, BackupFile> = {
+  'catalog.json': 'catalog',
+  'lock.json': 'lock',
+  'expiring.json': 'expiring',
+  'announced.json': 'announced',
+  'parts/plan.json': 'plan',
+};
+
+/** The inverse of Layout: what kind of key this is, so nothing that deletes acts on a key it does not know. */
+export function classifyKey(key: string): KeyKind {
+  const backup = /^backups\/([^/]+)\/([a-z0-9][-a-z0-9]*)\/(.+)$/.exec(key);
+  if (backup) {
+    const [, clusterKey = '', backupId = '', rest = ''] = backup;
+    const file =
+      backupFiles[rest] ??
+      (/^parts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\.json$/.test(rest) ? 'part' : undefined);
+    return file ? { kind: 'backup', clusterKey, backupId, file } : { kind: 'unknown' };
+  }
+  const pack = /^objects\/sha256\/([0-9a-f]{2})\/([0-9a-f]{64})\.jsonl\.gz$/.exec(key);
+  if (pack?.[2] && pack[2].startsWith(pack[1] ?? '')) return { kind: 'pack', digest: pack[2] };
+  if (
+    /^clusters\/[^/]+\/deleted\.json$/.test(key) ||
+    /^restores\/[^/]+\/(report|progress)\.json$/.test(key) ||
+    /^keys\/[^/]+\.json$/.test(key) ||
+    key === Layout.storeMarker()
+  )
+    return { kind: 'other' };
+  return { kind: 'unknown' };
+}

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
-import { PermanentError } from '../errors.js';
+import { NewerFormatError, PermanentError } from '../errors.js';
+import { WRITTEN_BY } from './catalog-format.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { Sealed } from '../crypto/sealer.js';
 import type { KubeObject } from '../kube/sanitize.js';
@@ -70,11 +71,22 @@ export interface EncodedPack {
   objects: number;
 }
 
+/** The pack format this version writes; packs of format 1 (no formatVersion) are still read. */
+export const PACK_FORMAT = 2;
+
 interface PackHeader {
-  apiVersion: 'lifeboat.dev/v1';
+  /** Absent in format 1, whose header carried the message protocol's apiVersion instead. */
+  formatVersion?: number;
+  apiVersion?: 'lifeboat.dev/v1';
   kind: 'Pack';
   resource: ResourceRef;
   objects: number;
+}
+
+function packFormatOf(header: PackHeader): number | undefined {
+  if (header.formatVersion === undefined)
+    return header.apiVersion === 'lifeboat.dev/v1' ? 1 : undefined;
+  return header.formatVersion;
 }
 
 /**
@@ -93,7 +105,7 @@ export async function encodePack(
   records: EncodedRecord[],
 ): Promise<EncodedPack> {
   const header: PackHeader = {
-    apiVersion: 'lifeboat.dev/v1',
+    formatVersion: PACK_FORMAT,
     kind: 'Pack',
     resource,
     objects: records.length,
@@ -129,6 +141,20 @@ export function decodePack(
   let records: PackRecord[];
   try {
     header = JSON.parse(headerJson) as PackHeader;
+  } catch (error) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no valid header: it was modified after the backup`,
+      error,
+    );
+  }
+  // The format is read before anything else: a newer pack is refused, never misread.
+  const format = packFormatOf(header);
+  if (format === undefined || format > PACK_FORMAT) {
+    throw new NewerFormatError(
+      `Pack ${expectedDigest} has pack format ${String(format ?? 'unknown')}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
+    );
+  }
+  try {
     records = lines.slice(1).map((l) => JSON.parse(l) as PackRecord);
   } catch (error) {
     throw new PermanentError(

@@ -12,13 +12,7 @@ export interface StoredBackup {
   hasCatalog: boolean;
 }
 
-/** `project.location.name` (Layout.clusterKey) back to a ClusterRef. */
-export function parseClusterKey(key: string): ClusterRef | undefined {
-  const parts = key.split('.');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
-  const [project, location, name] = parts as [string, string, string];
-  return { project, location, name };
-}
+export const parseClusterKey = Layout.parseClusterKey;
 
 export const clusterLabel = (c: ClusterRef): string => `${c.project}/${c.location}/${c.name}`;
 

@@ -56,11 +56,14 @@ export async function respondToClusterEvent(
     notes: [],
   };
   const ignore = (note: string): ClusterEventResult => ({
-    response: { ...response, actions: ['ignored'], notes: [note] },
+    response: { ...response, actions: ['ignored'], notes: [...response.notes, note] },
   });
   if ((entry.protoPayload.status?.code ?? 0) !== 0)
     return ignore('the request failed; nothing changed');
-  const latest = await latestGoodCatalog(deps.store, cluster);
+  // One unreadable catalog must not cost the whole response: it is skipped and named in the notes.
+  const { catalog: latest, unreadable } = await latestGoodCatalog(deps.store, cluster);
+  for (const u of unreadable)
+    response.notes.push(`backup ${u.backupId} skipped: its catalog cannot be read (${u.reason})`);
 
   if (method === DELETE_CLUSTER) {
     // A long operation logs a first entry and a last one; the deletion is answered at its start.

@@ -7,9 +7,14 @@ import { Deadline } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import type { ObjectStore } from '../store/object-store.js';
 
+const LAST_CHANCE_PREFIX = 'lastchance-';
+
+/** Last-chance backups stay until their own TTL and never count toward a policy's keepLast. */
+export const isLastChance = (backupId: string): boolean => backupId.startsWith(LAST_CHANCE_PREFIX);
+
 /** A backup id for the last-chance backup of a deletion, the same for every delivery of it. */
 export function lastChanceBackupId(operationKey: string): string {
-  return `lastchance-${createHash('sha256').update(operationKey).digest('hex').slice(0, 16)}`;
+  return `${LAST_CHANCE_PREFIX}${createHash('sha256').update(operationKey).digest('hex').slice(0, 16)}`;
 }
 
 /**

@@ -13,10 +13,13 @@ export async function resolveBackup(
     return { cluster: request.backup.cluster, backupId: request.backup.backupId };
   const cluster = request.backup.latestOf;
   if (request.resolvedBackupId) return { cluster, backupId: request.resolvedBackupId };
-  const latest = await latestGoodCatalog(store, cluster);
+  const { catalog: latest, unreadable } = await latestGoodCatalog(store, cluster);
   if (!latest) {
+    const skipped = unreadable.length
+      ? ` (${unreadable.length} unreadable catalogs skipped: ${unreadable.map((u) => `${u.backupId}: ${u.reason}`).join('; ')})`
+      : '';
     throw new NotFoundError(
-      `Cluster ${Layout.clusterKey(cluster)} has no Completed backup in ${store.url}`,
+      `Cluster ${Layout.clusterKey(cluster)} has no Completed backup in ${store.url}${skipped}`,
     );
   }
   return { cluster, backupId: latest.backupId };

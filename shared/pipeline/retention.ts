@@ -1,71 +1,60 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
-import { listCatalogs, listClusterKeys, readCatalog } from '../catalog/catalog-io.js';
+import { readCatalogs } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import { emitCatalog } from '../backup/emit-catalog.js';
-import { readParts, readPlan, type BackupPlan } from '../backup/parts.js';
-import { Deadline } from '../disks/deadline.js';
+import { readPlan, type BackupPlan } from '../backup/parts.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, NotFoundError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { isLocked } from './locks.js';
+import { decideExpiry } from './expiry.js';
+import { collectPacks, listPacks } from './pack-collection.js';
+import { readStoreLayout, type BackupFolder } from '../catalog/store-layout.js';
+import { collectSnapshots } from './snapshot-collection.js';
 
-const DAY = 86_400_000;
-/** Packs younger than this are never collected: a running backup may have just written them. */
+/** Packs younger than this are never collected: a running shard may have just written them. */
 export const PACK_GRACE_MS = 6 * 3_600_000;
 /** A backup with no catalog this long after its plan is finished as PartiallyFailed. */
 export const ABANDONED_AFTER_MS = 12 * 3_600_000;
 
+type Entry = { cluster: string; backupId: string; reason: string };
+
 export interface RetentionReport {
-  expired: { cluster: string; backupId: string; reason: string }[];
-  kept: { cluster: string; backupId: string; reason: string }[];
+  expired: Entry[];
+  kept: Entry[];
   finished: { cluster: string; backupId: string; missing: string[] }[];
+  /** Catalogs that could not be read: collection stopped around them, never went ahead. */
+  unreadable: Entry[];
+  /** What this sweep did not collect, and why (an unreadable catalog, a failed read). */
+  held: string[];
+  /** Kept backups that are no longer restorable (a pack is missing): an alarm, not a deletion. */
+  unrestorable: Entry[];
   deletedPacks: number;
   deletedSnapshots: string[];
   errors: string[];
   dryRun: boolean;
 }
 
-function clusterFromKey(key: string): ClusterRef {
-  const [project = '', location = '', ...rest] = key.split('.');
-  return { project, location, name: rest.join('.') };
-}
-
-/** Why a backup must stay, or undefined when it has expired. */
-async function keepReason(
-  store: ObjectStore,
-  catalog: Catalog,
-  index: number,
-  ordered: Catalog[],
-  now: number,
-): Promise<string | undefined> {
-  const age = now - Date.parse(catalog.completedAt);
-  const { policy } = catalog;
-  const newestGood = ordered.filter((c) => c.phase === 'Completed').at(-1);
-  if (catalog === newestGood) return 'the newest Completed backup of its cluster is never expired';
-  if (index === ordered.length - 1)
-    return 'the newest backup of its cluster (incremental backups build on it)';
-  if (await isLocked(store, catalog.cluster, catalog.backupId)) return 'locked';
-  if (age < policy.deleteLockDays * DAY) return `delete-lock for ${policy.deleteLockDays} days`;
-  const rank = ordered.length - 1 - index; // 0 = newest
-  const beyondKeepLast = policy.keepLast !== undefined && rank >= policy.keepLast;
-  if (age > policy.ttlDays * DAY) return undefined;
-  if (beyondKeepLast) return undefined;
-  return `within its ${policy.ttlDays}-day TTL`;
+export interface SweepOptions {
+  /** The time expiry is judged at (tests run the clock forward). */
+  now?: number;
+  dryRun?: boolean;
+  packGraceMs?: number;
 }
 
 /**
- * The retention sweep: finishes abandoned backups, expires backups by TTL
- * and keep-last-N (honouring locks, delete-lock days, and always keeping the
- * newest Completed backup of every cluster, deleted or not), then removes
- * snapshots and packs that no remaining catalog, and no backup in progress,
- * references. Safe while backups run: in-progress plans and their parts
- * count as references, and young packs are left alone.
+ * The retention sweep. It reads everything first: the store's layout (a
+ * key it does not recognise refuses the sweep before any delete), every
+ * catalog, every lock, every running backup. Only then does it delete: the
+ * expired backups, then the snapshots and packs nothing else references.
+ * What it could not read, it does not delete around: an unreadable catalog
+ * holds expiry and snapshot collection for its cluster and pack collection
+ * for the whole store, and is reported.
  */
 export async function sweep(
   store: ObjectStore,
   disks: DiskSnapshotter | undefined,
-  options: { now?: number; dryRun?: boolean } = {},
+  options: SweepOptions = {},
 ): Promise<RetentionReport> {
   const now = options.now ?? Date.now();
   const dryRun = options.dryRun ?? false;
@@ -73,141 +62,151 @@ export async function sweep(
     expired: [],
     kept: [],
     finished: [],
+    unreadable: [],
+    held: [],
+    unrestorable: [],
     deletedPacks: 0,
     deletedSnapshots: [],
     errors: [],
     dryRun,
   };
-  const remaining: Catalog[] = [];
+  const layout = await readStoreLayout(store);
+  const read = new Map<string, Catalog>(); // every catalog read, by folder key
+  const kept: Catalog[] = [];
   const expired: Catalog[] = [];
-  const inProgress: BackupPlan[] = [];
-  for (const key of await listClusterKeysWithPlans(store)) {
-    const cluster = clusterFromKey(key);
-    const ids = new Set(await listCatalogs(store, cluster));
-    for (const plan of await plansWithoutCatalog(store, cluster, ids)) {
-      // Abandonment is judged on the real clock, whatever `now` the expiry uses.
-      if (Date.now() - Date.parse(plan.startedAt) > ABANDONED_AFTER_MS && !dryRun) {
-        const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
-          force: true,
-        });
-        if (result.status !== 'waiting') {
-          report.finished.push({
-            cluster: key,
-            backupId: plan.backupId,
-            missing: result.catalog.errors,
-          });
-          ids.add(plan.backupId);
-        }
-      } else {
-        inProgress.push(plan);
-      }
-    }
-    const catalogs = await Promise.all(
-      [...ids].map((id) => readCatalog(store, cluster, id).catch(() => undefined)),
+  const heldClusters = new Set<string>();
+  let packsHeld = false;
+
+  for (const [clusterKey, folders] of layout.clusters) {
+    const cluster = folders[0]!.cluster;
+    const live = folders.filter((f) => !f.expiring);
+    const { catalogs, unreadable } = await readCatalogs(
+      store,
+      cluster,
+      live.filter((f) => f.catalog).map((f) => f.backupId),
     );
-    const ordered = catalogs
-      .filter((c): c is Catalog => c !== undefined)
-      .sort((a, b) => a.completedAt.localeCompare(b.completedAt));
-    for (const [index, catalog] of ordered.entries()) {
-      const reason = await keepReason(store, catalog, index, ordered, now);
-      if (reason) {
-        remaining.push(catalog);
-        report.kept.push({ cluster: key, backupId: catalog.backupId, reason });
-      } else {
+    for (const c of catalogs) read.set(Layout.backupDir(cluster, c.backupId), c);
+    if (unreadable.length > 0) {
+      heldClusters.add(clusterKey);
+      packsHeld = true;
+      for (const u of unreadable)
+        report.unreadable.push({ cluster: clusterKey, backupId: u.backupId, reason: u.reason });
+      report.held.push(
+        `cluster ${clusterKey}: ${unreadable.length} unreadable catalogs; no backup, snapshot or pack is collected around them`,
+      );
+    }
+    const abandoned = await findAbandoned(store, live, now, report);
+    if (abandoned.held) {
+      heldClusters.add(clusterKey);
+      packsHeld = true;
+    }
+    for (const plan of abandoned.plans) {
+      if (dryRun) continue;
+      const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
+        force: true,
+      });
+      if (result.status === 'waiting') continue;
+      report.finished.push({
+        cluster: clusterKey,
+        backupId: plan.backupId,
+        missing: result.catalog.errors,
+      });
+      read.set(Layout.backupDir(cluster, plan.backupId), result.catalog);
+      catalogs.push(result.catalog);
+    }
+    const locked = new Set(live.filter((f) => f.lock).map((f) => f.backupId));
+    for (const decision of decideExpiry(catalogs, locked, now)) {
+      const catalog = catalogs.find((c) => c.backupId === decision.backupId)!;
+      const entry = { cluster: clusterKey, backupId: decision.backupId, reason: decision.reason };
+      if (decision.expire && !heldClusters.has(clusterKey)) {
         expired.push(catalog);
-        report.expired.push({
-          cluster: key,
-          backupId: catalog.backupId,
-          reason: 'past its TTL or beyond keep-last',
-        });
+        report.expired.push(entry);
+      } else {
+        kept.push(catalog);
+        report.kept.push(
+          decision.expire
+            ? { ...entry, reason: `held: ${clusterKey} has unreadable catalogs` }
+            : entry,
+        );
       }
     }
   }
   if (dryRun) return report;
+
+  // Everything is read; deleting comes last. A backup is deleted whole or resumed by the next sweep.
+  for (const folder of layout.expiring)
+    await deleteBackupFolder(store, folder.cluster, folder.backupId);
   for (const catalog of expired) await deleteBackup(store, catalog);
-  await collectSnapshots(disks, expired, remaining, report);
-  await collectPacks(store, remaining, inProgress, report);
+  await collectSnapshots(disks, expired, kept, heldClusters, report);
+  let present: Set<string>;
+  if (packsHeld) {
+    report.held.push('pack collection skipped: not every catalog could be read');
+    present = await listPacks(store);
+  } else {
+    present = await collectPacks(
+      store,
+      read,
+      kept,
+      now,
+      options.packGraceMs ?? PACK_GRACE_MS,
+      report,
+    );
+  }
+  // The scrub: every backup the sweep keeps must still have all its packs.
+  for (const c of kept) {
+    const missing = c.packs.filter((p) => !present.has(p.digest));
+    if (missing.length > 0)
+      report.unrestorable.push({
+        cluster: Layout.clusterKey(c.cluster),
+        backupId: c.backupId,
+        reason: `${missing.length} of its ${c.packs.length} packs are missing (${missing[0]!.digest}, ...)`,
+      });
+  }
   return report;
 }
 
-async function listClusterKeysWithPlans(store: ObjectStore): Promise<string[]> {
-  const keys = new Set(await listClusterKeys(store));
-  for await (const info of store.list('backups/')) {
-    const m = /^backups\/([^/]+)\/[^/]+\/parts\/plan\.json$/.exec(info.key);
-    if (m?.[1]) keys.add(m[1]);
-  }
-  return [...keys].sort();
-}
-
-async function plansWithoutCatalog(
+/** Running backups older than the abandonment deadline, to be finished; `held` when a plan could not be read. */
+async function findAbandoned(
   store: ObjectStore,
-  cluster: ClusterRef,
-  withCatalog: Set<string>,
-): Promise<BackupPlan[]> {
-  const plans: BackupPlan[] = [];
-  for await (const info of store.list(Layout.clusterBackups(cluster))) {
-    const m = /\/([^/]+)\/parts\/plan\.json$/.exec(info.key);
-    if (m?.[1] && !withCatalog.has(m[1])) plans.push(await readPlan(store, cluster, m[1]));
-  }
-  return plans;
-}
-
-/** The catalog goes first, so a backup disappears whole; then everything under its folder. */
-async function deleteBackup(store: ObjectStore, catalog: Catalog): Promise<void> {
-  await store.delete(Layout.catalog(catalog.cluster, catalog.backupId));
-  for await (const info of store.list(Layout.backupDir(catalog.cluster, catalog.backupId)))
-    await store.delete(info.key);
-}
-
-async function collectSnapshots(
-  disks: DiskSnapshotter | undefined,
-  expired: Catalog[],
-  remaining: Catalog[],
+  folders: BackupFolder[],
+  now: number,
   report: RetentionReport,
-): Promise<void> {
-  const name = (s: { project: string; name: string }): string => `${s.project}/${s.name}`;
-  const inUse = new Set(
-    remaining.flatMap((c) => c.volumes.flatMap((v) => (v.snapshot ? [name(v.snapshot)] : []))),
-  );
-  const candidates = new Map<string, { project: string; name: string }>();
-  for (const c of expired)
-    for (const v of c.volumes)
-      if (v.snapshot && !inUse.has(name(v.snapshot))) candidates.set(name(v.snapshot), v.snapshot);
-  if (candidates.size === 0) return;
-  if (!disks) {
-    report.errors.push(
-      `${candidates.size} snapshots are no longer referenced, but no Compute Engine access is configured to delete them`,
-    );
-    return;
-  }
-  for (const snapshot of candidates.values()) {
+): Promise<{ plans: BackupPlan[]; held: boolean }> {
+  const plans: BackupPlan[] = [];
+  let held = false;
+  for (const f of folders.filter((x) => x.plan && !x.catalog)) {
     try {
-      const outcome = await disks.deleteSnapshot(snapshot, Deadline.after(120_000));
-      if (outcome.status === 'FAILED')
-        report.errors.push(`snapshot ${name(snapshot)}: ${outcome.reason}`);
-      else report.deletedSnapshots.push(name(snapshot));
+      const plan = await readPlan(store, f.cluster, f.backupId);
+      if (now - Date.parse(plan.startedAt) > ABANDONED_AFTER_MS) plans.push(plan);
     } catch (error) {
-      report.errors.push(`snapshot ${name(snapshot)}: ${errorMessage(error)}`);
+      if (error instanceof NotFoundError) continue; // finished or removed meanwhile
+      held = true;
+      report.held.push(`backup ${f.backupId}: its plan cannot be read (${errorMessage(error)})`);
     }
   }
+  return { plans, held };
 }
 
-async function collectPacks(
+/** Marks the backup as expiring, then deletes its catalog first, so it disappears whole. */
+async function deleteBackup(store: ObjectStore, catalog: Catalog): Promise<void> {
+  const { cluster, backupId } = catalog;
+  await store.createIfAbsent(
+    Layout.expiring(cluster, backupId),
+    JSON.stringify({ expiredAt: new Date().toISOString() }),
+  );
+  await deleteBackupFolder(store, cluster, backupId);
+}
+
+/** Catalog, then plan, then the rest; the expiring marker goes last, so a killed sweep resumes. */
+async function deleteBackupFolder(
   store: ObjectStore,
-  remaining: Catalog[],
-  inProgress: BackupPlan[],
-  report: RetentionReport,
+  cluster: ClusterRef,
+  backupId: string,
 ): Promise<void> {
-  const referenced = new Set(remaining.flatMap((c) => c.packs.map((p) => p.digest)));
-  for (const plan of inProgress) {
-    const parts = await readParts(store, plan.cluster, plan.backupId);
-    for (const part of parts.manifests) for (const p of part.packs) referenced.add(p.digest);
-  }
-  for await (const info of store.list('objects/sha256/')) {
-    const digest = /([0-9a-f]{64})\.jsonl\.gz$/.exec(info.key)?.[1];
-    if (!digest || referenced.has(digest)) continue;
-    if (Date.now() - info.updated.getTime() < PACK_GRACE_MS) continue; // real clock: a running backup writes now
-    await store.delete(info.key);
-    report.deletedPacks += 1;
-  }
+  await store.delete(Layout.catalog(cluster, backupId));
+  await store.delete(Layout.plan(cluster, backupId));
+  const marker = Layout.expiring(cluster, backupId);
+  for await (const info of store.list(Layout.backupDir(cluster, backupId)))
+    if (info.key !== marker) await store.delete(info.key);
+  await store.delete(marker);
 }

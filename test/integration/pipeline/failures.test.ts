@@ -10,7 +10,14 @@ import { sweep } from '../../../shared/pipeline/retention.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
-import { ensure, kubeHttp, list, R } from '../../support/kube.js';
+import { create, ensure, kubeHttp, list, R } from '../../support/kube.js';
+import { policy as testPolicy } from '../../support/backup-fixture.js';
+import {
+  exportShardInProcess,
+  finishBackup,
+  runBackup,
+  startBackup,
+} from '../../../shared/backup/run-backup.js';
 import { Inbox } from '../../support/messages.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
@@ -271,26 +278,66 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
   });
 
   it('a retention sweep racing a running backup deletes nothing that backup needs', async () => {
-    const time = '2026-11-26T03:00:00Z';
-    const backupId = idAt(time);
-    await lb.bus.publish(lb.pipeline.topic('schedule'), tick(time));
-    const farFuture = Date.now() + 90 * 86_400_000;
-    let sweeps = 0;
-    while (!completed.messages.some((m) => m.backupId === backupId)) {
-      await sweep(lb.store, undefined, { now: farFuture });
-      sweeps += 1;
-      if (sweeps > 300) throw new Error('the backup never completed');
-    }
-    assert.ok(sweeps >= 2, 'the sweep ran while the backup was running');
-    const { catalog } = await loadBackup(lb.store, SOURCE, backupId);
-    assert.equal(catalog.phase, 'Completed');
-    const report = await sweep(lb.store, undefined, { now: farFuture });
-    // The newest Completed backup stays; the older one of the same cluster expires.
-    assert.ok(report.kept.some((k) => k.backupId === backupId));
+    // The race, made deterministic: backup B reads the packs it may reuse
+    // from its base A; a newer backup C then pushes A beyond keep-last 1 and
+    // a sweep expires A; B's shards then find the cluster as A had it, and
+    // reuse A's packs without uploading them. Pack collection really runs
+    // (no grace period), so a sweep that forgets B's base deletes them.
+    const source = kubeHttp('source');
+    const raceNs = unique('race');
+    const settings = (value: string): object => ({
+      metadata: { name: 'settings', namespace: raceNs },
+      data: { value },
+    });
+    await create(source, R.namespaces, { metadata: { name: raceNs } });
+    await create(source, R.configmaps, settings('as in A'));
+    const put = (value: string): Promise<unknown> =>
+      source.request('PUT', `/api/v1/namespaces/${raceNs}/configmaps/settings`, {
+        body: settings(value),
+      });
+    const racePolicy = testPolicy({
+      name: unique('race'),
+      keepLast: 1,
+      filters: { includeNamespaces: [raceNs], includeClusterResources: 'off' },
+    });
+    const deps = { http: source, store: lb.store };
+    const job = (
+      backupId: string,
+    ): { backupId: string; cluster: typeof SOURCE; policy: typeof racePolicy } => ({
+      backupId,
+      cluster: SOURCE,
+      policy: racePolicy,
+    });
+    const [a, b, c] = [unique('race-a'), unique('race-b'), unique('race-c')];
+    await runBackup(deps, job(a));
+    const running = await startBackup(deps, job(b));
+    assert.equal(running.plan.previousBackupId, a);
+    assert.ok(running.known.size > 0, 'B reuses packs of A');
+    await put('as in C');
+    assert.equal((await runBackup(deps, job(c))).catalog.phase, 'Completed');
+    await put('as in A');
+    const orphan = Layout.pack('0'.repeat(64));
+    await lb.store.put(orphan, 'a pack no backup references');
+
+    const report = await sweep(lb.store, undefined, { packGraceMs: 0 });
     assert.ok(
-      report.expired.some((e) => e.backupId === idAt('2026-11-26T01:00:00Z')) ||
-        (await lb.store.exists(Layout.lock(SOURCE, idAt('2026-11-26T01:00:00Z')))) === false,
+      report.expired.some((e) => e.backupId === a),
+      `A expired: ${JSON.stringify(report.expired)}`,
     );
-    await loadBackup(lb.store, SOURCE, backupId);
+    assert.equal(await lb.store.exists(orphan), false, 'pack collection ran');
+    assert.deepEqual(report.unrestorable, []);
+
+    for (const shard of running.plan.shards) await exportShardInProcess(deps, running, shard);
+    const catalog = await finishBackup(deps, job(b));
+    assert.equal(catalog.phase, 'Completed', catalog.errors.join('; '));
+    const reused = catalog.packs.filter((p) => running.known.has(p.digest));
+    assert.ok(reused.length > 0, 'B lists packs it did not upload');
+    const { records } = await loadBackup(lb.store, SOURCE, b); // every pack present and verified
+    const cm = records.find((r) => r.ref.kind === 'ConfigMap' && r.ref.name === 'settings');
+    assert.deepEqual(cm?.object?.['data'], { value: 'as in A' });
+    const after = await sweep(lb.store, undefined, { packGraceMs: 0 });
+    assert.deepEqual(after.unrestorable, []);
+    await loadBackup(lb.store, SOURCE, b);
+    await source.request('DELETE', `/api/v1/namespaces/${raceNs}`);
   });
 });
