@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CatalogFlags } from './catalog-run.js';
-import { act } from './exit-codes.js';
+import { act, UsageError } from './exit-codes.js';
 import { clusterOption, keyFileOption, outputOption, storeOption } from './options.js';
 
 /** `lifeboat catalog verify|export`. */
@@ -10,17 +10,24 @@ export function registerCatalogCommands(program: Command): void {
   catalog
     .command('verify')
     .description(
-      "check that a backup is whole and untouched: the catalog's digest, every pack and object; with the key, every sealed Secret",
+      "check that a backup is whole and untouched: the catalog's digest, every pack and object; with the key, every sealed Secret. " +
+        'With --all, every backup of every cluster in the store (a scrub): exit 1 when any is not restorable',
     )
-    .argument('<name>', 'backup name')
+    .argument('[name]', 'backup name (or --all)')
+    .option('--all', 'verify every backup in the store; incomplete ones are listed, not failed')
     .addOption(storeOption())
     .addOption(clusterOption())
     .addOption(keyFileOption())
     .addOption(outputOption())
     .action(
-      act(async (name: string, flags: CatalogFlags) =>
-        (await import('./catalog-run.js')).verifyCatalog(name, flags),
-      ),
+      act(async (name: string | undefined, flags: CatalogFlags & { all?: boolean }) => {
+        if (flags.all && name !== undefined)
+          throw new UsageError(`pass a backup NAME or --all, not both (got "${name}" and --all)`);
+        if (flags.all) return (await import('./catalog-scrub.js')).verifyAll(flags);
+        if (name === undefined)
+          throw new UsageError('missing backup NAME: pass one, or --all to verify every backup');
+        return (await import('./catalog-run.js')).verifyCatalog(name, flags);
+      }),
     );
 
   catalog

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { exportYaml } from '../catalog/export-yaml.js';
-import { loadBackup, manifestOf } from '../restore/load-backup.js';
 import { keyFileFrom, sealerForBackup, storeFrom } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine, UsageError } from './exit-codes.js';
 import { clusterLabel, findBackup, findCatalog } from './find-backup.js';
 import { parseClusterRef, type OutputFormat } from './options.js';
 import { emit, formatFields, formatTable, printJson, section } from './output.js';
+import { verifyBackup } from './verify-backup.js';
 
 export interface CatalogFlags {
   store?: string;
@@ -28,19 +28,21 @@ export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<
   const where = `backup "${name}" of ${clusterLabel(backup.cluster)}`;
   try {
     if (!backup.hasCatalog) throw new Error('it has no catalog: the backup is incomplete');
-    const { catalog, records } = await loadBackup(store, backup.cluster, name);
-    const sealed = records.filter((r) => r.sealed);
-    const sealer = await sealerForBackup(store, keyFile, catalog.encryption);
-    if (sealer) for (const record of sealed) manifestOf(record, sealer);
+    const { catalog, objects, packs, secrets } = await verifyBackup(
+      store,
+      backup.cluster,
+      name,
+      keyFile,
+    );
     const result = {
       backupId: name,
       cluster: backup.cluster,
       verified: true,
       phase: catalog.phase,
       digest: catalog.digest,
-      objects: records.length,
-      packs: catalog.packs.length,
-      secrets: { sealed: sealed.length, opened: sealer ? sealed.length : 0 },
+      objects,
+      packs,
+      secrets,
     };
     emit(flags.output, result, () =>
       formatFields([
@@ -48,13 +50,13 @@ export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<
         ['Cluster', clusterLabel(backup.cluster)],
         ['Phase', catalog.phase],
         ['Catalog digest', `${catalog.digest} (verified)`],
-        ['Packs', `${catalog.packs.length} verified`],
-        ['Objects', `${records.length} verified`],
+        ['Packs', `${packs} verified`],
+        ['Objects', `${objects} verified`],
         [
           'Sealed Secrets',
-          sealer || sealed.length === 0
-            ? `${sealed.length} opened`
-            : `${sealed.length} not opened (pass --key-file to check them too)`,
+          secrets.opened === secrets.sealed
+            ? `${secrets.sealed} opened`
+            : `${secrets.sealed} not opened (pass --key-file to check them too)`,
         ],
         ['Result', 'verified'],
       ]),

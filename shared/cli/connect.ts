@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { Layout } from '../catalog/layout.js';
 import { isValidClusterName } from '../clusters/cluster-selection.js';
 import { LOCAL } from '../clusters/kubeconfig-inventory.js';
 import { loadSealer } from '../crypto/data-key.js';
@@ -8,7 +9,7 @@ import {
   computeClientOptions,
   type ComputeClientOptions,
 } from '../disks/compute-client-options.js';
-import { errorMessage, ValidationError } from '../errors.js';
+import { errorMessage, PermanentError, ValidationError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import { openStore } from '../store/open-store.js';
 import type { GceSnapshotter } from '../disks/gce-snapshotter.js';
@@ -114,6 +115,12 @@ export async function sealerForBackup(
     );
   }
   if (!encryption) return undefined;
+  // loadSealer creates a data key that is missing; reading a backup must never write one.
+  if (!(await store.exists(Layout.dataKey(encryption.keyId)))) {
+    throw new PermanentError(
+      `the data key that sealed this backup's Secrets (${Layout.dataKey(encryption.keyId)}) is missing from ${store.url}`,
+    );
+  }
   return loadSealer(store, wrapper);
 }
 

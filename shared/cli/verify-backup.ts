@@ -1,0 +1,68 @@
+import type { Catalog } from '../catalog/catalog-schema.js';
+import { Layout } from '../catalog/layout.js';
+import { errorMessage, PermanentError } from '../errors.js';
+import type { ClusterRef } from '../messages/common.js';
+import { loadBackup, manifestOf } from '../restore/load-backup.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { sealerForBackup } from './connect.js';
+
+export interface VerifiedBackup {
+  catalog: Catalog;
+  objects: number;
+  packs: number;
+  /** Sealed Secrets in the backup, and how many were opened (all of them, or none without a key). */
+  secrets: { sealed: number; opened: number };
+}
+
+/**
+ * Everything a restore would check, without a cluster: the catalog's
+ * digest, every pack present and matching its digest, every object's
+ * digest (loadBackup); with a key file, every sealed Secret opened.
+ * Throws the first problem found; a key file that is not this backup's
+ * key is a UsageError (from sealerForBackup).
+ */
+export async function verifyBackup(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+  keyFile: string | undefined,
+): Promise<VerifiedBackup> {
+  const { catalog, records } = await loadBackup(store, cluster, backupId);
+  // The digest covers the catalog, not where it lies: one copied into another backup's folder reads fine.
+  if (
+    catalog.backupId !== backupId ||
+    Layout.clusterKey(catalog.cluster) !== Layout.clusterKey(cluster)
+  ) {
+    throw new PermanentError(
+      `${Layout.catalog(cluster, backupId)} is the catalog of backup "${catalog.backupId}" of ${Layout.clusterKey(catalog.cluster)}: it was copied or moved there`,
+    );
+  }
+  const sealed = records.filter((r) => r.sealed);
+  let opened = 0;
+  if (keyFile) {
+    // Checked even without sealed Secrets: a restore with this key file would refuse the same way.
+    const sealer = await sealerForBackup(store, keyFile, catalog.encryption);
+    if (!sealer && sealed.length > 0) {
+      throw new PermanentError(
+        `${sealed.length} Secrets are sealed, but the catalog names no key that sealed them`,
+      );
+    }
+    for (const record of sealed) {
+      try {
+        manifestOf(record, sealer);
+      } catch (error) {
+        const { namespace, name } = record.ref;
+        throw new PermanentError(
+          `Secret ${namespace ? `${namespace}/` : ''}${name} does not open with the key: ${errorMessage(error)}`,
+        );
+      }
+      opened++;
+    }
+  }
+  return {
+    catalog,
+    objects: records.length,
+    packs: catalog.packs.length,
+    secrets: { sealed: sealed.length, opened },
+  };
+}
