@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerCatalogCommands } from './catalog-commands.js';
 import { registerRestoreCommands } from './restore-commands.js';
+import { registerRetentionCommands } from './retention-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 
 /**
@@ -27,5 +28,6 @@ export function createProgram(): Command {
   registerRestoreCommands(program);
   registerScheduleCommands(program);
   registerCatalogCommands(program);
+  registerRetentionCommands(program);
   return program;
 }
