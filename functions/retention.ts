@@ -13,6 +13,9 @@ register(
         expired: report.expired.length,
         kept: report.kept.length,
         finished: report.finished.length,
+        unreadable: report.unreadable.length,
+        held: report.held.length,
+        unrestorable: report.unrestorable.length,
         deletedPacks: report.deletedPacks,
         deletedSnapshots: report.deletedSnapshots.length,
         errors: report.errors,
@@ -20,5 +23,17 @@ register(
       },
       'retention sweep done',
     );
+    // What the sweep could not read, and kept backups that lost a pack, need a person: ERROR, one entry each.
+    for (const u of report.unreadable)
+      runtime.logger.error(
+        u,
+        `catalog ${u.cluster}/${u.backupId} is unreadable; nothing was collected around it`,
+      );
+    for (const h of report.held) runtime.logger.error({ held: h }, `retention held: ${h}`);
+    for (const u of report.unrestorable)
+      runtime.logger.error(
+        u,
+        `backup ${u.cluster}/${u.backupId} is no longer restorable: ${u.reason}`,
+      );
   },
 );

@@ -21,7 +21,12 @@ export async function emitCatalog(
   cluster: ClusterRef,
   backupId: string,
   policy: BackupPolicy,
-  extra: { encryption?: { keyId: string; wrappedBy: string }; force?: boolean } = {},
+  extra: {
+    encryption?: { keyId: string; wrappedBy: string };
+    force?: boolean;
+    /** The completion time; the current time unless a test runs a clock of its own. */
+    completedAt?: string;
+  } = {},
 ): Promise<EmitResult> {
   if (await store.exists(Layout.catalog(cluster, backupId))) {
     return { status: 'already-written', catalog: await readCatalog(store, cluster, backupId) };
@@ -80,7 +85,7 @@ export async function emitCatalog(
     policy,
     phase: exportedNothing ? 'Failed' : errors.length === 0 ? 'Completed' : 'PartiallyFailed',
     startedAt: plan.startedAt,
-    completedAt: new Date().toISOString(),
+    completedAt: extra.completedAt ?? new Date().toISOString(),
     counts: {
       objects,
       packs: packs.length,

@@ -25,6 +25,8 @@ export async function planBackup(
     filters: BackupFilters;
     volumes: string[];
     previousBackupId?: string | undefined;
+    /** When the backup starts; the current time unless a test runs a clock of its own. */
+    startedAt?: string;
   },
 ): Promise<BackupPlan> {
   const [version, discovery] = await Promise.all([
@@ -41,7 +43,7 @@ export async function planBackup(
     policy: job.policy,
     kubernetesVersion: version.gitVersion,
     ...(job.previousBackupId ? { previousBackupId: job.previousBackupId } : {}),
-    startedAt: new Date().toISOString(),
+    startedAt: job.startedAt ?? new Date().toISOString(),
     shards,
     volumes: job.volumes,
     warnings: discovery.warnings,

@@ -27,6 +27,8 @@ export interface InProcessBackup {
   volumes?: VolumeBackup;
   concurrency?: number;
   onProgress?: (p: BackupProgress) => void;
+  /** The time the plan and catalog record; tests of retention run a clock of their own. */
+  clock?: () => Date;
 }
 
 /** A backup planned in this process: what its shards need. */
@@ -86,6 +88,7 @@ export async function startBackup(
       filters,
       volumes: volumeNames,
       previousBackupId: await previousBackupId(deps.store, job.cluster),
+      ...(deps.clock ? { startedAt: deps.clock().toISOString() } : {}),
     }),
   );
   return { plan, filters, known: await knownPacks(deps.store, job.cluster, plan.previousBackupId) };
@@ -137,6 +140,7 @@ export async function finishBackup(
 ): Promise<Catalog> {
   const result = await emitCatalog(deps.store, job.cluster, job.backupId, job.policy, {
     ...(deps.encryption ? { encryption: deps.encryption } : {}),
+    ...(deps.clock ? { completedAt: deps.clock().toISOString() } : {}),
   });
   if (result.status === 'waiting') {
     throw new PermanentError(

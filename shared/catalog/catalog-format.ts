@@ -25,7 +25,8 @@ const readers: Record<
 export function catalogFormatOf(raw: Record<string, unknown>): number | undefined {
   if (raw['formatVersion'] === undefined)
     return raw['apiVersion'] === 'lifeboat.dev/v1' ? 1 : undefined;
-  return typeof raw['formatVersion'] === 'number' ? raw['formatVersion'] : undefined;
+  const format = raw['formatVersion'];
+  return Number.isInteger(format) && (format as number) >= 1 ? (format as number) : undefined;
 }
 
 /** SHA-256 of a catalog's canonical JSON without its digest: over what is stored, never a defaulted copy. */

@@ -48,7 +48,17 @@ export async function readCatalog(
   } catch {
     throw new PermanentError(`Catalog ${key} is not valid JSON: refusing to restore from it`);
   }
-  return upgradeCatalog(parsed, `Catalog ${key}`);
+  const catalog = upgradeCatalog(parsed, `Catalog ${key}`);
+  // A catalog copied into another backup's folder must not stand for that backup (nor be deleted as it).
+  if (
+    catalog.backupId !== backupId ||
+    Layout.clusterKey(catalog.cluster) !== Layout.clusterKey(cluster)
+  ) {
+    throw new PermanentError(
+      `Catalog ${key} names backup ${catalog.backupId} of ${Layout.clusterKey(catalog.cluster)}: it is not where that backup's catalog belongs`,
+    );
+  }
+  return catalog;
 }
 
 /** Backup ids of a cluster that have a catalog, oldest first (ids sort by time). */

@@ -86,7 +86,8 @@ interface PackHeader {
 function packFormatOf(header: PackHeader): number | undefined {
   if (header.formatVersion === undefined)
     return header.apiVersion === 'lifeboat.dev/v1' ? 1 : undefined;
-  return header.formatVersion;
+  const format = header.formatVersion;
+  return Number.isInteger(format) && format >= 1 ? format : undefined;
 }
 
 /**
@@ -149,9 +150,13 @@ export function decodePack(
   }
   // The format is read before anything else: a newer pack is refused, never misread.
   const format = packFormatOf(header);
-  if (format === undefined || format > PACK_FORMAT) {
+  if (format === undefined)
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no recognisable format: it is not a Lifeboat pack`,
+    );
+  if (format > PACK_FORMAT) {
     throw new NewerFormatError(
-      `Pack ${expectedDigest} has pack format ${String(format ?? 'unknown')}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
+      `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
     );
   }
   try {

@@ -40,6 +40,8 @@ export interface SweepOptions {
   now?: number;
   dryRun?: boolean;
   packGraceMs?: number;
+  /** Called as each expired backup starts being deleted: progress, and a record if the sweep is killed. */
+  onExpiring?: (cluster: string, backupId: string) => void;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function sweep(
       if (dryRun) continue;
       const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
         force: true,
+        completedAt: new Date(now).toISOString(),
       });
       if (result.status === 'waiting') continue;
       report.finished.push({
@@ -136,7 +139,10 @@ export async function sweep(
   // Everything is read; deleting comes last. A backup is deleted whole or resumed by the next sweep.
   for (const folder of layout.expiring)
     await deleteBackupFolder(store, folder.cluster, folder.backupId);
-  for (const catalog of expired) await deleteBackup(store, catalog);
+  for (const catalog of expired) {
+    options.onExpiring?.(Layout.clusterKey(catalog.cluster), catalog.backupId);
+    await deleteBackup(store, catalog);
+  }
   await collectSnapshots(disks, expired, kept, heldClusters, report);
   let present: Set<string>;
   if (packsHeld) {

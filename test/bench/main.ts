@@ -8,6 +8,7 @@ import { emit } from './bench-env.js';
 import { exportBench } from './export-bench.js';
 import { restoreBench } from './restore-bench.js';
 import { fanoutBench } from './fanout-bench.js';
+import { durabilityBench } from './durability-bench.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -33,9 +34,18 @@ program
   .option('--clusters <n>', 'clusters the Container API stand-in serves', positiveInt, 1000)
   .action(async (o: { clusters: number }) => emit(await fanoutBench(o.clusters)));
 
+program
+  .command('durability')
+  .description('random backup/retention/fault sequences; every catalog retention keeps must verify')
+  .option('--sequences <n>', 'random sequences to run', positiveInt, 1000)
+  .option('--seed <n>', 'seed (printed; the same seed replays the run)', positiveInt)
+  .action(async (o: { sequences: number; seed?: number }) =>
+    emit(await durabilityBench(o.sequences, o.seed ?? (Date.now() % 1_000_000) + 1)),
+  );
+
 try {
   await program.parseAsync(process.argv);
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 } catch (error) {
   const code = (error as { exitCode?: number }).exitCode;
   if (code === 0) process.exit(0);
