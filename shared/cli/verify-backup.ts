@@ -1,5 +1,4 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
-import { Layout } from '../catalog/layout.js';
 import { errorMessage, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import { loadBackup, manifestOf } from '../restore/load-backup.js';
@@ -17,7 +16,8 @@ export interface VerifiedBackup {
 /**
  * Everything a restore would check, without a cluster: the catalog's
  * digest, every pack present and matching its digest, every object's
- * digest (loadBackup); with a key file, every sealed Secret opened.
+ * digest, and that the catalog lies in its own backup's folder
+ * (loadBackup); with a key file, every sealed Secret opened.
  * Throws the first problem found; a key file that is not this backup's
  * key is a UsageError (from sealerForBackup).
  */
@@ -28,15 +28,6 @@ export async function verifyBackup(
   keyFile: string | undefined,
 ): Promise<VerifiedBackup> {
   const { catalog, records } = await loadBackup(store, cluster, backupId);
-  // The digest covers the catalog, not where it lies: one copied into another backup's folder reads fine.
-  if (
-    catalog.backupId !== backupId ||
-    Layout.clusterKey(catalog.cluster) !== Layout.clusterKey(cluster)
-  ) {
-    throw new PermanentError(
-      `${Layout.catalog(cluster, backupId)} is the catalog of backup "${catalog.backupId}" of ${Layout.clusterKey(catalog.cluster)}: it was copied or moved there`,
-    );
-  }
   const sealed = records.filter((r) => r.sealed);
   let opened = 0;
   if (keyFile) {

@@ -115,7 +115,7 @@ describe('lifeboat catalog verify --all (a scrub of the store)', function () {
     assert.equal(r.code, 1, explain(r));
     assert.match(
       r.stdout,
-      /^local\/local\/source\s+moved\s+Completed\s+NOT RESTORABLE\s+\S+\/moved\/catalog\.json is the catalog of backup "golden"/m,
+      /^local\/local\/source\s+moved\s+-\s+NOT RESTORABLE\s+Catalog \S+\/moved\/catalog\.json names backup golden of local\.local\.source: it is not where that backup's catalog belongs/m,
     );
     assert.match(r.stdout, /^2 backups: 1 verified, 1 not restorable, 0 incomplete$/m);
   });

