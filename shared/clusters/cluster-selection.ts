@@ -1,4 +1,4 @@
-import { globMatch, matchesAny } from '../kube/filters.js';
+import { globMatch, matchesAny } from '../glob.js';
 import { ClusterRef, type BackupPolicy } from '../messages/common.js';
 import type { ClusterListing, DiscoveredCluster } from './cluster-inventory.js';
 

@@ -1,27 +1,10 @@
 import type { BackupFilters } from '../messages/common.js';
 import type { ResourceRef } from '../messages/backup.js';
 import { qualifiedName } from './discovery.js';
+import { globMatch, matchesAny } from '../glob.js';
 
-/** Shell-style globs (`*`, `?`) as used in namespace and resource filters. */
-const compiled = new Map<string, RegExp>();
-
-export function globMatch(pattern: string, value: string): boolean {
-  let re = compiled.get(pattern);
-  if (!re) {
-    re = new RegExp(
-      `^${pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-    compiled.set(pattern, re);
-  }
-  return re.test(value);
-}
-
-export function matchesAny(patterns: readonly string[], value: string): boolean {
-  return patterns.some((p) => globMatch(p, value));
-}
+/** Shell-style globs (`*`, `?`), matched without regular expressions (shared/glob.ts). */
+export { globMatch, matchesAny };
 
 /** Included and not excluded, exclusion winning. */
 export function selected(

@@ -2,7 +2,7 @@ import jsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { RestoreOptions, TransformationRule } from '../messages/restore.js';
 import { qualifiedName } from '../kube/discovery.js';
-import { matchesAny } from '../kube/filters.js';
+import { matchesAny } from '../glob.js';
 import type { ObjectRef } from '../catalog/pack.js';
 import type { KubeObject } from '../kube/sanitize.js';
 
