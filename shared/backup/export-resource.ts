@@ -1,8 +1,8 @@
 import { Layout } from '../catalog/layout.js';
 import { PermanentError } from '../errors.js';
-import { encodePack, encodeRecord, type EncodedRecord } from '../catalog/pack.js';
+import { encodePack, encodeRecord, PACK_CUT_BYTES, type EncodedRecord } from '../catalog/pack.js';
 import type { PackEntry } from '../catalog/catalog-schema.js';
-import type { Sealer } from '../crypto/sealer.js';
+import { secretIdentity, type Sealer } from '../crypto/sealer.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupFilters } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -11,7 +11,11 @@ import type { KubeHttp } from '../kube/kube-http.js';
 import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
 import { sanitizeInPlace, type KubeObject } from '../kube/sanitize.js';
 
-/** Average objects per pack; cut points depend on object keys only (content-defined chunking). */
+/**
+ * Average objects per pack; cut points depend on the objects only (their keys,
+ * and their bytes since the last cut: content-defined chunking), so an
+ * unchanged cluster makes the same packs.
+ */
 const PACK_TARGET = 512;
 const PACK_MAX = 2048;
 
@@ -46,8 +50,8 @@ function keyHash(key: string): number {
   return h >>> 0;
 }
 
-function isCut(key: string, count: number): boolean {
-  if (count >= PACK_MAX) return true;
+function isCut(key: string, count: number, bytes: number): boolean {
+  if (count >= PACK_MAX || bytes >= PACK_CUT_BYTES) return true;
   return keyHash(key) % PACK_TARGET === 0;
 }
 
@@ -72,7 +76,23 @@ function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
   return selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
 }
 
-function toRecord(ref: ResourceRef, obj: KubeObject, sealer: Sealer | undefined): EncodedRecord {
+/**
+ * Whether an object is a Secret: listed from the core `secrets` resource, or
+ * saying so itself, whatever the shard's kind. Such an object is only ever stored sealed.
+ */
+export function isSecret(ref: ResourceRef, obj: KubeObject): boolean {
+  return (
+    (ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret')) ||
+    obj.kind === 'Secret'
+  );
+}
+
+function toRecord(
+  ref: ResourceRef,
+  obj: KubeObject,
+  secret: boolean,
+  sealer: Sealer | undefined,
+): EncodedRecord {
   const controller = obj.metadata.ownerReferences?.find((o) => o.controller);
   const object = sanitizeInPlace(obj);
   const base = {
@@ -85,13 +105,16 @@ function toRecord(ref: ResourceRef, obj: KubeObject, sealer: Sealer | undefined)
     name: object.metadata.name,
     ...(controller ? { owner: { kind: controller.kind, name: controller.name } } : {}),
   };
-  if (ref.kind === 'Secret' && ref.group === '') {
+  if (secret) {
     if (!sealer) {
       throw new PermanentError(
         'Secrets found but no encryption key is configured (set LIFEBOAT_KEY_FILE or LIFEBOAT_KMS_KEY, or exclude secrets)',
       );
     }
-    return encodeRecord(base, { sealed: sealer.seal(Buffer.from(JSON.stringify(object))) });
+    const identity = secretIdentity(object.metadata.namespace, object.metadata.name);
+    return encodeRecord(base, {
+      sealed: sealer.seal(Buffer.from(JSON.stringify(object)), identity),
+    });
   }
   return encodeRecord(base, { object });
 }
@@ -109,6 +132,7 @@ export async function exportResource(
 ): Promise<ExportResult> {
   const result: ExportResult = { packs: [], objects: 0, secrets: 0, uploadedBytes: 0 };
   let batch: EncodedRecord[] = [];
+  let batchBytes = 0;
   // Packs are encoded and uploaded while the next page is processed; at most two in flight.
   const inFlight: Promise<void>[] = [];
   const upload = async (records: EncodedRecord[], index: number): Promise<void> => {
@@ -133,6 +157,7 @@ export async function exportResource(
     const work = upload(batch, packIndex++);
     work.catch(() => undefined); // observed here, rethrown where awaited
     batch = [];
+    batchBytes = 0;
     inFlight.push(work);
     if (inFlight.length >= 2) await inFlight.shift();
   };
@@ -154,10 +179,13 @@ export async function exportResource(
       if (obj.metadata.deletionTimestamp) continue;
       if (obj.metadata.labels?.[EXCLUDE_LABEL] === 'true') continue;
       if (!inNamespaces(obj, ctx.filters)) continue;
-      batch.push(toRecord(ref, obj, ctx.sealer));
+      const secret = isSecret(ref, obj);
+      const record = toRecord(ref, obj, secret, ctx.sealer);
+      batch.push(record);
+      batchBytes += record.line.length;
       result.objects += 1;
-      if (ref.kind === 'Secret') result.secrets += 1;
-      if (isCut(objectKey(obj), batch.length)) await flush();
+      if (secret) result.secrets += 1;
+      if (isCut(objectKey(obj), batch.length, batchBytes)) await flush();
     }
     ctx.onProgress?.(result.objects);
     if (options.deadline !== undefined && Date.now() > options.deadline && position.continueToken) {

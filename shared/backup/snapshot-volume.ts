@@ -12,7 +12,7 @@ import { podsUsingClaim } from '../disks/hooks.js';
 import { KubePodExec } from '../disks/pod-exec.js';
 import { backupVolume } from '../disks/volume-backup.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
-import { KubeApiError, KubeHttp } from '../kube/kube-http.js';
+import { KubeApiError, KubeHttp, pathSegment } from '../kube/kube-http.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { volumeKey, writeVolumePart, type VolumePart } from './parts.js';
 
@@ -44,7 +44,7 @@ export async function snapshotVolume(
   try {
     const pv = await getOrUndefined<V1PersistentVolume>(
       http,
-      `/api/v1/persistentvolumes/${encodeURIComponent(job.pvName)}`,
+      `/api/v1/persistentvolumes/${pathSegment(job.pvName, 'PV name')}`,
     );
     let part: VolumePart;
     if (!pv) {
@@ -66,12 +66,16 @@ export async function snapshotVolume(
         ns && claimRef?.name
           ? await getOrUndefined<V1PersistentVolumeClaim>(
               http,
-              `/api/v1/namespaces/${ns}/persistentvolumeclaims/${claimRef.name}`,
+              `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/persistentvolumeclaims/${pathSegment(claimRef.name, 'claim name')}`,
             )
           : undefined;
       const pods = ns
-        ? ((await http.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods`)).items ??
-          [])
+        ? ((
+            await http.request<{ items: V1Pod[] }>(
+              'GET',
+              `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/pods`,
+            )
+          ).items ?? [])
         : [];
       const result = await backupVolume(
         {

@@ -71,6 +71,19 @@ export interface EncodedPack {
   objects: number;
 }
 
+/**
+ * The export cuts a pack once its records pass this many bytes, so a pack it
+ * writes holds at most this plus one object (at most 3 MiB, 4 MiB sealed).
+ */
+export const PACK_CUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The most a pack may gunzip to: four times the largest pack the export
+ * writes, room for packs of earlier versions (2048 objects, cut by count
+ * only); past it a pack is refused as a gzip bomb without being inflated further.
+ */
+export const PACK_MAX_RAW_BYTES = 4 * PACK_CUT_BYTES;
+
 /** The pack format this version writes; packs of format 1 (no formatVersion) are still read. */
 export const PACK_FORMAT = 2;
 
@@ -132,8 +145,14 @@ export function decodePack(
 ): { resource: ResourceRef; records: PackRecord[] } {
   let raw: Buffer;
   try {
-    raw = gunzipSync(gzipped);
+    raw = gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
   } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PermanentError(
+        `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
+        error,
+      );
+    }
     throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
   }
   const lines = raw.toString('utf8').trimEnd().split('\n');

@@ -1,6 +1,6 @@
 import type { ResourceRef } from '../messages/backup.js';
 import { errorMessage } from '../errors.js';
-import type { KubeHttp } from './kube-http.js';
+import { pathSegment, type KubeHttp } from './kube-http.js';
 
 interface APIResource {
   name: string;
@@ -35,7 +35,10 @@ export async function discoverResources(http: KubeHttp): Promise<Discovery> {
   }
   const lists = await Promise.all(
     groupVersions.map(async ({ group, version }) => {
-      const path = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+      const path =
+        group === ''
+          ? `/api/${pathSegment(version)}`
+          : `/apis/${pathSegment(group)}/${pathSegment(version)}`;
       try {
         const list = await http.request<{ resources: APIResource[] }>('GET', path);
         return list.resources

@@ -1,7 +1,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LifeboatError } from '../errors.js';
+import { LifeboatError, PermanentError } from '../errors.js';
 
 /** A Kubernetes API error with its HTTP status and the server's Status reason. */
 export class KubeApiError extends LifeboatError {
@@ -9,8 +9,9 @@ export class KubeApiError extends LifeboatError {
     readonly status: number,
     readonly reason: string,
     message: string,
+    retryable = status === 429 || status >= 500 || status === 0,
   ) {
-    super(message, { retryable: status === 429 || status >= 500 || status === 0 });
+    super(message, { retryable });
   }
 }
 
@@ -18,6 +19,21 @@ export interface KubeRequest {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Refuse (and stop reading) a response body larger than this, with a ResponseTooLargeError. */
+  maxBytes?: number;
+  /** Told the size of the response body, before it is parsed. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** A response passed its request's `maxBytes`: it was abandoned, not buffered. */
+export class ResponseTooLargeError extends KubeApiError {
+  constructor(
+    readonly limit: number,
+    message: string,
+  ) {
+    // Not retryable as it is: the caller asks for less.
+    super(0, 'ResponseTooLarge', message, false);
+  }
 }
 
 const RETRIES = 6;
@@ -92,9 +108,25 @@ export class KubeHttp {
         { ...base, method, headers, agent: url.protocol === 'http:' ? undefined : this.agent },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let received = 0;
+          res.on('data', (c: Buffer) => {
+            received += c.length;
+            if (req.maxBytes !== undefined && received > req.maxBytes) {
+              chunks.length = 0;
+              reject(
+                new ResponseTooLargeError(
+                  req.maxBytes,
+                  `${method} ${path}: response larger than ${req.maxBytes} bytes, abandoned`,
+                ),
+              );
+              r.destroy();
+              return;
+            }
+            chunks.push(c);
+          });
           res.on('error', reject);
           res.on('end', () => {
+            req.onBytes?.(received);
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
@@ -144,13 +176,30 @@ export class KubeHttp {
   }
 }
 
-/** The URL path of a resource collection (or one object when `name` is given). */
+/**
+ * One URL path segment: percent-encoded, and never empty, `.` or `..` (a URL
+ * resolves those, `%2e%2e` included, so they would steer the request to
+ * another path; Kubernetes allows none of them as a name).
+ */
+export function pathSegment(value: string, what = 'path segment'): string {
+  if (typeof value !== 'string' || value === '' || value === '.' || value === '..') {
+    throw new PermanentError(`Refusing ${what} ${JSON.stringify(value)} in a Kubernetes path`);
+  }
+  return encodeURIComponent(value);
+}
+
+/** The URL path of a resource collection (or one object when `name` is given); every segment encoded. */
 export function resourcePath(
   ref: { group: string; version: string; resource: string; namespaced: boolean },
   namespace?: string,
   name?: string,
 ): string {
-  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
-  const ns = ref.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${ref.resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  const version = pathSegment(ref.version, 'API version');
+  const base =
+    ref.group === ''
+      ? `/api/${version}`
+      : `/apis/${pathSegment(ref.group, 'API group')}/${version}`;
+  const ns =
+    ref.namespaced && namespace ? `/namespaces/${pathSegment(namespace, 'namespace')}` : '';
+  return `${base}${ns}/${pathSegment(ref.resource, 'resource')}${name ? `/${pathSegment(name, 'name')}` : ''}`;
 }

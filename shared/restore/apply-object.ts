@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConflictPolicy } from '../messages/restore.js';
 import type { ResourceRef } from '../messages/backup.js';
-import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import { KubeApiError, pathSegment, resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import { sanitize, type KubeObject } from '../kube/sanitize.js';
 import type { Outcome } from './report.js';
 
@@ -154,7 +154,7 @@ export async function waitEstablished(
   timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${pathSegment(name, 'CRD name')}`;
   while (Date.now() < deadline) {
     const crd = await http.request<{
       status?: { conditions?: { type: string; status: string }[] };
