@@ -9,12 +9,7 @@ register(
   (json) => parseMessage('PartDone', json),
   async (part, { runtime }) => {
     const sealing = await runtime.sealer();
-    const completed = await announceBackup(
-      runtime.store,
-      part.cluster,
-      part.backupId,
-      sealing?.encryption,
-    );
+    const completed = await announceBackup(runtime.store, part.cluster, part.backupId, sealing);
     if (completed === undefined) return;
     // Claim the announcement first, so concurrent deliveries announce once.
     const marker = Layout.announced(part.cluster, part.backupId);

@@ -3,6 +3,7 @@ import { readCatalog, writeCatalog, type UnsignedCatalog } from '../catalog/cata
 import { Layout } from '../catalog/layout.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Sealer } from '../crypto/sealer.js';
 import { PermanentError } from '../errors.js';
 import { readParts, readPlan } from './parts.js';
 
@@ -23,6 +24,8 @@ export async function emitCatalog(
   policy: BackupPolicy,
   extra: {
     encryption?: { keyId: string; wrappedBy: string };
+    /** Seals the catalog it writes (see catalog-seal.ts). */
+    sealer?: Sealer;
     force?: boolean;
     /** The completion time; the current time unless a test runs a clock of its own. */
     completedAt?: string;
@@ -103,6 +106,6 @@ export async function emitCatalog(
     warnings,
     errors,
   };
-  const catalog = await writeCatalog(store, unsigned);
+  const catalog = await writeCatalog(store, unsigned, extra.sealer);
   return { status: 'written', catalog };
 }

@@ -140,6 +140,7 @@ export async function finishBackup(
 ): Promise<Catalog> {
   const result = await emitCatalog(deps.store, job.cluster, job.backupId, job.policy, {
     ...(deps.encryption ? { encryption: deps.encryption } : {}),
+    ...(deps.sealer ? { sealer: deps.sealer } : {}),
     ...(deps.clock ? { completedAt: deps.clock().toISOString() } : {}),
   });
   if (result.status === 'waiting') {

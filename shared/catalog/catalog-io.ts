@@ -4,6 +4,8 @@ import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { CATALOG_FORMAT, catalogDigest, upgradeCatalog, WRITTEN_BY } from './catalog-format.js';
 import type { Catalog } from './catalog-schema.js';
+import { sealCatalog } from './catalog-seal.js';
+import type { Sealer } from '../crypto/sealer.js';
 import { Layout } from './layout.js';
 
 /** What a writer supplies; the format, the writer and the digest are added by writeCatalog. */
@@ -11,17 +13,22 @@ export type UnsignedCatalog = Omit<Catalog, 'digest' | 'formatVersion' | 'writte
 
 /**
  * Writes the catalog once, last: its presence means the backup finished.
+ * The writer that created it seals it with the data key, when it has one.
  * Returns the catalog already there when another writer won the race.
  */
 export async function writeCatalog(
   store: ObjectStore,
   unsigned: UnsignedCatalog,
+  sealer?: Sealer,
 ): Promise<Catalog> {
   const stored = { ...unsigned, formatVersion: CATALOG_FORMAT, writtenBy: WRITTEN_BY };
   const catalog: Catalog = { ...stored, digest: catalogDigest(stored) };
   const key = Layout.catalog(unsigned.cluster, unsigned.backupId);
   const created = await store.createIfAbsent(key, JSON.stringify(catalog, null, 1));
-  return created ? catalog : readCatalog(store, unsigned.cluster, unsigned.backupId);
+  if (!created) return readCatalog(store, unsigned.cluster, unsigned.backupId);
+  // A crash right here leaves the backup unauthenticated (never falsely sealed): `lifeboat catalog seal` mends it.
+  if (sealer) await sealCatalog(store, sealer, catalog);
+  return catalog;
 }
 
 /** Reads a catalog of any released format, checks its digest and upgrades it: a tampered one is refused here. */

@@ -17,6 +17,8 @@ export const Layout = {
   catalog: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}catalog.json`,
   lock: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}lock.json`,
+  /** The catalog's authentication: an HMAC under a key derived from the store's data key. */
+  seal: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}seal.json`,
   /** Written before retention deletes a backup, removed last: a half-deleted backup is never revived. */
   expiring: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}expiring.json`,
@@ -46,10 +48,11 @@ export type KeyKind =
   | { kind: 'other' }
   | { kind: 'unknown' };
 
-export type BackupFile = 'catalog' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part';
+export type BackupFile = 'catalog' | 'seal' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part';
 
 const backupFiles: Record<string, BackupFile> = {
   'catalog.json': 'catalog',
+  'seal.json': 'seal',
   'lock.json': 'lock',
   'expiring.json': 'expiring',
   'announced.json': 'announced',

@@ -3,7 +3,7 @@ import type { CatalogFlags } from './catalog-run.js';
 import { act, UsageError } from './exit-codes.js';
 import { clusterOption, keyFileOption, outputOption, storeOption } from './options.js';
 
-/** `lifeboat catalog verify|export`. */
+/** `lifeboat catalog verify|seal|export`. */
 export function registerCatalogCommands(program: Command): void {
   const catalog = program.command('catalog').description('verify and export backup catalogs');
 
@@ -27,6 +27,27 @@ export function registerCatalogCommands(program: Command): void {
         if (name === undefined)
           throw new UsageError('missing backup NAME: pass one, or --all to verify every backup');
         return (await import('./catalog-run.js')).verifyCatalog(name, flags);
+      }),
+    );
+
+  catalog
+    .command('seal')
+    .description(
+      'authenticate backups written before catalogs were sealed: each is verified in full with the key (catalog, packs, objects, every Secret), then sealed; automatic restores use only sealed backups',
+    )
+    .argument('[names...]', 'backups to seal (or --all)')
+    .option('--all', 'every backup in the store')
+    .addOption(storeOption())
+    .addOption(keyFileOption())
+    .addOption(outputOption())
+    .action(
+      act(async (names: string[], flags: CatalogFlags & { all?: boolean }) => {
+        if (flags.all === names.length > 0)
+          throw new UsageError('pass backup NAMEs or --all (exactly one of the two)');
+        return (await import('./catalog-scrub.js')).verifyAll(flags, {
+          seal: true,
+          ...(flags.all ? {} : { names }),
+        });
       }),
     );
 

@@ -1,4 +1,5 @@
 import { readCatalog } from '../catalog/catalog-io.js';
+import { sealCatalog } from '../catalog/catalog-seal.js';
 import { mapLimit } from '../concurrency.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { CatalogFlags } from './catalog-run.js';
@@ -19,7 +20,10 @@ const SCRUB_CONCURRENCY = 4;
  * catalog is reported as incomplete and does not fail the scrub; any
  * backup that is not restorable exits 1.
  */
-export async function verifyAll(flags: CatalogFlags): Promise<ExitCode> {
+export async function verifyAll(
+  flags: CatalogFlags,
+  options: { seal?: boolean; names?: string[] } = {},
+): Promise<ExitCode> {
   if (flags.cluster) {
     throw new UsageError(
       '--cluster selects the cluster of a backup NAME; --all checks every cluster',
@@ -28,12 +32,16 @@ export async function verifyAll(flags: CatalogFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
   const keyFile = keyFileFrom(flags.keyFile);
   if (keyFile) keyWrapper(keyFile); // a malformed key file is a usage error before anything is read
-  const backups = await scanBackups(store);
+  if (options.seal && !keyFile)
+    throw new UsageError('catalog seal needs the key file (--key-file or LIFEBOAT_KEY_FILE)');
+  const backups = (await scanBackups(store)).filter(
+    (b) => !options.names || options.names.includes(b.backupId),
+  );
   // Progress only on a terminal: a log or a pipe gets the table and the summary alone.
   const progress = process.stderr.isTTY ? new Progress(0) : undefined;
   let done = 0;
   const items = await mapLimit(backups, SCRUB_CONCURRENCY, async (backup) => {
-    const item = await scrubOne(store, backup, keyFile);
+    const item = await scrubOne(store, backup, keyFile, options.seal ?? false);
     done += 1;
     progress?.update(
       `checked ${done}/${backups.length}: ${clusterLabel(backup.cluster)} ${backup.backupId}: ${RESULT_TEXT[item.result]}`,
@@ -55,6 +63,7 @@ async function scrubOne(
   store: ObjectStore,
   backup: StoredBackup,
   keyFile: string | undefined,
+  seal: boolean,
 ): Promise<ScrubItem> {
   const { cluster, backupId } = backup;
   if (!backup.hasCatalog) {
@@ -66,13 +75,24 @@ async function scrubOne(
     };
   }
   try {
-    const { catalog, objects, packs, secrets } = await verifyBackup(
-      store,
+    const verified = await verifyBackup(store, cluster, backupId, keyFile);
+    const { catalog, objects, packs, secrets, sealer } = verified;
+    let authenticity: string = verified.authenticity;
+    // Sealed only after every pack, object and Secret verified with the key.
+    if (seal && sealer && authenticity === 'unauthenticated') {
+      await sealCatalog(store, sealer, catalog);
+      authenticity = 'sealed now';
+    }
+    return {
       cluster,
       backupId,
-      keyFile,
-    );
-    return { cluster, backupId, phase: catalog.phase, result: 'verified', objects, packs, secrets };
+      phase: catalog.phase,
+      result: 'verified',
+      objects,
+      packs,
+      secrets,
+      authenticity,
+    };
   } catch (error) {
     // The phase, when the catalog itself is readable and only what it lists is not.
     const phase = await readCatalog(store, cluster, backupId).then(

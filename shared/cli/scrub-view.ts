@@ -15,6 +15,8 @@ export interface ScrubItem {
   objects?: number;
   packs?: number;
   secrets?: { sealed: number; opened: number };
+  /** authenticated, unauthenticated, unverified (no key), or sealed by this run (`catalog seal`). */
+  authenticity?: string;
 }
 
 export interface ScrubSummary {
@@ -61,5 +63,5 @@ function detail(i: ScrubItem): string {
   const opened = i.secrets?.opened ?? 0;
   const secrets =
     opened === sealed ? `${opened} secrets opened` : `${sealed} secrets not opened (no --key-file)`;
-  return `${i.objects ?? 0} objects, ${i.packs ?? 0} packs, ${secrets}`;
+  return `${i.objects ?? 0} objects, ${i.packs ?? 0} packs, ${secrets}, ${i.authenticity ?? 'unverified'}`;
 }

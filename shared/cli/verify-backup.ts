@@ -1,4 +1,7 @@
+import { readCatalog } from '../catalog/catalog-io.js';
 import type { Catalog } from '../catalog/catalog-schema.js';
+import type { Authenticity } from '../catalog/catalog-seal.js';
+import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import { loadBackup, manifestOf } from '../restore/load-backup.js';
@@ -11,6 +14,10 @@ export interface VerifiedBackup {
   packs: number;
   /** Sealed Secrets in the backup, and how many were opened (all of them, or none without a key). */
   secrets: { sealed: number; opened: number };
+  /** Whether the catalog's seal was verified with the key (forged seals are refused). */
+  authenticity: Authenticity;
+  /** The data key, when a key file was given: what `catalog seal` seals with. */
+  sealer?: Sealer;
 }
 
 /**
@@ -27,12 +34,15 @@ export async function verifyBackup(
   backupId: string,
   keyFile: string | undefined,
 ): Promise<VerifiedBackup> {
-  const { catalog, records } = await loadBackup(store, cluster, backupId);
+  const { encryption } = await readCatalog(store, cluster, backupId);
+  // Checked even without sealed Secrets: a restore with this key file would refuse the same way.
+  const sealer = keyFile ? await sealerForBackup(store, keyFile, encryption) : undefined;
+  const { catalog, records, authenticity } = await loadBackup(store, cluster, backupId, {
+    ...(sealer ? { sealer } : {}),
+  });
   const sealed = records.filter((r) => r.sealed);
   let opened = 0;
   if (keyFile) {
-    // Checked even without sealed Secrets: a restore with this key file would refuse the same way.
-    const sealer = await sealerForBackup(store, keyFile, catalog.encryption);
     if (!sealer && sealed.length > 0) {
       throw new PermanentError(
         `${sealed.length} Secrets are sealed, but the catalog names no key that sealed them`,
@@ -55,5 +65,7 @@ export async function verifyBackup(
     objects: records.length,
     packs: catalog.packs.length,
     secrets: { sealed: sealed.length, opened },
+    authenticity,
+    ...(sealer ? { sealer } : {}),
   };
 }

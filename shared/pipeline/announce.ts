@@ -3,6 +3,7 @@ import { readPlan } from '../backup/parts.js';
 import { Layout } from '../catalog/layout.js';
 import { API_VERSION, type BackupCompleted, type ClusterRef } from '../messages/index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Sealer } from '../crypto/sealer.js';
 import { readCatalog } from '../catalog/catalog-io.js';
 
 /**
@@ -16,7 +17,7 @@ export async function announceBackup(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
-  encryption?: { keyId: string; wrappedBy: string },
+  sealing?: { sealer: Sealer; encryption: { keyId: string; wrappedBy: string } },
 ): Promise<BackupCompleted | undefined> {
   if (await store.exists(Layout.announced(cluster, backupId))) return undefined;
   let catalog;
@@ -29,7 +30,7 @@ export async function announceBackup(
       cluster,
       backupId,
       policy,
-      encryption ? { encryption } : {},
+      sealing ? { encryption: sealing.encryption, sealer: sealing.sealer } : {},
     );
     if (result.status === 'waiting') return undefined;
     catalog = result.catalog;

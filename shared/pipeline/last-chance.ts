@@ -6,6 +6,7 @@ import { mapLimit } from '../concurrency.js';
 import { Deadline } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Sealer } from '../crypto/sealer.js';
 
 const LAST_CHANCE_PREFIX = 'lastchance-';
 
@@ -29,6 +30,7 @@ export async function lastChanceBackup(
   latest: Catalog,
   operationKey: string,
   deadlineMs: number,
+  sealer?: Sealer,
 ): Promise<{ catalog: Catalog; snapshots: string[]; notes: string[] }> {
   const backupId = lastChanceBackupId(operationKey);
   if (await store.exists(Layout.catalog(latest.cluster, backupId))) {
@@ -63,17 +65,21 @@ export async function lastChanceBackup(
   });
   const { digest, ...unsigned } = latest;
   const now = new Date().toISOString();
-  const catalog = await writeCatalog(store, {
-    ...unsigned,
-    backupId,
-    startedAt: now,
-    completedAt: now,
-    volumes,
-    warnings: [
-      ...latest.warnings,
-      `last-chance backup taken when the cluster was deleted: manifests from backup ${latest.backupId}, volumes snapshotted at deletion`,
-      ...notes,
-    ],
-  });
+  const catalog = await writeCatalog(
+    store,
+    {
+      ...unsigned,
+      backupId,
+      startedAt: now,
+      completedAt: now,
+      volumes,
+      warnings: [
+        ...latest.warnings,
+        `last-chance backup taken when the cluster was deleted: manifests from backup ${latest.backupId}, volumes snapshotted at deletion`,
+        ...notes,
+      ],
+    },
+    sealer,
+  );
   return { catalog, snapshots, notes };
 }

@@ -1,9 +1,10 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { readCatalog } from '../catalog/catalog-io.js';
+import { checkSeal, type Authenticity } from '../catalog/catalog-seal.js';
 import { Layout } from '../catalog/layout.js';
 import { decodePack, type PackRecord } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
-import type { Sealer } from '../crypto/sealer.js';
+import { secretIdentity, type Sealer } from '../crypto/sealer.js';
 import { NotFoundError, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { KubeObject } from '../kube/sanitize.js';
@@ -12,6 +13,15 @@ import type { ObjectStore } from '../store/object-store.js';
 export interface LoadedBackup {
   catalog: Catalog;
   records: PackRecord[];
+  /** Whether the catalog's seal was checked with the data key (see catalog-seal.ts). */
+  authenticity: Authenticity;
+}
+
+export interface LoadOptions {
+  /** The store's data key: with it, a catalog's seal is verified, and a forged one refused. */
+  sealer?: Sealer;
+  /** Refuse a backup whose catalog is not sealed with the data key (automatic restores). */
+  requireAuthenticated?: boolean;
 }
 
 /**
@@ -23,8 +33,15 @@ export async function loadBackup(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
+  options: LoadOptions = {},
 ): Promise<LoadedBackup> {
   const catalog = await readCatalog(store, cluster, backupId);
+  const authenticity = await checkSeal(store, catalog, options.sealer);
+  if (options.requireAuthenticated && authenticity !== 'authenticated') {
+    throw new PermanentError(
+      `Backup ${backupId} of ${Layout.clusterKey(cluster)} is ${authenticity}: only a catalog sealed with the data key is restored automatically (lifeboat catalog seal authenticates an older one)`,
+    );
+  }
   const packs = await mapLimit(catalog.packs, 8, async (entry) => {
     let gz: Buffer;
     try {
@@ -46,13 +63,22 @@ export async function loadBackup(
     return records;
   });
   const records = packs.flat();
+  const plain = records.find((r) => isSecret(r.ref) && !r.sealed);
+  if (plain) {
+    throw new PermanentError(
+      `Backup ${backupId} holds Secret ${plain.ref.namespace ?? ''}/${plain.ref.name} unsealed: Lifeboat never writes one, so the backup was tampered with`,
+    );
+  }
   if (records.length !== catalog.counts.objects) {
     throw new PermanentError(
       `Backup ${backupId} lists ${catalog.counts.objects} objects but its packs hold ${records.length}`,
     );
   }
-  return { catalog, records };
+  return { catalog, records, authenticity };
 }
+
+const isSecret = (ref: PackRecord['ref']): boolean =>
+  ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret');
 
 /** The manifest of a record, opening sealed Secrets with the store's data key. */
 export function manifestOf(record: PackRecord, sealer: Sealer | undefined): KubeObject {
@@ -64,5 +90,15 @@ export function manifestOf(record: PackRecord, sealer: Sealer | undefined): Kube
       `Secret ${record.ref.namespace}/${record.ref.name} is encrypted; pass the key file (LIFEBOAT_KEY_FILE) to restore it`,
     );
   }
-  return JSON.parse(sealer.open(record.sealed).toString('utf8')) as KubeObject;
+  const { namespace, name } = record.ref;
+  const secret = JSON.parse(
+    sealer.open(record.sealed, secretIdentity(namespace, name)).toString('utf8'),
+  ) as KubeObject;
+  // Payloads sealed before they were bound to their Secret: the identity inside must still match.
+  if (secret.metadata.name !== name || secret.metadata.namespace !== namespace) {
+    throw new PermanentError(
+      `The sealed Secret ${namespace}/${name} holds Secret ${secret.metadata.namespace}/${secret.metadata.name}: it was moved from another record`,
+    );
+  }
+  return secret;
 }
