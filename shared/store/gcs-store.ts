@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import { NotFoundError, statusOf, TransientError } from '../errors.js';
-import { assertKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 /** Objects in a Cloud Storage bucket under an optional prefix. */
 export class GcsStore implements ObjectStore {
@@ -86,6 +86,7 @@ export class GcsStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertPrefix(prefix);
     const strip = this.prefix ? this.prefix.replace(/\/$/, '').length + 1 : 0;
     let pageToken: string | undefined;
     do {

@@ -1,26 +1,46 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError } from '../errors.js';
-import { assertKey, type ObjectInfo, type ObjectStore } from './object-store.js';
+import { NotFoundError, PermanentError } from '../errors.js';
+import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 const TEMP_DIR = '.tmp';
+
+/** File system errors no retry can fix: the key names no file this store can hold. */
+const PERMANENT_CODES = new Set([
+  'ENAMETOOLONG',
+  'ENOTDIR',
+  'EISDIR',
+  'EINVAL',
+  'ERR_INVALID_ARG_VALUE',
+]);
 
 /** Objects as files under a root directory: for local mode, tests and the CLI. */
 export class LocalStore implements ObjectStore {
   readonly url: string;
 
-  constructor(private readonly root: string) {
-    this.url = pathToFileURL(root).href;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.url = pathToFileURL(this.root).href;
   }
 
   private path(key: string): string {
     assertKey(key);
-    return join(this.root, ...key.split('/'));
+    return this.inside(join(this.root, ...key.split('/')), key);
+  }
+
+  /** Every path this store touches lies under its root; anything else is refused. */
+  private inside(path: string, what: string): string {
+    if (path !== this.root && !path.startsWith(this.root + sep)) {
+      throw new PermanentError(`${JSON.stringify(what)} lies outside the store ${this.url}`);
+    }
+    return path;
   }
 
   /** Writes to a temp file first so readers never see half an object. */
@@ -50,19 +70,29 @@ export class LocalStore implements ObjectStore {
   async createIfAbsent(key: string, body: Buffer | string): Promise<boolean> {
     if (await this.exists(key)) return false;
     const temp = await this.stage((p) => writeFile(p, body));
-    return this.publishIfAbsent(temp, key);
+    return this.publishIfAbsent(temp, key).catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
   }
 
   async createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
+    this.path(key);
     const temp = await this.stage((p) => pipeline(body, createWriteStream(p)));
-    return this.publishIfAbsent(temp, key);
+    return this.publishIfAbsent(temp, key).catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
     const target = this.path(key);
     const temp = await this.stage((p) => writeFile(p, body));
-    await mkdir(dirname(target), { recursive: true });
-    await rename(temp, target);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw this.translate(error, key);
+    }
   }
 
   async get(key: string): Promise<Buffer> {
@@ -84,16 +114,21 @@ export class LocalStore implements ObjectStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    const path = this.path(key);
     try {
-      return (await stat(this.path(key))).isFile();
+      return (await stat(path)).isFile();
     } catch {
       return false;
     }
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertPrefix(prefix);
     const slash = prefix.lastIndexOf('/');
-    const base = slash < 0 ? this.root : join(this.root, ...prefix.slice(0, slash).split('/'));
+    const base = this.inside(
+      slash < 0 ? this.root : join(this.root, ...prefix.slice(0, slash).split('/')),
+      prefix,
+    );
     for await (const path of walk(base)) {
       const key = relative(this.root, path).split(sep).join('/');
       if (!key.startsWith(prefix) || key.startsWith(`${TEMP_DIR}/`)) continue;
@@ -104,13 +139,20 @@ export class LocalStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await unlink(this.path(key)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+      if (error.code !== 'ENOENT') throw this.translate(error, key);
     });
   }
 
   private translate(error: unknown, key: string): unknown {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       return new NotFoundError(`Object "${key}" not found in ${this.url}`);
+    }
+    if (code !== undefined && PERMANENT_CODES.has(code)) {
+      return new PermanentError(
+        `Object ${JSON.stringify(key)} cannot be stored in ${this.url}: ${(error as Error).message}`,
+        error,
+      );
     }
     return error;
   }

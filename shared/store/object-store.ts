@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.js';
 import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
@@ -34,8 +35,37 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
 }
 
+/** Longest key in UTF-8 bytes: Cloud Storage's limit on object names. */
+export const MAX_KEY_BYTES = 1024;
+
+/**
+ * A key Lifeboat may read or write: not empty, relative (no leading '/'),
+ * no '.' or '..' segment, no NUL or other control character, at most
+ * MAX_KEY_BYTES. A bad key is a bug or a hostile message, never a passing
+ * fault: the error is permanent.
+ */
 export function assertKey(key: string): void {
-  if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.')) {
-    throw new Error(`Invalid object key "${key}"`);
+  const problem = key === '' ? 'is empty' : pathProblem(key);
+  if (problem) throw new PermanentError(`Invalid object key ${JSON.stringify(key)}: ${problem}`);
+}
+
+/**
+ * A prefix to list under: '' (everything) or what assertKey accepts, where
+ * a trailing '/' is allowed.
+ */
+export function assertPrefix(prefix: string): void {
+  const problem = prefix === '' ? undefined : pathProblem(prefix);
+  if (problem) {
+    throw new PermanentError(`Invalid object prefix ${JSON.stringify(prefix)}: ${problem}`);
   }
+}
+
+function pathProblem(path: string): string | undefined {
+  if (path.startsWith('/')) return "starts with '/'";
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'holds a NUL or control character';
+  if (path.split('/').some((p) => p === '..' || p === '.')) return "has a '.' or '..' segment";
+  if (Buffer.byteLength(path, 'utf8') > MAX_KEY_BYTES)
+    return `is longer than ${MAX_KEY_BYTES} bytes`;
+  return undefined;
 }
