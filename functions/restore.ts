@@ -3,7 +3,7 @@ import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage, RestoreOptions } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
 import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
-import { runRestoreStep } from '../shared/restore/run-restore.js';
+import { restoreContentDigest, runRestoreStep } from '../shared/restore/run-restore.js';
 import { validate } from '../shared/validate.js';
 import { register } from './handle.js';
 
@@ -13,6 +13,10 @@ register(
   (json) => parseMessage('RestoreRequest', json),
   async (request, { runtime, deadline }) => {
     const options = request.options ?? validate(RestoreOptions, {}, 'restore options');
+    // What the request asks, whatever step carries it: a redelivery or a chained step of the
+    // same request matches it; another request reusing the restore id does not, and is refused.
+    const { step: _step, resolvedBackupId: _resolved, ...content } = { ...request, options };
+    const requestDigest = restoreContentDigest(content);
     const failed = async (error: unknown): Promise<void> => {
       // Whoever asked waits for an answer: a restore that cannot run says so and why.
       await runtime.bus.publish(runtime.topic('restore-completed'), {
@@ -53,6 +57,7 @@ register(
             backupId: source.backupId,
             target: request.target,
             options,
+            requestDigest,
           },
           deadline,
         );

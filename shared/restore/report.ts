@@ -24,6 +24,8 @@ export interface RestoreReport {
   apiVersion: 'lifeboat.dev/v1';
   kind: 'RestoreReport';
   restoreId: string;
+  /** The digest of the request's content (restoreContentDigest); absent in reports of older versions. */
+  requestDigest?: string;
   backupId: string;
   source: ClusterRef;
   target: ClusterRef;

@@ -1,9 +1,10 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
+import { canonicalJson, sha256 } from '../catalog/canonical.js';
 import { Layout } from '../catalog/layout.js';
 import type { PackRecord } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, NotFoundError, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { RestoreOptions } from '../messages/restore.js';
 import { qualifiedName } from '../kube/discovery.js';
@@ -34,6 +35,32 @@ export interface RestoreJob {
   backupId: string;
   target: ClusterRef;
   options: RestoreOptions;
+  /**
+   * What identifies the request behind this restore id (see restoreContentDigest);
+   * default: the digest of source, backupId, target and options.
+   */
+  requestDigest?: string;
+}
+
+/**
+ * The SHA-256 of a restore request's content (canonical JSON): what makes a
+ * redelivery of the same request recognisable, and a different request
+ * reusing its restore id refusable.
+ */
+export function restoreContentDigest(content: unknown): string {
+  return sha256(canonicalJson(content));
+}
+
+function jobDigest(job: RestoreJob): string {
+  return (
+    job.requestDigest ??
+    restoreContentDigest({
+      source: job.source,
+      backupId: job.backupId,
+      target: job.target,
+      options: job.options,
+    })
+  );
 }
 
 interface Planned {
@@ -57,9 +84,10 @@ function planObjects(
   records: PackRecord[],
   job: RestoreJob,
   sealer: Sealer | undefined,
-): { planned: Planned[]; skipped: ObjectOutcome[] } {
+): { planned: Planned[]; skipped: ObjectOutcome[]; unopened: ObjectOutcome[] } {
   const o = job.options;
   const skipped: ObjectOutcome[] = [];
+  const unopened: ObjectOutcome[] = [];
   const planned: Planned[] = [];
   const customGroups = new Set(
     records
@@ -87,7 +115,9 @@ function planObjects(
     try {
       object = manifestOf(record, sealer);
     } catch (error) {
-      skipped.push({
+      // A sealed Secret that does not open (no key, another key, an altered blob): the restore
+      // cannot finish, so it is refused before its first write (see runRestoreStep).
+      unopened.push({
         ...describe(record, undefined),
         outcome: 'failed',
         reason: errorMessage(error),
@@ -115,10 +145,12 @@ function planObjects(
     const hasOwners = (object.metadata.ownerReferences?.length ?? 0) > 0;
     planned.push({ record, object, wave: waveOf(ref, hasOwners, customGroups) });
   }
-  return { planned, skipped };
+  return { planned, skipped, unopened };
 }
 
 interface RestoreProgress {
+  /** The digest of the request this restore id belongs to (restoreContentDigest). */
+  requestDigest?: string;
   startedAt: string;
   /** How many planned objects (in wave order) have an outcome. */
   done: number;
@@ -150,16 +182,38 @@ export async function runRestoreStep(
   deadline = Infinity,
 ): Promise<RestoreStep> {
   const progressKey = Layout.restoreProgress(job.restoreId);
-  const saved = (await deps.store.exists(progressKey))
-    ? (JSON.parse((await deps.store.get(progressKey)).toString('utf8')) as RestoreProgress)
-    : undefined;
+  const digest = jobDigest(job);
+  const claimed = await claimRestoreId(deps.store, job.restoreId, digest);
   const { catalog, records } = await loadBackup(deps.store, job.source, job.backupId);
-  const { planned: unordered, skipped } = planObjects(records, job, deps.sealer);
+  const { planned: unordered, skipped, unopened } = planObjects(records, job, deps.sealer);
+  // Progress saved by an earlier step; a bare claim (nothing applied yet) starts afresh.
+  const saved = claimed && claimed.done > 0 ? claimed : undefined;
+  const startedAt = claimed?.startedAt ?? new Date().toISOString();
+  if (unopened.length > 0) {
+    // Verified before the first write: nothing (no disk, no object) is created by a restore
+    // that could not put back every selected Secret.
+    const report = await finish(
+      deps.store,
+      job,
+      catalog,
+      startedAt,
+      [...skipped, ...unopened],
+      [
+        `restore refused before any write: ${unopened.length} selected sealed record(s) cannot be opened; ` +
+          `first: ${unopened[0]!.namespace ?? ''}/${unopened[0]!.name}: ${unopened[0]!.reason ?? ''}`,
+      ],
+      [],
+      digest,
+    );
+    await deps.store.delete(progressKey);
+    return { status: 'done', report };
+  }
   const planned = unordered
     .map((p, i) => ({ ...p, i }))
     .sort((a, b) => a.wave - b.wave || a.i - b.i);
   const progress: RestoreProgress = saved ?? {
-    startedAt: new Date().toISOString(),
+    requestDigest: digest,
+    startedAt,
     done: 0,
     outcomes: [...skipped],
     errors: [],
@@ -211,6 +265,7 @@ export async function runRestoreStep(
     progress.outcomes,
     progress.errors,
     progress.volumes,
+    digest,
   );
   await deps.store.delete(progressKey);
   return { status: 'done', report };
@@ -259,6 +314,65 @@ async function applyChunk(
   });
 }
 
+/**
+ * Makes the restore id this request's: a first request records its digest
+ * with the progress (created only if absent, so of two racing requests one
+ * wins); a redelivery of the same request finds its own digest and goes on
+ * (returning the saved progress); a request with other content under an id
+ * already running or finished is refused, and the first's report is kept.
+ * A report written before digests were recorded cannot be matched: refused.
+ */
+async function claimRestoreId(
+  store: ObjectStore,
+  restoreId: string,
+  digest: string,
+): Promise<RestoreProgress | undefined> {
+  const progressKey = Layout.restoreProgress(restoreId);
+  const refuse = (what: string): never => {
+    throw new PermanentError(
+      `Restore ${restoreId} refused: that restore id ${what} for a request with other content; ` +
+        'a new restore needs a new restore id',
+    );
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const saved = await readJson<RestoreProgress>(store, progressKey);
+    if (saved) {
+      // Progress saved before digests were recorded belongs to a restore already running: it goes on.
+      if (saved.requestDigest !== undefined && saved.requestDigest !== digest)
+        refuse('is already running');
+      return saved;
+    }
+    const report = await readJson<RestoreReport>(store, Layout.report(restoreId));
+    if (report && report.requestDigest !== digest) refuse(`already finished (${report.phase})`);
+    const claim: RestoreProgress = {
+      requestDigest: digest,
+      startedAt: new Date().toISOString(),
+      done: 0,
+      outcomes: [],
+      errors: [],
+      volumes: [],
+    };
+    if (await store.createIfAbsent(progressKey, JSON.stringify(claim))) return claim;
+    // Another delivery claimed it in between: look again at what it recorded.
+  }
+  throw new PermanentError(`Restore ${restoreId}: its progress keeps changing; refused`);
+}
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  let body: Buffer;
+  try {
+    body = await store.get(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (error) {
+    throw new PermanentError(`${key} is not valid JSON: ${errorMessage(error)}`);
+  }
+}
+
 /** A whole restore in one process: steps with no deadline. */
 export async function runRestore(deps: RestoreDeps, job: RestoreJob): Promise<RestoreReport> {
   const step = await runRestoreStep(deps, job);
@@ -274,6 +388,7 @@ async function finish(
   outcomes: ObjectOutcome[],
   errors: string[],
   volumes: RestoreReport['volumes'],
+  requestDigest: string,
 ): Promise<RestoreReport> {
   const counts = countOutcomes(outcomes);
   const failedVolumes = volumes.filter((v) => v.outcome === 'failed').length;
@@ -283,6 +398,7 @@ async function finish(
     apiVersion: 'lifeboat.dev/v1',
     kind: 'RestoreReport',
     restoreId: job.restoreId,
+    requestDigest,
     backupId: catalog.backupId,
     source: catalog.cluster,
     target: job.target,
