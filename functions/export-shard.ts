@@ -1,6 +1,8 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
 import { readPlan } from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
+import { PermanentError } from '../shared/errors.js';
+import type { ResourceRef } from '../shared/messages/backup.js';
 import { runShardSegment } from '../shared/backup/run-shard.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage } from '../shared/messages/index.js';
@@ -12,7 +14,22 @@ const FINAL_ATTEMPT = 5;
 /** A long shard logs how far it got at most this often (and after its first page). */
 const PROGRESS_EVERY_MS = 5_000;
 
-/** Exports one shard (or one segment of a large one) and reports its part. */
+function sameResource(a: ResourceRef, b: ResourceRef): boolean {
+  return (
+    a.group === b.group &&
+    a.version === b.version &&
+    a.resource === b.resource &&
+    a.kind === b.kind &&
+    a.namespaced === b.namespaced
+  );
+}
+
+/**
+ * Exports one shard (or one segment of a large one) and reports its part.
+ * What it exports comes from the written plan, found by the message's
+ * shardId: a message naming a shard the plan lacks, or another resource than
+ * the plan's, is refused (acknowledged, nothing written).
+ */
 register(
   'exportShard',
   (json) => parseMessage('ExportShard', json),
@@ -25,13 +42,26 @@ register(
         {
           backupId: shard.backupId,
           shardId: shard.shardId,
-          resource: shard.resource.resource,
+          resource: resource.resource,
           segment: shard.segment,
           objects,
         },
-        `exportShard: ${shard.resource.resource} segment ${shard.segment}: ${objects} objects so far`,
+        `exportShard: ${resource.resource} segment ${shard.segment}: ${objects} objects so far`,
       );
     };
+    const plan = await readPlan(runtime.store, shard.cluster, shard.backupId);
+    const planned = plan.shards.find((s) => s.shardId === shard.shardId);
+    if (!planned) {
+      throw new PermanentError(
+        `ExportShard ${shard.shardId} of backup ${shard.backupId}: the plan has no such shard; refused`,
+      );
+    }
+    if (!sameResource(planned.resource, shard.resource)) {
+      throw new PermanentError(
+        `ExportShard ${shard.shardId} of backup ${shard.backupId}: the message names ${JSON.stringify(shard.resource)} but the plan says ${JSON.stringify(planned.resource)}; refused`,
+      );
+    }
+    const resource = planned.resource;
     const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
     try {
       const sealing = await runtime.sealer();
@@ -39,20 +69,16 @@ register(
         {
           http,
           store: runtime.store,
-          filters: shard.policy.filters ?? DEFAULT_FILTERS,
+          filters: plan.policy.filters ?? DEFAULT_FILTERS,
           // The plan names the catalog to build on: one read, instead of listing the cluster's backups.
-          knownPacks: await knownPacks(
-            runtime.store,
-            shard.cluster,
-            (await readPlan(runtime.store, shard.cluster, shard.backupId)).previousBackupId,
-          ),
+          knownPacks: await knownPacks(runtime.store, shard.cluster, plan.previousBackupId),
           ...(sealing ? { sealer: sealing.sealer } : {}),
           onProgress,
         },
         shard,
         {
           shardId: shard.shardId,
-          resource: shard.resource,
+          resource,
           segment: shard.segment,
           ...(shard.start ? { start: shard.start } : {}),
         },

@@ -1,5 +1,6 @@
 import type { ResourceRef } from '../messages/backup.js';
-import { KubeApiError, resourcePath, type KubeHttp } from './kube-http.js';
+import { PermanentError } from '../errors.js';
+import { KubeApiError, ResponseTooLargeError, resourcePath, type KubeHttp } from './kube-http.js';
 import type { KubeObject } from './sanitize.js';
 
 interface ListPage {
@@ -20,11 +21,28 @@ export function objectKey(obj: KubeObject): string {
     : obj.metadata.name;
 }
 
+/** A page whose JSON passes this halves the limit of the next one. */
+export const PAGE_BYTES_BUDGET = 8 * 1024 * 1024;
+/** A response is abandoned past this and asked again with a quarter of the limit. */
+export const PAGE_BYTES_MAX = 2 * PAGE_BYTES_BUDGET;
+/**
+ * No single object may be larger (etcd refuses requests over 1.5 MiB, so the
+ * API server cannot hold one); a LIST of one object past it is refused.
+ */
+export const OBJECT_BYTES_MAX = 3 * 1024 * 1024;
+
 /**
  * Streams a paginated LIST one page at a time, fetching the next page while
  * the caller works on the current one; memory holds at most two pages. An
  * expired continue token (410 Gone) restarts the LIST and skips every object
  * up to the last key seen, so nothing is lost or duplicated.
+ *
+ * Pages are bounded in bytes as well as objects: the limit starts at
+ * `options.limit`, halves after a page of more than PAGE_BYTES_BUDGET and
+ * grows back after small ones; a response past PAGE_BYTES_MAX is abandoned
+ * while it is read and asked again with a smaller limit, and a single object
+ * past OBJECT_BYTES_MAX is refused. A page's JSON is thus never more than
+ * PAGE_BYTES_MAX.
  */
 export async function* listPages(
   http: KubeHttp,
@@ -34,20 +52,41 @@ export async function* listPages(
   let afterKey = options.start?.afterKey;
   let restarts = 0;
   let token: string | undefined;
+  const maxLimit = Math.max(1, options.limit);
+  let limit = maxLimit;
   const fetchPage = async (continueToken: string | undefined): Promise<ListPage> => {
-    try {
-      return await http.request<ListPage>('GET', resourcePath(ref), {
-        query: {
-          limit: options.limit,
-          continue: continueToken,
-          labelSelector: options.labelSelector,
-        },
-      });
-    } catch (error) {
-      if (error instanceof KubeApiError && error.status === 410 && continueToken) {
-        return { items: [], metadata: { continue: '\u0000restart' } };
+    for (;;) {
+      let bytes = 0;
+      try {
+        const page = await http.request<ListPage>('GET', resourcePath(ref), {
+          query: {
+            limit,
+            continue: continueToken,
+            labelSelector: options.labelSelector,
+          },
+          maxBytes: limit === 1 ? OBJECT_BYTES_MAX : PAGE_BYTES_MAX,
+          onBytes: (n) => (bytes = n),
+        });
+        if (bytes > PAGE_BYTES_BUDGET) limit = Math.max(1, Math.floor(limit / 2));
+        else if (bytes < PAGE_BYTES_BUDGET / 4 && (page.items?.length ?? 0) >= limit)
+          limit = Math.min(maxLimit, limit * 2);
+        return page;
+      } catch (error) {
+        if (error instanceof ResponseTooLargeError) {
+          if (limit === 1) {
+            throw new PermanentError(
+              `${ref.resource}${ref.group ? `.${ref.group}` : ''}: an object is larger than ${OBJECT_BYTES_MAX} bytes, more than the API server can store; refused rather than buffered`,
+              error,
+            );
+          }
+          limit = Math.max(1, Math.floor(limit / 4));
+          continue;
+        }
+        if (error instanceof KubeApiError && error.status === 410 && continueToken) {
+          return { items: [], metadata: { continue: '\u0000restart' } };
+        }
+        throw error;
       }
-      throw error;
     }
   };
   let next: Promise<ListPage> | undefined = fetchPage(options.start?.continueToken);
