@@ -59,7 +59,9 @@ export async function runBackup(
   deps.onProgress?.({ ...progress, phase: 'plan' });
   let uploadedBytes = 0;
   await mapLimit(started.plan.shards, deps.concurrency ?? 4, async (shard) => {
-    uploadedBytes += await exportShardInProcess(deps, started, shard, progress);
+    // Awaited first: `x += await y` would read x before the other shards added to it.
+    const bytes = await exportShardInProcess(deps, started, shard, progress);
+    uploadedBytes += bytes;
     progress.shardsDone += 1;
     deps.onProgress?.({ ...progress });
   });
