@@ -1,7 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { cloudEvent } from '@google-cloud/functions-framework';
 import { decodeJson } from '../shared/messages/index.js';
-import { errorMessage, isRetryable } from '../shared/errors.js';
+import { errorMessage, isRetryable, ValidationError } from '../shared/errors.js';
 import { getRuntime, type Runtime } from './runtime.js';
 import type { Logger } from '../shared/log/logger.js';
 import type { FunctionName } from './registry.js';
@@ -47,13 +47,12 @@ export function register<T>(
   cloudEvent<MessagePublishedData>(name, async (event: CloudEvent<MessagePublishedData>) => {
     const started = Date.now();
     const runtime = getRuntime();
-    const log = runtime.logger.child({
-      function: name,
-      messageId: event.data?.message.messageId ?? event.id,
-    });
+    const envelope = envelopeOf(event);
+    const log = runtime.logger.child({ function: name, messageId: envelope.messageId });
     let message: T;
     try {
-      const payload = Buffer.from(event.data?.message.data ?? '', 'base64');
+      if (envelope.problem) throw new ValidationError(`${name} push envelope`, [envelope.problem]);
+      const payload = Buffer.from(envelope.data, 'base64');
       message = parse(decodeJson(payload, `${name} message`));
     } catch (error) {
       log.error(
@@ -62,13 +61,13 @@ export function register<T>(
       );
       return;
     }
-    log.debug({ deliveryAttempt: event.data?.deliveryAttempt }, `${name}: invoked`);
+    log.debug({ deliveryAttempt: envelope.deliveryAttempt }, `${name}: invoked`);
     try {
       await work(message, {
         runtime,
-        messageId: event.data?.message.messageId ?? event.id,
-        publishTime: event.data?.message.publishTime ?? event.time ?? new Date().toISOString(),
-        deliveryAttempt: event.data?.deliveryAttempt ?? 1,
+        messageId: envelope.messageId,
+        publishTime: envelope.publishTime,
+        deliveryAttempt: envelope.deliveryAttempt,
         deadline: started + WORK_BUDGET_MS,
         log,
       });
@@ -86,4 +85,40 @@ export function register<T>(
       );
     }
   });
+}
+
+/** What a handler needs from a push envelope, read without trusting its shape. */
+export interface Envelope {
+  data: string;
+  messageId: string;
+  publishTime: string;
+  deliveryAttempt: number;
+  /** Why the envelope is not a Pub/Sub message; such a delivery is acknowledged. */
+  problem?: string;
+}
+
+/** Reads a CloudEvent's Pub/Sub envelope; never throws, whatever was posted. */
+export function envelopeOf(event: unknown): Envelope {
+  const record = (v: unknown): Record<string, unknown> | undefined =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v.length <= 256 ? v : undefined;
+  const e = record(event);
+  const data = record(e?.['data']);
+  const message = record(data?.['message']);
+  const attempt = data?.['deliveryAttempt'];
+  const envelope: Envelope = {
+    data: typeof message?.['data'] === 'string' ? message['data'] : '',
+    messageId: text(message?.['messageId']) ?? text(e?.['id']) ?? 'unknown',
+    publishTime: text(message?.['publishTime']) ?? text(e?.['time']) ?? new Date().toISOString(),
+    deliveryAttempt:
+      typeof attempt === 'number' && Number.isSafeInteger(attempt) && attempt >= 1 ? attempt : 1,
+  };
+  if (!data) envelope.problem = 'the event carries no data';
+  else if (!message) envelope.problem = 'the event data carries no Pub/Sub message';
+  else if (message['data'] !== undefined && typeof message['data'] !== 'string')
+    envelope.problem = 'message.data is not a base64 string';
+  return envelope;
 }

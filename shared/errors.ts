@@ -39,9 +39,23 @@ export class ValidationError extends PermanentError {
 
 export class NotFoundError extends PermanentError {}
 
+/**
+ * Node.js error codes that say the same call fails the same way every time:
+ * a NUL byte in a path, a name the file system cannot hold, a path through
+ * a file.
+ */
+const DETERMINISTIC_CODES = new Set([
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_ARG_TYPE',
+  'ENAMETOOLONG',
+  'ENOTDIR',
+  'EISDIR',
+]);
+
 /** True when an error (ours or a client library's) is worth retrying. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof LifeboatError) return error.retryable;
+  if (DETERMINISTIC_CODES.has(String((error as { code?: unknown } | null)?.code))) return false;
   const code = statusOf(error);
   if (code === undefined) return true; // network-level failures carry no status
   return code === 408 || code === 429 || code >= 500;

@@ -4,7 +4,8 @@ import { Layout } from '../catalog/layout.js';
 import { markStoreLayout } from '../catalog/store-layout.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { PermanentError } from '../errors.js';
+import { parseStoredJson, type ObjectStore } from '../store/object-store.js';
 
 /** What a backup will consist of; written once, before any shard runs. */
 export interface BackupPlan {
@@ -69,9 +70,20 @@ export async function readPlan(
   cluster: ClusterRef,
   backupId: string,
 ): Promise<BackupPlan> {
-  return JSON.parse(
-    (await store.get(Layout.plan(cluster, backupId))).toString('utf8'),
-  ) as BackupPlan;
+  const key = Layout.plan(cluster, backupId);
+  const plan = parseStoredJson(await store.get(key), key) as Partial<BackupPlan> | null;
+  if (
+    typeof plan !== 'object' ||
+    plan === null ||
+    Array.isArray(plan) ||
+    typeof plan.backupId !== 'string' ||
+    typeof plan.cluster !== 'object' ||
+    plan.cluster === null ||
+    !Array.isArray(plan.shards)
+  ) {
+    throw new PermanentError(`Corrupted object ${JSON.stringify(key)}: not a backup plan`);
+  }
+  return plan as BackupPlan;
 }
 
 /** Parts are write-once: a redelivered shard finds its part and does nothing twice. */
@@ -105,9 +117,9 @@ export async function readParts(
     keys.map(async (key) => {
       const rest = key.slice(prefix.length);
       if (rest.startsWith('manifests/'))
-        manifests.push(JSON.parse((await store.get(key)).toString()) as ManifestPart);
+        manifests.push(parseStoredJson(await store.get(key), key) as ManifestPart);
       else if (rest.startsWith('volumes/'))
-        volumes.push(JSON.parse((await store.get(key)).toString()) as VolumePart);
+        volumes.push(parseStoredJson(await store.get(key), key) as VolumePart);
     }),
   );
   manifests.sort((a, b) => a.shardId.localeCompare(b.shardId) || a.segment - b.segment);

@@ -1,4 +1,5 @@
 import { errorMessage, isRetryable } from '../errors.js';
+import { parseStoredJson } from '../store/object-store.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { ListPosition } from '../kube/list-pages.js';
 import { exportResource, type ExportContext } from './export-resource.js';
@@ -25,7 +26,7 @@ export async function runShardSegment(
 ): Promise<ShardOutcome> {
   const key = segmentKey(plan, shard.shardId, shard.segment);
   if (await ctx.store.exists(key)) {
-    const part = JSON.parse((await ctx.store.get(key)).toString()) as ManifestPart;
+    const part = parseStoredJson(await ctx.store.get(key), key) as ManifestPart;
     return { part, uploadedBytes: 0 };
   }
   let part: ManifestPart;

@@ -13,7 +13,7 @@ import { KubePodExec } from '../disks/pod-exec.js';
 import { backupVolume } from '../disks/volume-backup.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import { KubeApiError, KubeHttp, pathSegment } from '../kube/kube-http.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { parseStoredJson, type ObjectStore } from '../store/object-store.js';
 import { volumeKey, writeVolumePart, type VolumePart } from './parts.js';
 
 async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | undefined> {
@@ -39,7 +39,7 @@ export async function snapshotVolume(
 ): Promise<VolumePart> {
   const key = volumeKey(job, job.pvName);
   if (await deps.store.exists(key))
-    return JSON.parse((await deps.store.get(key)).toString()) as VolumePart;
+    return parseStoredJson(await deps.store.get(key), key) as VolumePart;
   const http = new KubeHttp(kubeConfig);
   try {
     const pv = await getOrUndefined<V1PersistentVolume>(

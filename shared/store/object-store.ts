@@ -69,3 +69,18 @@ function pathProblem(path: string): string | undefined {
     return `is longer than ${MAX_KEY_BYTES} bytes`;
   return undefined;
 }
+
+/**
+ * An object read back as JSON. Bytes that do not parse are a corrupted
+ * object: reading it again gives the same bytes, so the error is permanent.
+ */
+export function parseStoredJson(body: Buffer, key: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new PermanentError(
+      `Corrupted object ${JSON.stringify(key)}: not valid JSON (${(error as Error).message})`,
+      error,
+    );
+  }
+}
