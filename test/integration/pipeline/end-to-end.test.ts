@@ -235,4 +235,58 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     assert.match(scheduleLog, /\/policy: must be object/);
     assert.equal((restoreLog.match(/rejected a malformed message/g) ?? []).length, 1);
   });
+
+  it('acknowledges key errors, NUL bytes and malformed envelopes on their first delivery', async () => {
+    const marker = unique('poison');
+    const job = (pvName: string): object => ({
+      apiVersion: API_VERSION,
+      kind: 'VolumeSnapshotJob',
+      backupId: unique('poison-backup'),
+      cluster: SOURCE,
+      policy: { name: policyName, projects: ['local'] },
+      pvName,
+    });
+    // Valid messages whose disk name makes a store key no store accepts.
+    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(`../../../../${marker}-dots`));
+    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(`${marker}-nul\u0000x`));
+    // Push bodies that are not Pub/Sub messages at all, straight to the functions.
+    const statuses: number[] = [];
+    for (const name of ['snapshotDisks', 'restore'] as const) {
+      for (const data of [{}, { message: null }, { message: 'x' }, null]) {
+        const response = await fetch(`http://127.0.0.1:${lb.pipeline.servers.get(name)?.port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify({
+            specversion: '1.0',
+            id: `${marker}-envelope`,
+            source: '//pubsub.googleapis.com/projects/local/topics/x',
+            type: 'google.cloud.pubsub.topic.v1.messagePublished',
+            data,
+          }),
+        });
+        statuses.push(response.status);
+      }
+    }
+    assert.deepEqual(
+      statuses.filter((s) => s >= 300),
+      [],
+      `malformed envelopes must be acknowledged: ${statuses.join(' ')}`,
+    );
+    await new Promise((r) => setTimeout(r, 6000));
+    const log = readFileSync(join(lb.pipeline.logDir, 'function-snapshotDisks.log'), 'utf8');
+    const lines = (what: RegExp, tag: string) =>
+      log.split('\n').filter((l) => what.test(l) && l.includes(tag)).length;
+    for (const tag of [`${marker}-dots`, `${marker}-nul`]) {
+      assert.equal(lines(/transient failure/, tag), 0, `${tag} was retried:\n${log.slice(-3000)}`);
+      assert.equal(
+        lines(/permanent failure \(acknowledged/, tag),
+        1,
+        `${tag}:\n${log.slice(-3000)}`,
+      );
+    }
+    assert.ok(
+      (log.match(/rejected a malformed message/g) ?? []).length >= 4,
+      'each malformed envelope acknowledged with its reason',
+    );
+  });
 });
