@@ -27,7 +27,7 @@ export class LocalStore implements ObjectStore {
 
   constructor(root: string) {
     this.root = resolve(root);
-    this.url = pathToFileURL(this.root).href;
+    this.url = pathToFileURL(root).href;
   }
 
   private path(key: string): string {
@@ -37,7 +37,8 @@ export class LocalStore implements ObjectStore {
 
   /** Every path this store touches lies under its root; anything else is refused. */
   private inside(path: string, what: string): string {
-    if (path !== this.root && !path.startsWith(this.root + sep)) {
+    const under = this.root.endsWith(sep) ? this.root : this.root + sep;
+    if (path !== this.root && !path.startsWith(under)) {
       throw new PermanentError(`${JSON.stringify(what)} lies outside the store ${this.url}`);
     }
     return path;
