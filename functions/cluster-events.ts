@@ -8,6 +8,9 @@ register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline 
     store: runtime.store,
     disks: runtime.disks,
     deadlineMs: deadline,
+    // The Container API confirms deletions and creation times; in local mode (kubeconfig
+    // contexts) there is none to ask, and entries are acted on as given.
+    ...(runtime.config.kubeconfig ? {} : { clusters: runtime.inventory }),
   });
   if (restore) await runtime.bus.publish(runtime.topic('restore'), restore);
   await runtime.bus.publish(runtime.topic('cluster-responses'), response);

@@ -163,7 +163,8 @@ locals {
     # cluster's disks (the same calls as snapshotDisks, same waiting, so
     # the full 540 s), locks its latest backups, and may request a restore
     # into the standby cluster. 512Mi: it reads the latest catalog to find
-    # the disks.
+    # the disks. container.clusters.get: the Container API confirms a
+    # deletion (and a recreated cluster's creation time) before it acts.
     clusterEvents = {
       trigger       = "cluster-events"
       publishes     = ["cluster-responses", "restore"]
@@ -179,6 +180,7 @@ locals {
         "compute.snapshots.create",
         "compute.snapshots.get",
         "compute.snapshots.setLabels",
+        "container.clusters.get",
       ]
       bucket_permissions = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
     }

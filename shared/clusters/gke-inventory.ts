@@ -63,6 +63,7 @@ const CLUSTER_FIELDS = [
   'statusMessage',
   'resourceLabels',
   'currentMasterVersion',
+  'createTime',
   'endpoint',
   'privateClusterConfig.privateEndpoint',
   'controlPlaneEndpointsConfig.ipEndpointsConfig.privateEndpoint',
@@ -213,6 +214,7 @@ export class GkeInventory implements ClusterInventory {
       labels: { ...(cluster.resourceLabels ?? {}) },
       ...(endpoint ? { endpoint } : {}),
       ...(cluster.currentMasterVersion ? { kubernetesVersion: cluster.currentMasterVersion } : {}),
+      ...(cluster.createTime ? { createTime: cluster.createTime } : {}),
     };
   }
 }

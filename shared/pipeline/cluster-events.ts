@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { latestGoodCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
+import type { ClusterInventory } from '../clusters/cluster-inventory.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import {
   API_VERSION,
@@ -25,6 +26,13 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
+/**
+ * Statuses in which the Container API confirms a deletion: the cluster is
+ * being torn down or is broken. A cluster the API no longer knows (404) is
+ * gone, which confirms it too.
+ */
+export const DELETION_CONFIRMING_STATUSES: readonly string[] = ['STOPPING', 'ERROR'];
+
 function clusterOf(entry: AuditLogEntry): ClusterRef {
   const l = entry.resource.labels;
   return { project: l.project_id, location: l.location, name: l.cluster_name };
@@ -37,10 +45,22 @@ function clusterOf(entry: AuditLogEntry): ClusterRef {
  * On creation (its last entry, when the cluster is up) of a cluster that was
  * deleted and whose policy asks for it: a restore into the new cluster.
  * Every decision is deterministic in the entry, so redelivery repeats none.
+ *
+ * An entry is a claim, not a fact: whoever may publish to the topic can
+ * forge one. With `clusters` (the GKE inventory), a deletion is acted on
+ * only when the Container API confirms it (the cluster is gone, STOPPING or
+ * ERROR), and a recreate restore only targets a cluster created after the
+ * recorded deletion. Without it (local mode: kubeconfig contexts, no
+ * Container API to ask) the entry is acted on as given, as before.
  */
 export async function respondToClusterEvent(
   entry: AuditLogEntry,
-  deps: { store: ObjectStore; disks: DiskSnapshotter; deadlineMs: number },
+  deps: {
+    store: ObjectStore;
+    disks: DiskSnapshotter;
+    deadlineMs: number;
+    clusters?: Pick<ClusterInventory, 'get'>;
+  },
 ): Promise<ClusterEventResult> {
   const cluster = clusterOf(entry);
   const method = entry.protoPayload.methodName;
@@ -69,6 +89,20 @@ export async function respondToClusterEvent(
     // A long operation logs a first entry and a last one; the deletion is answered at its start.
     if (entry.operation?.last && !entry.operation.first)
       return ignore('the end of a deletion already answered at its start');
+    if (deps.clusters) {
+      // Asked before anything is written: a forged entry leaves no deleted marker either.
+      const live = await deps.clusters.get(cluster);
+      if (live && !DELETION_CONFIRMING_STATUSES.includes(live.status)) {
+        return ignore(
+          `deletion not confirmed: the Container API says ${Layout.clusterKey(cluster)} is ${live.status}; nothing locked or restored`,
+        );
+      }
+      response.notes.push(
+        live
+          ? `deletion confirmed: the Container API says the cluster is ${live.status}`
+          : 'deletion confirmed: the Container API no longer knows the cluster',
+      );
+    }
     await deps.store.createIfAbsent(
       Layout.deletedMarker(cluster),
       JSON.stringify({ deletedAt: entry.timestamp, operationKey }),
@@ -124,6 +158,10 @@ export async function respondToClusterEvent(
     if (!wasDeleted || !latest) return ignore('no earlier deletion of this cluster with a backup');
     if (!latest.policy.restoreOnRecreate)
       return ignore(`policy ${latest.policy.name} does not restore on recreation`);
+    if (deps.clusters) {
+      const refused = await notRecreated(deps.store, deps.clusters, cluster);
+      if (refused) return ignore(refused);
+    }
     const restoreId = `recreate-${shortHash(operationKey)}`;
     response.actions.push('recreate-restore-requested');
     response.restoreId = restoreId;
@@ -140,4 +178,39 @@ export async function respondToClusterEvent(
     };
   }
   return ignore(`method ${method} needs no response`);
+}
+
+/**
+ * Why a recreate restore must not target the cluster the Container API
+ * knows under this name, or undefined when it may: the cluster must exist
+ * and have been created after the deletion the marker records.
+ */
+async function notRecreated(
+  store: ObjectStore,
+  clusters: Pick<ClusterInventory, 'get'>,
+  cluster: ClusterRef,
+): Promise<string | undefined> {
+  const key = Layout.clusterKey(cluster);
+  const live = await clusters.get(cluster);
+  if (!live) return `the Container API does not know ${key}: nothing to restore into`;
+  // Read outside the parse: a store that fails is retried, only an unreadable marker is refused.
+  const body = (await store.get(Layout.deletedMarker(cluster))).toString('utf8');
+  let deletedAt = NaN;
+  let recorded = '';
+  try {
+    const marker = JSON.parse(body) as { deletedAt?: unknown };
+    recorded = String(marker.deletedAt);
+    deletedAt = typeof marker.deletedAt === 'string' ? Date.parse(marker.deletedAt) : NaN;
+  } catch {
+    // An unreadable marker records no deletion time: refused below.
+  }
+  const createdAt = live.createTime ? Date.parse(live.createTime) : NaN;
+  if (Number.isNaN(deletedAt))
+    return `the deletion marker of ${key} records no readable deletion time; nothing restored`;
+  if (Number.isNaN(createdAt))
+    return `the Container API gives no creation time for ${key}; nothing restored`;
+  if (createdAt <= deletedAt) {
+    return `${key} was created at ${live.createTime}, not after its recorded deletion at ${recorded}: not a recreated cluster; nothing restored`;
+  }
+  return undefined;
 }

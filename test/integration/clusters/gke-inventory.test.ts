@@ -97,6 +97,7 @@ describe('GkeInventory against the Container API stand-in', () => {
       labels: { env: 'prod', team: 'web' },
       endpoint: record?.endpoint,
       kubernetesVersion: record?.currentMasterVersion,
+      createTime: record?.createTime,
     });
   });
 
