@@ -4,7 +4,7 @@ import { Layout } from '../catalog/layout.js';
 import type { PackRecord } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
-import { errorMessage, NotFoundError, PermanentError } from '../errors.js';
+import { errorMessage, isRetryable, NotFoundError, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { RestoreOptions } from '../messages/restore.js';
 import { qualifiedName } from '../kube/discovery.js';
@@ -184,7 +184,16 @@ export async function runRestoreStep(
   const progressKey = Layout.restoreProgress(job.restoreId);
   const digest = jobDigest(job);
   const claimed = await claimRestoreId(deps.store, job.restoreId, digest);
-  const { catalog, records } = await loadBackup(deps.store, job.source, job.backupId);
+  let loaded;
+  try {
+    loaded = await loadBackup(deps.store, job.source, job.backupId);
+  } catch (error) {
+    // Refused before anything was applied: the bare claim goes, so the id does not read as running.
+    if (!isRetryable(error) && !(claimed && claimed.done > 0))
+      await deleteQuietly(deps.store, progressKey);
+    throw error;
+  }
+  const { catalog, records } = loaded;
   const { planned: unordered, skipped, unopened } = planObjects(records, job, deps.sealer);
   // Progress saved by an earlier step; a bare claim (nothing applied yet) starts afresh.
   const saved = claimed && claimed.done > 0 ? claimed : undefined;
@@ -356,6 +365,14 @@ async function claimRestoreId(
     // Another delivery claimed it in between: look again at what it recorded.
   }
   throw new PermanentError(`Restore ${restoreId}: its progress keeps changing; refused`);
+}
+
+async function deleteQuietly(store: ObjectStore, key: string): Promise<void> {
+  try {
+    await store.delete(key);
+  } catch {
+    // Best effort: a claim left behind only makes the id read as running.
+  }
 }
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {

@@ -173,6 +173,24 @@ describe('restore refusals: nothing written when the restore cannot be what was 
       assert.equal(again.requestDigest, report.requestDigest);
     });
 
+    it('a request refused before any write (an unknown backup) does not keep its id', async () => {
+      const restoreId = unique('r');
+      await assert.rejects(
+        runRestore(
+          { http: kubeHttp('target'), store, sealer },
+          { ...job(restoreId, unique('unknown')), backupId: 'no-such-backup' },
+        ),
+        /no-such-backup/,
+      );
+      assert.equal(await store.exists(Layout.restoreProgress(restoreId)), false);
+      assert.equal(await store.exists(Layout.report(restoreId)), false);
+      const report = await runRestore(
+        { http: kubeHttp('target'), store, sealer },
+        job(restoreId, unique('reused')),
+      );
+      assert.equal(report.phase, 'Completed', JSON.stringify(report.errors));
+    });
+
     it('refuses a request whose id is held by another running restore; its redelivery goes on', async () => {
       const restoreId = unique('r');
       const mapped = unique('running');
