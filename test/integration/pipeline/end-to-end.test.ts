@@ -7,9 +7,10 @@ import { API_VERSION } from '../../../shared/messages/index.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R } from '../../support/kube.js';
+import { ensure, get, kubeHttp, list, R } from '../../support/kube.js';
 import { Inbox } from '../../support/messages.js';
-import { seedWorkload } from '../../support/workload.js';
+import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { waitEstablished } from '../../../shared/restore/apply-object.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };
@@ -82,6 +83,10 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     );
     ns = unique('e2e');
     ({ pv: pvName } = await seedWorkload(kubeHttp('source'), ns));
+    // The restore below leaves CRDs out, so the target must serve Widgets already; that CRD is
+    // also what the target's own backup holds (its namespace is empty there), so it is Completed.
+    await ensure(kubeHttp('target'), R.crds, WIDGET_CRD);
+    await waitEstablished(kubeHttp('target'), WIDGET_CRD.metadata.name);
     // The workload's PV names a GCE persistent disk; the Compute stand-in holds its bytes.
     lb.compute.seedDisk({
       project: 'acme',
