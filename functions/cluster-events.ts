@@ -4,8 +4,10 @@ import { register } from './handle.js';
 
 /** Answers a cluster's deletion or creation, forwarded from the audit log by a log sink. */
 register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline }) => {
+  const sealer = (await runtime.sealer())?.sealer;
   const { response, restore } = await respondToClusterEvent(entry, {
     store: runtime.store,
+    ...(sealer ? { sealer } : {}),
     disks: runtime.disks,
     deadlineMs: deadline,
     // The Container API confirms deletions and creation times; in local mode (kubeconfig

@@ -32,7 +32,7 @@ register(
     let source;
     let kubeConfig;
     try {
-      source = await resolveBackup(runtime.store, request);
+      source = await resolveBackup(runtime.store, request, (await runtime.sealer())?.sealer);
       kubeConfig = await runtime.inventory.connect(request.target);
     } catch (error) {
       if (isRetryable(error)) throw error;
@@ -49,6 +49,8 @@ register(
             http,
             store: runtime.store,
             ...(sealing ? { sealer: sealing.sealer } : {}),
+            // A message can name any backup in the bucket: only one sealed with the data key is restored.
+            requireAuthenticated: true,
             volumes: new DiskVolumeRestore(kubeConfig, runtime.disks),
           },
           {

@@ -4,7 +4,7 @@ import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { CATALOG_FORMAT, catalogDigest, upgradeCatalog, WRITTEN_BY } from './catalog-format.js';
 import type { Catalog } from './catalog-schema.js';
-import { sealCatalog } from './catalog-seal.js';
+import { checkSeal, sealCatalog } from './catalog-seal.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { Layout } from './layout.js';
 
@@ -119,11 +119,36 @@ export async function readCatalogs(
   return { catalogs, unreadable };
 }
 
-/** The newest Completed catalog of a cluster, if any, and the catalogs skipped as unreadable. */
+/**
+ * The newest Completed catalog of a cluster, if any, and the catalogs
+ * skipped as unreadable. With `authenticatedOnly`, the newest one whose
+ * seal verifies with `sealer`: what automatic restores may use; the others
+ * are skipped and named.
+ */
 export async function latestGoodCatalog(
   store: ObjectStore,
   cluster: ClusterRef,
+  options: { sealer?: Sealer | undefined; authenticatedOnly?: boolean } = {},
 ): Promise<{ catalog: Catalog | undefined; unreadable: UnreadableCatalog[] }> {
   const { catalogs, unreadable } = await readCatalogs(store, cluster);
-  return { catalog: catalogs.filter((c) => c.phase === 'Completed').at(-1), unreadable };
+  const good = catalogs.filter((c) => c.phase === 'Completed');
+  if (!options.authenticatedOnly) return { catalog: good.at(-1), unreadable };
+  for (const catalog of good.reverse()) {
+    try {
+      const authenticity = await checkSeal(store, catalog, options.sealer);
+      if (authenticity === 'authenticated') return { catalog, unreadable };
+      unreadable.push({
+        backupId: catalog.backupId,
+        reason: `${authenticity}: not sealed with the data key`,
+        retryable: false,
+      });
+    } catch (error) {
+      unreadable.push({
+        backupId: catalog.backupId,
+        reason: errorMessage(error),
+        retryable: isRetryable(error),
+      });
+    }
+  }
+  return { catalog: undefined, unreadable };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { latestGoodCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import type { ClusterInventory } from '../clusters/cluster-inventory.js';
+import type { Sealer } from '../crypto/sealer.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import {
   API_VERSION,
@@ -60,6 +61,8 @@ export async function respondToClusterEvent(
     disks: DiskSnapshotter;
     deadlineMs: number;
     clusters?: Pick<ClusterInventory, 'get'>;
+    /** The data key: the backups acted on must be sealed with it, and last-chance catalogs are. */
+    sealer?: Sealer;
   },
 ): Promise<ClusterEventResult> {
   const cluster = clusterOf(entry);
@@ -81,9 +84,12 @@ export async function respondToClusterEvent(
   if ((entry.protoPayload.status?.code ?? 0) !== 0)
     return ignore('the request failed; nothing changed');
   // One unreadable catalog must not cost the whole response: it is skipped and named in the notes.
-  const { catalog: latest, unreadable } = await latestGoodCatalog(deps.store, cluster);
-  for (const u of unreadable)
-    response.notes.push(`backup ${u.backupId} skipped: its catalog cannot be read (${u.reason})`);
+  // Only a backup sealed with the data key is acted on: a catalog planted in the bucket never is.
+  const { catalog: latest, unreadable } = await latestGoodCatalog(deps.store, cluster, {
+    sealer: deps.sealer,
+    authenticatedOnly: true,
+  });
+  for (const u of unreadable) response.notes.push(`backup ${u.backupId} skipped: ${u.reason}`);
 
   if (method === DELETE_CLUSTER) {
     // A long operation logs a first entry and a last one; the deletion is answered at its start.
@@ -117,6 +123,7 @@ export async function respondToClusterEvent(
       latest,
       operationKey,
       deps.deadlineMs,
+      deps.sealer,
     );
     response.actions.push('last-chance-snapshots');
     response.snapshots = lastChance.snapshots;

@@ -25,6 +25,8 @@ export interface RestoreDeps {
   http: KubeHttp;
   store: ObjectStore;
   sealer?: Sealer;
+  /** Restore only a catalog sealed with the data key (every restore the pipeline runs). */
+  requireAuthenticated?: boolean;
   volumes?: VolumeRestore;
   onProgress?: (done: number, total: number) => void;
 }
@@ -186,7 +188,10 @@ export async function runRestoreStep(
   const claimed = await claimRestoreId(deps.store, job.restoreId, digest);
   let loaded;
   try {
-    loaded = await loadBackup(deps.store, job.source, job.backupId);
+    loaded = await loadBackup(deps.store, job.source, job.backupId, {
+      ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      ...(deps.requireAuthenticated ? { requireAuthenticated: true } : {}),
+    });
   } catch (error) {
     // Refused before anything was applied: the bare claim goes, so the id does not read as running.
     if (!isRetryable(error) && !(claimed && claimed.done > 0))

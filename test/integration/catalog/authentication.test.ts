@@ -15,6 +15,8 @@ import { loadSealer } from '../../../shared/crypto/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { latestGoodCatalog } from '../../../shared/catalog/catalog-io.js';
+import { resolveBackup } from '../../../shared/pipeline/resolve-backup.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { policy, SOURCE } from '../../support/backup-fixture.js';
 import { unique } from '../../support/environment.js';
@@ -163,6 +165,36 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
       JSON.stringify({ keyId: sealer.keyId, mac: 'ab'.repeat(32) }),
     );
     await assert.rejects(loadBackup(store, SOURCE, id, { sealer }), /does not authenticate/);
+  });
+
+  it('"the latest backup" of a restore message or a deletion is the latest sealed one: a planted newer catalog is skipped', async () => {
+    const planted = unique('zzz-planted');
+    await copy(planted);
+    const catalog = JSON.parse(
+      (await store.get(Layout.catalog(SOURCE, planted))).toString(),
+    ) as Json;
+    catalog['backupId'] = planted;
+    catalog['completedAt'] = '2099-01-01T00:00:00.000Z';
+    catalog['digest'] = catalogDigest(catalog);
+    await store.put(Layout.catalog(SOURCE, planted), JSON.stringify(catalog));
+    await store.delete(Layout.seal(SOURCE, planted));
+    const chosen = await resolveBackup(store, { backup: { latestOf: SOURCE } }, sealer);
+    assert.notEqual(chosen.backupId, planted);
+    assert.equal(
+      (await loadBackup(store, SOURCE, chosen.backupId, { sealer })).authenticity,
+      'authenticated',
+    );
+    const { unreadable } = await latestGoodCatalog(store, SOURCE, {
+      sealer,
+      authenticatedOnly: true,
+    });
+    assert.ok(unreadable.some((u) => u.backupId === planted && /unauthenticated/.test(u.reason)));
+    // Without the key nothing can be shown authentic, so nothing is chosen.
+    await assert.rejects(
+      resolveBackup(store, { backup: { latestOf: SOURCE } }),
+      /no authenticated Completed backup/,
+    );
+    await store.delete(Layout.catalog(SOURCE, planted));
   });
 
   it('refuses a Secret record that is not sealed', async () => {

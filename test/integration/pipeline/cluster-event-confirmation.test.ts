@@ -5,6 +5,7 @@ import { GkeInventory } from '../../../shared/clusters/gke-inventory.js';
 import { parseAuditLogEntry, type AuditLogEntry } from '../../../shared/messages/index.js';
 import { respondToClusterEvent } from '../../../shared/pipeline/cluster-events.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import type { Sealer } from '../../../shared/crypto/sealer.js';
 import { ContainerStandin } from '../../standins/container/server.js';
 import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../support/backup-fixture.js';
 import { unique } from '../../support/environment.js';
@@ -56,11 +57,13 @@ describe('cluster events are confirmed with the Container API before anything is
   let inventory: GkeInventory;
   let store: ObjectStore;
   let backupId: string;
+  let sealer: Sealer;
   const disks = new FakeSnapshotter();
   const respond = (e: AuditLogEntry) =>
     respondToClusterEvent(e, {
       store,
       disks,
+      sealer,
       deadlineMs: Date.now() + 60_000,
       clusters: inventory,
     });
@@ -70,7 +73,8 @@ describe('cluster events are confirmed with the Container API before anything is
     standin = await ContainerStandin.start();
     inventory = new GkeInventory({ client: standin.clientOptions(), accessToken: async () => 'x' });
     store = await gcsStore();
-    const { sealer, encryption } = await sealerFor(store);
+    let encryption;
+    ({ sealer, encryption } = await sealerFor(store));
     const ns = unique('events');
     const source = kubeHttp('source');
     await create(source, R.namespaces, { metadata: { name: ns } });
