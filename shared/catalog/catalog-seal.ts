@@ -53,12 +53,13 @@ export async function checkSeal(
       throw new PermanentError(`The seal ${key} is not valid JSON: forged or damaged`);
     throw error;
   }
-  if (!sealer) return 'unverified';
-  if (seal.keyId !== sealer.keyId) {
+  if (catalog.encryption && seal.keyId !== catalog.encryption.keyId) {
     throw new PermanentError(
-      `The seal ${key} names data key ${String(seal.keyId)}, not this store's ${sealer.keyId}: forged`,
+      `The seal ${key} names data key ${String(seal.keyId)}, but the catalog was sealed under ${catalog.encryption.keyId}: forged`,
     );
   }
+  // Without the key, or with another store's key, it cannot be checked here (nor its Secrets opened).
+  if (!sealer || seal.keyId !== sealer.keyId) return 'unverified';
   const expected = Buffer.from(sealer.authenticate(sealMessage(catalog)), 'hex');
   const actual = Buffer.from(typeof seal.mac === 'string' ? seal.mac : '', 'hex');
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {

@@ -165,6 +165,12 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
       JSON.stringify({ keyId: sealer.keyId, mac: 'ab'.repeat(32) }),
     );
     await assert.rejects(loadBackup(store, SOURCE, id, { sealer }), /does not authenticate/);
+    // A seal naming another data key than the catalog's is forged too, key or no key.
+    await store.put(
+      Layout.seal(SOURCE, id),
+      JSON.stringify({ keyId: 'dek-0000000000000000', mac: 'ab' }),
+    );
+    await assert.rejects(loadBackup(store, SOURCE, id), /forged/);
   });
 
   it('"the latest backup" of a restore message or a deletion is the latest sealed one: a planted newer catalog is skipped', async () => {
