@@ -102,6 +102,15 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
     }
   }
 
+  /** Makes the copy at `id` claim to be that backup, every digest recomputed (what a bucket writer can do). */
+  async function claimAs(id: string, extra: Json = {}): Promise<void> {
+    const key = Layout.catalog(SOURCE, id);
+    const catalog = { ...(JSON.parse((await store.get(key)).toString()) as Json), ...extra };
+    catalog['backupId'] = id;
+    catalog['digest'] = catalogDigest(catalog);
+    await store.put(key, JSON.stringify(catalog));
+  }
+
   const isConfigMap = (r: PackRecord): boolean => r.ref.kind === 'ConfigMap';
   const isSecret = (r: PackRecord): boolean => r.ref.kind === 'Secret';
 
@@ -125,10 +134,7 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
         ),
       (records) => records.some(isConfigMap),
     );
-    const catalog = JSON.parse((await store.get(Layout.catalog(SOURCE, id))).toString()) as Json;
-    catalog['backupId'] = id;
-    catalog['digest'] = catalogDigest(catalog);
-    await store.put(Layout.catalog(SOURCE, id), JSON.stringify(catalog));
+    await claimAs(id);
     // Every digest holds: without the key it reads; with it, it does not authenticate.
     assert.equal((await loadBackup(store, SOURCE, id)).authenticity, 'unverified');
     await assert.rejects(loadBackup(store, SOURCE, id, { sealer }), /does not authenticate/);
@@ -150,10 +156,7 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
   it('refuses an unsealed catalog for automatic restores, a forged seal everywhere', async () => {
     const id = unique('unsealed');
     await copy(id);
-    const catalog = JSON.parse((await store.get(Layout.catalog(SOURCE, id))).toString()) as Json;
-    catalog['backupId'] = id;
-    catalog['digest'] = catalogDigest(catalog);
-    await store.put(Layout.catalog(SOURCE, id), JSON.stringify(catalog));
+    await claimAs(id);
     await store.delete(Layout.seal(SOURCE, id));
     assert.equal((await loadBackup(store, SOURCE, id, { sealer })).authenticity, 'unauthenticated');
     await assert.rejects(
@@ -176,13 +179,7 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
   it('"the latest backup" of a restore message or a deletion is the latest sealed one: a planted newer catalog is skipped', async () => {
     const planted = unique('zzz-planted');
     await copy(planted);
-    const catalog = JSON.parse(
-      (await store.get(Layout.catalog(SOURCE, planted))).toString(),
-    ) as Json;
-    catalog['backupId'] = planted;
-    catalog['completedAt'] = '2099-01-01T00:00:00.000Z';
-    catalog['digest'] = catalogDigest(catalog);
-    await store.put(Layout.catalog(SOURCE, planted), JSON.stringify(catalog));
+    await claimAs(planted, { completedAt: '2099-01-01T00:00:00.000Z' });
     await store.delete(Layout.seal(SOURCE, planted));
     const chosen = await resolveBackup(store, { backup: { latestOf: SOURCE } }, sealer);
     assert.notEqual(chosen.backupId, planted);
@@ -224,10 +221,7 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
         ),
       (records) => records.some(isSecret),
     );
-    const catalog = JSON.parse((await store.get(Layout.catalog(SOURCE, id))).toString()) as Json;
-    catalog['backupId'] = id;
-    catalog['digest'] = catalogDigest(catalog);
-    await store.put(Layout.catalog(SOURCE, id), JSON.stringify(catalog));
+    await claimAs(id);
     await store.delete(Layout.seal(SOURCE, id));
     await assert.rejects(loadBackup(store, SOURCE, id), /unsealed/);
   });
