@@ -19,6 +19,10 @@ export const Layout = {
   lock: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}lock.json`,
   /** The catalog's authentication: an HMAC under a key derived from the store's data key. */
   seal: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}seal.json`,
+  /** A restore's lease on the backup it reads: retention keeps a leased backup. */
+  lease: (c: ClusterRef, backupId: string, restoreId: string): string =>
+    `${Layout.leases(c, backupId)}${restoreId}.json`,
+  leases: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}leases/`,
   /** Written before retention deletes a backup, removed last: a half-deleted backup is never revived. */
   expiring: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}expiring.json`,
@@ -48,7 +52,8 @@ export type KeyKind =
   | { kind: 'other' }
   | { kind: 'unknown' };
 
-export type BackupFile = 'catalog' | 'seal' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part';
+export type BackupFile =
+  'catalog' | 'seal' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part' | 'lease';
 
 const backupFiles: Record<string, BackupFile> = {
   'catalog.json': 'catalog',
@@ -66,7 +71,8 @@ export function classifyKey(key: string): KeyKind {
     const [, clusterKey = '', backupId = '', rest = ''] = backup;
     const file =
       backupFiles[rest] ??
-      (/^parts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\.json$/.test(rest) ? 'part' : undefined);
+      (/^parts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\.json$/.test(rest) ? 'part' : undefined) ??
+      (/^leases\/[^/]+\.json$/.test(rest) ? 'lease' : undefined);
     return file ? { kind: 'backup', clusterKey, backupId, file } : { kind: 'unknown' };
   }
   const pack = /^objects\/sha256\/([0-9a-f]{2})\/([0-9a-f]{64})\.jsonl\.gz$/.exec(key);

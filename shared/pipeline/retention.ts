@@ -10,6 +10,7 @@ import type { ObjectStore } from '../store/object-store.js';
 import { decideExpiry } from './expiry.js';
 import { collectPacks, listPacks } from './pack-collection.js';
 import { readStoreLayout, type BackupFolder } from '../catalog/store-layout.js';
+import { liveLeases } from '../catalog/backup-lease.js';
 import { collectSnapshots } from './snapshot-collection.js';
 
 /** Packs younger than this are never collected: a running shard may have just written them. */
@@ -139,9 +140,25 @@ export async function sweep(
   // Everything is read; deleting comes last. A backup is deleted whole or resumed by the next sweep.
   for (const folder of layout.expiring)
     await deleteBackupFolder(store, folder.cluster, folder.backupId);
-  for (const catalog of expired) {
-    options.onExpiring?.(Layout.clusterKey(catalog.cluster), catalog.backupId);
-    await deleteBackup(store, catalog);
+  for (const catalog of [...expired]) {
+    const leases = await markExpiring(store, catalog, now);
+    const clusterKey = Layout.clusterKey(catalog.cluster);
+    if (leases.length > 0) {
+      // A restore is reading it: kept this sweep, its snapshots and packs with it.
+      expired.splice(expired.indexOf(catalog), 1);
+      kept.push(catalog);
+      report.expired = report.expired.filter(
+        (e) => !(e.cluster === clusterKey && e.backupId === catalog.backupId),
+      );
+      report.kept.push({
+        cluster: clusterKey,
+        backupId: catalog.backupId,
+        reason: `leased by restore ${leases.join(', ')}`,
+      });
+      continue;
+    }
+    options.onExpiring?.(clusterKey, catalog.backupId);
+    await deleteBackupFolder(store, catalog.cluster, catalog.backupId);
   }
   await collectSnapshots(disks, expired, kept, heldClusters, report);
   let present: Set<string>;
@@ -193,14 +210,19 @@ async function findAbandoned(
   return { plans, held };
 }
 
-/** Marks the backup as expiring, then deletes its catalog first, so it disappears whole. */
-async function deleteBackup(store: ObjectStore, catalog: Catalog): Promise<void> {
+/**
+ * Marks the backup as expiring, then looks for restores leasing it (see
+ * backup-lease.ts: whichever side writes second sees the other). With a
+ * live lease the mark is taken back and the leasing restores returned;
+ * without, the backup is the caller's to delete, catalog first.
+ */
+async function markExpiring(store: ObjectStore, catalog: Catalog, now: number): Promise<string[]> {
   const { cluster, backupId } = catalog;
-  await store.createIfAbsent(
-    Layout.expiring(cluster, backupId),
-    JSON.stringify({ expiredAt: new Date().toISOString() }),
-  );
-  await deleteBackupFolder(store, cluster, backupId);
+  const marker = Layout.expiring(cluster, backupId);
+  await store.createIfAbsent(marker, JSON.stringify({ expiredAt: new Date(now).toISOString() }));
+  const leases = await liveLeases(store, cluster, backupId, now);
+  if (leases.length > 0) await store.delete(marker);
+  return leases;
 }
 
 /** Catalog, then plan, then the rest; the expiring marker goes last, so a killed sweep resumes. */

@@ -15,6 +15,7 @@ import type { KubeObject } from '../kube/sanitize.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { applyObject, probeObject, waitEstablished } from './apply-object.js';
 import { loadBackup, manifestOf } from './load-backup.js';
+import { leaseBackup, releaseLease } from '../catalog/backup-lease.js';
 import { CRD_WAVE, waveOf } from './order.js';
 import { fixOwnerReferences } from './owners.js';
 import { countOutcomes, type ObjectOutcome, type RestoreReport } from './report.js';
@@ -188,14 +189,18 @@ export async function runRestoreStep(
   const claimed = await claimRestoreId(deps.store, job.restoreId, digest);
   let loaded;
   try {
+    // Leased before it is read: retention keeps the backup until the restore ends (or the lease lapses).
+    await leaseBackup(deps.store, job.source, job.backupId, job.restoreId);
     loaded = await loadBackup(deps.store, job.source, job.backupId, {
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
       ...(deps.requireAuthenticated ? { requireAuthenticated: true } : {}),
     });
   } catch (error) {
     // Refused before anything was applied: the bare claim goes, so the id does not read as running.
-    if (!isRetryable(error) && !(claimed && claimed.done > 0))
+    if (!isRetryable(error) && !(claimed && claimed.done > 0)) {
       await deleteQuietly(deps.store, progressKey);
+      await deleteQuietly(deps.store, Layout.lease(job.source, job.backupId, job.restoreId));
+    }
     throw error;
   }
   const { catalog, records } = loaded;
@@ -438,5 +443,6 @@ async function finish(
     ),
   };
   await store.put(Layout.report(job.restoreId), JSON.stringify(report, null, 1));
+  await releaseLease(store, job.source, job.backupId, job.restoreId);
   return report;
 }
