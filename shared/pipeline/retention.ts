@@ -138,8 +138,13 @@ export async function sweep(
   if (dryRun) return report;
 
   // Everything is read; deleting comes last. A backup is deleted whole or resumed by the next sweep.
-  for (const folder of layout.expiring)
-    await deleteBackupFolder(store, folder.cluster, folder.backupId);
+  for (const folder of layout.expiring) {
+    // A sweep stopped mid-way left its mark; a restore may have leased the backup since.
+    const { cluster, backupId } = folder;
+    if ((await liveLeases(store, cluster, backupId, now)).length > 0)
+      await store.delete(Layout.expiring(cluster, backupId));
+    else await deleteBackupFolder(store, cluster, backupId);
+  }
   for (const catalog of [...expired]) {
     const leases = await markExpiring(store, catalog, now);
     const clusterKey = Layout.clusterKey(catalog.cluster);

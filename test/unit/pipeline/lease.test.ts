@@ -98,3 +98,17 @@ describe('restore leases: retention never deletes a backup a restore is reading'
     assert.equal(await store.exists(Layout.lease(cluster, 'old', 'late')), false);
   });
 });
+
+describe('restore leases and a sweep stopped mid-way', () => {
+  it('a backup a stopped sweep marked expiring, then leased by a restore, is not deleted by the next sweep', async () => {
+    const store = await storeWithAnOldBackup();
+    await store.createIfAbsent(Layout.expiring(cluster, 'old'), '{}'); // the stopped sweep's mark
+    await store.put(
+      Layout.lease(cluster, 'old', 'restore-2'),
+      JSON.stringify({ restoreId: 'restore-2', until: new Date(now + LEASE_MS).toISOString() }),
+    );
+    await sweep(store, undefined, { now });
+    assert.ok(await store.exists(Layout.catalog(cluster, 'old')));
+    assert.equal(await store.exists(Layout.expiring(cluster, 'old')), false);
+  });
+});
