@@ -24,6 +24,8 @@ const backup = (file: string): KeyKind => ({
 describe('store layout: classifyKey is the inverse of Layout', () => {
   const built: [string, string, KeyKind][] = [
     ['catalog', Layout.catalog(CLUSTER, BACKUP_ID), backup('catalog')],
+    ['seal', Layout.seal(CLUSTER, BACKUP_ID), backup('seal')],
+    ['restore lease', Layout.lease(CLUSTER, BACKUP_ID, 'dr-20260615'), backup('lease')],
     ['lock', Layout.lock(CLUSTER, BACKUP_ID), backup('lock')],
     ['expiring marker', Layout.expiring(CLUSTER, BACKUP_ID), backup('expiring')],
     ['announcement', Layout.announced(CLUSTER, BACKUP_ID), backup('announced')],
