@@ -7,7 +7,11 @@ register(
   'retention',
   (json) => parseMessage('RetentionTick', json),
   async (tick, { runtime }) => {
-    const report = await sweep(runtime.store, runtime.disks, { dryRun: tick.dryRun });
+    const sealing = await runtime.sealer();
+    const report = await sweep(runtime.store, runtime.disks, {
+      dryRun: tick.dryRun,
+      ...(sealing ? { sealing } : {}),
+    });
     runtime.logger.info(
       {
         expired: report.expired.length,

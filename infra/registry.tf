@@ -71,7 +71,9 @@ locals {
     # hashes (sha256), gzips, encrypts Secrets and uploads every object
     # not yet stored. CPU-bound, so 1Gi (about 0.6 vCPU) and the full 540 s;
     # memory is bounded by the page size, not the cluster size, and a slice
-    # that runs out of time publishes its continuation.
+    # that runs out of time publishes its continuation. A pack it finds in
+    # the store but not in its base catalog is touched (a metadata update,
+    # storage.objects.update) so retention's grace keeps it.
     exportShard = {
       trigger             = "export-shards"
       publishes           = ["export-shards", "backup-parts"]
@@ -80,7 +82,12 @@ locals {
       max_instances       = 20
       kms                 = true
       project_permissions = ["container.clusters.get"]
-      bucket_permissions  = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
+      bucket_permissions = [
+        "storage.objects.create",
+        "storage.objects.get",
+        "storage.objects.list",
+        "storage.objects.update",
+      ]
     }
 
     # Snapshots one volume per message (a GCE persistent disk, or a CSI

@@ -137,11 +137,14 @@ export async function exportResource(
   const inFlight: Promise<void>[] = [];
   const upload = async (records: EncodedRecord[], index: number): Promise<void> => {
     const pack = await encodePack(ref, records);
-    if (
-      !ctx.knownPacks.has(pack.digest) &&
-      (await ctx.store.createIfAbsent(Layout.pack(pack.digest), pack.gzipped))
-    ) {
-      result.uploadedBytes += pack.gzipped.length;
+    if (!ctx.knownPacks.has(pack.digest)) {
+      const key = Layout.pack(pack.digest);
+      if (!(await ctx.store.createIfAbsent(key, pack.gzipped))) {
+        // It exists but the base catalog does not list it: it may be a pack nothing references,
+        // old enough for a sweep to collect. Touched, it is young again, and the sweep's grace
+        // keeps it until this shard's part references it.
+        await ctx.store.touch(key);
+      } else result.uploadedBytes += pack.gzipped.length;
     }
     result.packs[index] = {
       digest: pack.digest,

@@ -114,7 +114,10 @@ export async function readCatalogs(
       unreadable.push({ backupId, reason: errorMessage(error), retryable: isRetryable(error) });
     }
   });
-  catalogs.sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  // By when the data was taken: a backup finished late is not newer than its data.
+  catalogs.sort(
+    (a, b) => a.startedAt.localeCompare(b.startedAt) || a.completedAt.localeCompare(b.completedAt),
+  );
   unreadable.sort((a, b) => a.backupId.localeCompare(b.backupId));
   return { catalogs, unreadable };
 }

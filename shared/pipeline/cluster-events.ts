@@ -117,6 +117,10 @@ export async function respondToClusterEvent(
       return ignore(
         `no Completed backup of ${Layout.clusterKey(cluster)}: nothing to protect or restore`,
       );
+    // Locked before the last-chance backup reuses its packs and snapshots, so no sweep running
+    // meanwhile can expire it (the lock is written, then the expiring mark looked for).
+    const reason = `cluster deleted (${entry.timestamp})`;
+    await lockBackup(deps.store, cluster, latest.backupId, reason);
     const lastChance = await lastChanceBackup(
       deps.store,
       deps.disks,
@@ -128,10 +132,8 @@ export async function respondToClusterEvent(
     response.actions.push('last-chance-snapshots');
     response.snapshots = lastChance.snapshots;
     response.notes.push(...lastChance.notes);
-    for (const backupId of [latest.backupId, lastChance.catalog.backupId]) {
-      await lockBackup(deps.store, cluster, backupId, `cluster deleted (${entry.timestamp})`);
-      response.lockedBackups.push(backupId);
-    }
+    await lockBackup(deps.store, cluster, lastChance.catalog.backupId, reason);
+    response.lockedBackups.push(latest.backupId, lastChance.catalog.backupId);
     response.actions.push('locked-backups');
     const standby = latest.policy.standbyCluster;
     if (!standby) return { response };

@@ -25,12 +25,19 @@ export interface ExpiryDecision {
  *
  * Backups still running have no catalog and are not decided here: they stay.
  */
+/**
+ * Backups ordered by when their data was taken (startedAt), then by when they finished: a backup
+ * finished late (retention finishing an abandoned one) does not count as newer than its data.
+ */
+export const byDataTime = (a: Catalog, b: Catalog): number =>
+  a.startedAt.localeCompare(b.startedAt) || a.completedAt.localeCompare(b.completedAt);
+
 export function decideExpiry(
   catalogs: readonly Catalog[],
   locked: ReadonlySet<string>,
   now: number,
 ): ExpiryDecision[] {
-  const ordered = [...catalogs].sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  const ordered = [...catalogs].sort(byDataTime);
   const newest = ordered.at(-1);
   const newestGood = ordered.filter((c) => c.phase === 'Completed').at(-1);
   const counted = ordered.filter((c) => !locked.has(c.backupId) && !isLastChance(c.backupId));

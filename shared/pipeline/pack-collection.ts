@@ -47,7 +47,11 @@ export async function collectPacks(
   for await (const info of store.list('objects/sha256/')) {
     const k = classifyKey(info.key);
     if (k.kind !== 'pack') continue;
-    if (referenced.has(k.digest) || now - info.updated.getTime() < graceMs) {
+    if (
+      referenced.has(k.digest) ||
+      now - info.updated.getTime() < graceMs ||
+      (await rewritten(store, info.key, now, graceMs))
+    ) {
       present.add(k.digest);
       continue;
     }
@@ -55,6 +59,22 @@ export async function collectPacks(
     report.deletedPacks += 1;
   }
   return present;
+}
+
+/**
+ * Whether a pack was written again since it was listed (a shard found it in
+ * the store and refreshed it instead of uploading): looked at right before
+ * the delete, since a long listing can be minutes old by then.
+ */
+async function rewritten(
+  store: ObjectStore,
+  key: string,
+  now: number,
+  graceMs: number,
+): Promise<boolean> {
+  for await (const fresh of store.list(key))
+    if (fresh.key === key) return now - fresh.updated.getTime() < graceMs;
+  return false;
 }
 
 async function currentReferences(

@@ -3,6 +3,7 @@ import { readCatalogs } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import { emitCatalog } from '../backup/emit-catalog.js';
 import { readPlan, type BackupPlan } from '../backup/parts.js';
+import type { Sealer } from '../crypto/sealer.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { errorMessage, NotFoundError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
@@ -41,6 +42,8 @@ export interface SweepOptions {
   now?: number;
   dryRun?: boolean;
   packGraceMs?: number;
+  /** The data key: backups finished as abandoned are sealed with it, like any other catalog. */
+  sealing?: { sealer: Sealer; encryption: { keyId: string; wrappedBy: string } };
   /** Called as each expired backup starts being deleted: progress, and a record if the sweep is killed. */
   onExpiring?: (cluster: string, backupId: string) => void;
 }
@@ -108,6 +111,7 @@ export async function sweep(
       const result = await emitCatalog(store, cluster, plan.backupId, plan.policy, {
         force: true,
         completedAt: new Date(now).toISOString(),
+        ...(options.sealing ?? {}),
       });
       if (result.status === 'waiting') continue;
       report.finished.push({
@@ -139,16 +143,16 @@ export async function sweep(
 
   // Everything is read; deleting comes last. A backup is deleted whole or resumed by the next sweep.
   for (const folder of layout.expiring) {
-    // A sweep stopped mid-way left its mark; a restore may have leased the backup since.
+    // A sweep stopped mid-way left its mark, and may have deleted the catalog already: the mark
+    // stays (a restore leasing it is refused), and the deletion is finished once no lease is live.
     const { cluster, backupId } = folder;
-    if ((await liveLeases(store, cluster, backupId, now)).length > 0)
-      await store.delete(Layout.expiring(cluster, backupId));
-    else await deleteBackupFolder(store, cluster, backupId);
+    if ((await liveLeases(store, cluster, backupId, now)).length === 0)
+      await deleteBackupFolder(store, cluster, backupId);
   }
   for (const catalog of [...expired]) {
-    const leases = await markExpiring(store, catalog, now);
+    const holders = await markExpiring(store, catalog, now);
     const clusterKey = Layout.clusterKey(catalog.cluster);
-    if (leases.length > 0) {
+    if (holders.length > 0) {
       // A restore is reading it: kept this sweep, its snapshots and packs with it.
       expired.splice(expired.indexOf(catalog), 1);
       kept.push(catalog);
@@ -158,7 +162,7 @@ export async function sweep(
       report.kept.push({
         cluster: clusterKey,
         backupId: catalog.backupId,
-        reason: `leased by restore ${leases.join(', ')}`,
+        reason: holders.join(', '),
       });
       continue;
     }
@@ -224,10 +228,20 @@ async function findAbandoned(
 async function markExpiring(store: ObjectStore, catalog: Catalog, now: number): Promise<string[]> {
   const { cluster, backupId } = catalog;
   const marker = Layout.expiring(cluster, backupId);
-  await store.createIfAbsent(marker, JSON.stringify({ expiredAt: new Date(now).toISOString() }));
-  const leases = await liveLeases(store, cluster, backupId, now);
-  if (leases.length > 0) await store.delete(marker);
-  return leases;
+  const mine = await store.createIfAbsent(
+    marker,
+    JSON.stringify({ expiredAt: new Date(now).toISOString() }),
+  );
+  // Another sweep is deleting it: that sweep owns the mark and the deletion.
+  if (!mine) return ['being deleted by another sweep'];
+  const holders = (await liveLeases(store, cluster, backupId, now)).map(
+    (r) => `leased by restore ${r}`,
+  );
+  // A lock taken after this sweep listed the store (the deletion response locks as it goes).
+  if (await store.exists(Layout.lock(cluster, backupId))) holders.push('locked');
+  // Only this sweep's own mark is taken back, and only while the catalog is still there.
+  if (holders.length > 0) await store.delete(marker);
+  return holders;
 }
 
 /** Catalog, then plan, then the rest; the expiring marker goes last, so a killed sweep resumes. */

@@ -107,6 +107,17 @@ export class GcsStore implements ObjectStore {
     } while (pageToken);
   }
 
+  async touch(key: string): Promise<void> {
+    // A metadata update moves `updated` (storage.objects.update), with no rewrite of the bytes.
+    try {
+      await this.bucket
+        .file(this.name(key))
+        .setMetadata({ metadata: { 'lifeboat-touched': new Date().toISOString() } });
+    } catch (error) {
+      throw this.translate(error, key);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await this.bucket.file(this.name(key)).delete({ ignoreNotFound: true });
   }

@@ -1,5 +1,15 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -136,6 +146,13 @@ export class LocalStore implements ObjectStore {
       const info = await stat(path).catch(() => undefined);
       if (info) yield { key, size: info.size, updated: info.mtime };
     }
+  }
+
+  async touch(key: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.path(key), now, now).catch((error: unknown) => {
+      throw this.translate(error, key);
+    });
   }
 
   async delete(key: string): Promise<void> {

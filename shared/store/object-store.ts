@@ -31,6 +31,12 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Marks an existing object as just written (its `updated` time) without
+   * rewriting it: a pack found in the store and reused is made young, so
+   * retention's grace keeps it. Throws NotFoundError when absent.
+   */
+  touch(key: string): Promise<void>;
   /** Deletes an object; deleting an absent one is not an error. */
   delete(key: string): Promise<void>;
 }

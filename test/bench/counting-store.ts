@@ -43,6 +43,10 @@ export class CountingStore implements ObjectStore {
     return this.inner.list(prefix);
   }
 
+  touch(key: string): Promise<void> {
+    return this.inner.touch(key);
+  }
+
   delete(key: string): Promise<void> {
     return this.inner.delete(key);
   }

@@ -81,6 +81,10 @@ export class FaultyStore implements ObjectStore {
     yield* this.inner.list(prefix);
   }
 
+  touch(key: string): Promise<void> {
+    return this.inner.touch(key);
+  }
+
   delete(key: string): Promise<void> {
     return this.guard('delete', key, () => this.inner.delete(key));
   }

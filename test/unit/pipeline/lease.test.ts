@@ -7,6 +7,7 @@ import { writeCatalog, type UnsignedCatalog } from '../../../shared/catalog/cata
 import { Layout } from '../../../shared/catalog/layout.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { sweep } from '../../../shared/pipeline/retention.js';
+import { lockBackup } from '../../../shared/pipeline/locks.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { validate } from '../../../shared/validate.js';
 
@@ -109,6 +110,49 @@ describe('restore leases and a sweep stopped mid-way', () => {
     );
     await sweep(store, undefined, { now });
     assert.ok(await store.exists(Layout.catalog(cluster, 'old')));
+    // The mark stays: the stopped sweep may have begun deleting; the deletion waits for the lease.
+    assert.ok(await store.exists(Layout.expiring(cluster, 'old')));
+    await releaseLease(store, cluster, 'old', 'restore-2');
+    await sweep(store, undefined, { now });
+    assert.equal(await store.exists(Layout.catalog(cluster, 'old')), false);
     assert.equal(await store.exists(Layout.expiring(cluster, 'old')), false);
+  });
+
+  it('a lock taken after the sweep listed the store keeps the backup; a lock on one being deleted is refused', async () => {
+    const store = await storeWithAnOldBackup();
+    // Locked between the listing and the deletion: the store wrapper takes the lock when the mark appears.
+    const racing = Object.create(store) as LocalStore;
+    racing.createIfAbsent = async (key, body) => {
+      const created = await store.createIfAbsent(key, body);
+      if (key === Layout.expiring(cluster, 'old'))
+        await store.createIfAbsent(Layout.lock(cluster, 'old'), '{}');
+      return created;
+    };
+    const report = await sweep(racing, undefined, { now });
+    assert.deepEqual(report.expired, []);
+    assert.ok(report.kept.some((k) => k.backupId === 'old' && k.reason === 'locked'));
+    assert.ok(await store.exists(Layout.catalog(cluster, 'old')));
+    assert.equal(await store.exists(Layout.expiring(cluster, 'old')), false);
+
+    const other = await storeWithAnOldBackup();
+    await other.createIfAbsent(Layout.expiring(cluster, 'old'), '{}');
+    await assert.rejects(lockBackup(other, cluster, 'old', 'test'), /cannot be locked/);
+  });
+
+  it('a sweep does not take back a mark another sweep made', async () => {
+    const store = await storeWithAnOldBackup();
+    const racing = Object.create(store) as LocalStore;
+    racing.createIfAbsent = async (key, body) => {
+      // Another sweep marked it first, then a restore leased it.
+      if (key === Layout.expiring(cluster, 'old')) {
+        await store.createIfAbsent(key, '{"other":true}');
+        await leaseBackup(store, cluster, 'old', 'r', now).catch(() => undefined);
+        return false;
+      }
+      return store.createIfAbsent(key, body);
+    };
+    const report = await sweep(racing, undefined, { now });
+    assert.ok(report.kept.some((k) => k.backupId === 'old' && /another sweep/.test(k.reason)));
+    assert.equal((await store.get(Layout.expiring(cluster, 'old'))).toString(), '{"other":true}');
   });
 });
