@@ -5,6 +5,16 @@ import { NotFoundError, statusOf, TransientError } from '../errors.js';
 import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 /** Objects in a Cloud Storage bucket under an optional prefix. */
+const TOUCHED = 'lifeboat-touched';
+
+/** When an object was last written, or touched (see touch). */
+function lastWritten(metadata: { updated?: unknown; metadata?: unknown }): Date {
+  const updated = Date.parse(String(metadata.updated ?? 0));
+  const custom = (metadata.metadata ?? {}) as Record<string, unknown>;
+  const touched = Date.parse(String(custom[TOUCHED] ?? ''));
+  return new Date(Number.isNaN(touched) ? updated : Math.max(updated, touched));
+}
+
 export class GcsStore implements ObjectStore {
   readonly url: string;
   private readonly bucket: Bucket;
@@ -100,7 +110,7 @@ export class GcsStore implements ObjectStore {
         yield {
           key: file.name.slice(strip),
           size: Number(file.metadata.size ?? 0),
-          updated: new Date(String(file.metadata.updated ?? 0)),
+          updated: lastWritten(file.metadata),
         };
       }
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
@@ -108,11 +118,12 @@ export class GcsStore implements ObjectStore {
   }
 
   async touch(key: string): Promise<void> {
-    // A metadata update moves `updated` (storage.objects.update), with no rewrite of the bytes.
+    // A metadata update (storage.objects.update), no rewrite of the bytes; list() reads the mark,
+    // since not every server moves `updated` on a metadata change (fake-gcs-server does not).
     try {
       await this.bucket
         .file(this.name(key))
-        .setMetadata({ metadata: { 'lifeboat-touched': new Date().toISOString() } });
+        .setMetadata({ metadata: { [TOUCHED]: new Date().toISOString() } });
     } catch (error) {
       throw this.translate(error, key);
     }

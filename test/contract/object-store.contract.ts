@@ -84,6 +84,20 @@ export function objectStoreContract(name: string, open: () => Promise<ObjectStor
       assert.equal(await store.exists('del/x'), false);
     });
 
+    it('touch makes an object young without changing it; an absent one is NotFoundError', async () => {
+      await store.put('touch/x', 'same bytes');
+      const listed = async (): Promise<number> => {
+        for await (const info of store.list('touch/x')) return info.updated.getTime();
+        throw new Error('touch/x is not listed');
+      };
+      const before = await listed();
+      await new Promise((r) => setTimeout(r, 1100)); // past any store's timestamp resolution
+      await store.touch('touch/x');
+      assert.ok((await listed()) > before, 'the update time moved');
+      assert.equal((await store.get('touch/x')).toString(), 'same bytes');
+      await assert.rejects(store.touch('touch/missing'), NotFoundError);
+    });
+
     it('refuses keys that escape the store', async () => {
       await assert.rejects(store.put('../etc/passwd', 'x'), /Invalid object key/);
       await assert.rejects(store.put('/abs', 'x'), /Invalid object key/);
