@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Layout } from '../catalog/layout.js';
-import { PermanentError } from '../errors.js';
+import { NotFoundError, PermanentError } from '../errors.js';
 import { parseStoredJson, type ObjectStore } from '../store/object-store.js';
 import type { KeyWrapper } from './key-wrapper.js';
 import { Sealer } from './sealer.js';
@@ -68,8 +68,14 @@ export async function catalogsNaming(store: ObjectStore, keyId: string): Promise
   const found: string[] = [];
   for await (const info of store.list('backups/')) {
     if (!/^backups\/[^/]+\/[^/]+\/catalog\.json$/.test(info.key)) continue;
-    const body = (await store.get(info.key).catch(() => undefined))?.toString('utf8');
-    if (body === undefined) continue;
+    let body: string;
+    try {
+      body = (await store.get(info.key)).toString('utf8');
+    } catch (error) {
+      if (error instanceof NotFoundError) continue; // deleted since the listing
+      // Unread, it might name the key: a new key is never created on a guess (the error is rethrown).
+      throw error;
+    }
     let named: unknown;
     try {
       named = (JSON.parse(body) as { encryption?: { keyId?: unknown } } | null)?.encryption?.keyId;

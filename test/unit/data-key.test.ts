@@ -8,6 +8,7 @@ import { Layout } from '../../shared/catalog/layout.js';
 import { isRetryable, PermanentError } from '../../shared/errors.js';
 import { LocalStore } from '../../shared/store/local-store.js';
 import { goldenCopy } from '../support/golden.js';
+import { FaultyStore } from '../support/faulty-store.js';
 
 function newKeyFile(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'lifeboat-key-')), 'key');
@@ -39,6 +40,17 @@ describe('a missing data key is refused, not silently replaced', () => {
     assert.match(String(error), new RegExp(key.replace(/[.]/g, '\\.')));
     assert.match(String(error), /backups\/local\.local\.source\/golden\/catalog\.json/);
     assert.deepEqual(error.catalogs, ['backups/local.local.source/golden/catalog.json']);
+    assert.deepEqual(await keysIn(golden.store), [], 'no key object written');
+  });
+
+  it('creates no key when a catalog cannot be read for now: the read error goes to the caller', async () => {
+    const golden = await goldenCopy('format-2');
+    const wrapper = new LocalKeyWrapper(golden.keyFile);
+    const key = Layout.dataKey(dataKeyId(wrapper));
+    rmSync(join(golden.dir, 'store', ...key.split('/')));
+    const flaky = new FaultyStore(golden.store);
+    flaky.arm({ op: 'get', keys: (k) => k.endsWith('/catalog.json'), mode: 'transient' });
+    await assert.rejects(loadSealer(flaky, wrapper), (e: unknown) => isRetryable(e));
     assert.deepEqual(await keysIn(golden.store), [], 'no key object written');
   });
 
