@@ -128,8 +128,11 @@ export class LocalStore implements ObjectStore {
     const path = this.path(key);
     try {
       return (await stat(path)).isFile();
-    } catch {
-      return false;
+    } catch (error) {
+      // Only "no such file" means absent: callers decide on it (an expiring mark, a lease).
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw this.translate(error, key);
     }
   }
 
