@@ -10,7 +10,9 @@ const snapshotName = (s: { project: string; name: string }): string => `${s.proj
  * Deletes the snapshots of expired backups that no kept backup also uses
  * (a last-chance backup shares snapshots with the backup it came from).
  * A cluster held for an unreadable catalog expires nothing, so it offers
- * no candidates; a failed delete is reported and retried next sweep.
+ * no candidates. A failed delete is reported, and the snapshot is left in
+ * place: the expired catalog that named it is gone, so no later sweep
+ * retries it (erring on keeping, at a cost the report makes visible).
  */
 export async function collectSnapshots(
   disks: DiskSnapshotter | undefined,
