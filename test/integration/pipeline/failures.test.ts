@@ -335,9 +335,12 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
     const { records } = await loadBackup(lb.store, SOURCE, b); // every pack present and verified
     const cm = records.find((r) => r.ref.kind === 'ConfigMap' && r.ref.name === 'settings');
     assert.deepEqual(cm?.object?.['data'], { value: 'as in A' });
+    // B was planned before C, so by the time its data was taken it is the older of the two:
+    // keep-last 1 now expires it, and C, the newest, stays whole.
     const after = await sweep(lb.store, undefined, { packGraceMs: 0 });
     assert.deepEqual(after.unrestorable, []);
-    await loadBackup(lb.store, SOURCE, b);
+    assert.ok(after.expired.some((e) => e.backupId === b));
+    await loadBackup(lb.store, SOURCE, c);
     await source.request('DELETE', `/api/v1/namespaces/${raceNs}`);
   });
 });
