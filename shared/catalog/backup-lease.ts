@@ -27,10 +27,28 @@ export async function leaseBackup(
 ): Promise<void> {
   const lease: Lease = { restoreId, until: new Date(now + LEASE_MS).toISOString() };
   await store.put(Layout.lease(cluster, backupId, restoreId), JSON.stringify(lease));
-  if (await store.exists(Layout.expiring(cluster, backupId))) {
+  try {
+    await refuseIfExpiring(store, cluster, backupId, 'restored');
+  } catch (error) {
     await releaseLease(store, cluster, backupId, restoreId);
+    throw error;
+  }
+}
+
+/**
+ * The second half of the mark-then-check protocol, for whoever holds on
+ * to a backup (a lease, a lock): after writing its own mark, it looks for
+ * the sweep's, and gives up when the backup is already being deleted.
+ */
+export async function refuseIfExpiring(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+  action: string,
+): Promise<void> {
+  if (await store.exists(Layout.expiring(cluster, backupId))) {
     throw new PermanentError(
-      `Backup ${backupId} of ${Layout.clusterKey(cluster)} has expired and is being deleted: it cannot be restored`,
+      `Backup ${backupId} of ${Layout.clusterKey(cluster)} has expired and is being deleted: it cannot be ${action}`,
     );
   }
 }

@@ -88,6 +88,13 @@ export async function listClusterKeys(store: ObjectStore): Promise<string[]> {
   return [...keys].sort();
 }
 
+/**
+ * Backups ordered by when their data was taken (startedAt), then by when they finished: a backup
+ * finished late (retention finishing an abandoned one) does not count as newer than its data.
+ */
+export const byDataTime = (a: Catalog, b: Catalog): number =>
+  a.startedAt.localeCompare(b.startedAt) || a.completedAt.localeCompare(b.completedAt);
+
 /** A catalog that could not be read, and why; retryable when trying again may help. */
 export interface UnreadableCatalog {
   backupId: string;
@@ -114,10 +121,7 @@ export async function readCatalogs(
       unreadable.push({ backupId, reason: errorMessage(error), retryable: isRetryable(error) });
     }
   });
-  // By when the data was taken: a backup finished late is not newer than its data.
-  catalogs.sort(
-    (a, b) => a.startedAt.localeCompare(b.startedAt) || a.completedAt.localeCompare(b.completedAt),
-  );
+  catalogs.sort(byDataTime);
   unreadable.sort((a, b) => a.backupId.localeCompare(b.backupId));
   return { catalogs, unreadable };
 }

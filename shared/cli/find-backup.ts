@@ -12,8 +12,6 @@ export interface StoredBackup {
   hasCatalog: boolean;
 }
 
-export const parseClusterKey = Layout.parseClusterKey;
-
 export const clusterLabel = (c: ClusterRef): string => `${c.project}/${c.location}/${c.name}`;
 
 /** Every backup in the store, of every cluster, in key order (cluster, then id). */
@@ -21,7 +19,7 @@ export async function scanBackups(store: ObjectStore): Promise<StoredBackup[]> {
   const found = new Map<string, StoredBackup>();
   for await (const info of store.list('backups/')) {
     const m = /^backups\/([^/]+)\/([^/]+)\/(.*)$/.exec(info.key);
-    const cluster = m?.[1] ? parseClusterKey(m[1]) : undefined;
+    const cluster = m?.[1] ? Layout.parseClusterKey(m[1]) : undefined;
     if (!m?.[2] || !cluster) continue;
     const id = `${m[1]}/${m[2]}`;
     const entry = found.get(id) ?? { cluster, backupId: m[2], hasCatalog: false };

@@ -1,3 +1,4 @@
+import { byDataTime } from '../catalog/catalog-io.js';
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { isLastChance } from './last-chance.js';
 
@@ -25,13 +26,6 @@ export interface ExpiryDecision {
  *
  * Backups still running have no catalog and are not decided here: they stay.
  */
-/**
- * Backups ordered by when their data was taken (startedAt), then by when they finished: a backup
- * finished late (retention finishing an abandoned one) does not count as newer than its data.
- */
-export const byDataTime = (a: Catalog, b: Catalog): number =>
-  a.startedAt.localeCompare(b.startedAt) || a.completedAt.localeCompare(b.completedAt);
-
 export function decideExpiry(
   catalogs: readonly Catalog[],
   locked: ReadonlySet<string>,

@@ -1,5 +1,5 @@
 import { Layout } from '../catalog/layout.js';
-import { PermanentError } from '../errors.js';
+import { refuseIfExpiring } from '../catalog/backup-lease.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 
@@ -19,11 +19,7 @@ export async function lockBackup(
   await store.createIfAbsent(Layout.lock(cluster, backupId), JSON.stringify(lock));
   // The lock goes first, then the check: a sweep marks first and checks for locks after, so one
   // of the two sees the other (as with restore leases).
-  if (await store.exists(Layout.expiring(cluster, backupId))) {
-    throw new PermanentError(
-      `Backup ${backupId} of ${Layout.clusterKey(cluster)} has expired and is being deleted: it cannot be locked`,
-    );
-  }
+  await refuseIfExpiring(store, cluster, backupId, 'locked');
 }
 
 export async function isLocked(

@@ -25,7 +25,6 @@ export interface Fault {
  */
 export class FaultyStore implements ObjectStore {
   private faults: (Fault & { seen: number; fired: number })[] = [];
-  fired = 0;
 
   constructor(readonly inner: ObjectStore) {}
 
@@ -45,7 +44,6 @@ export class FaultyStore implements ObjectStore {
     const fault = this.faults.find((f) => f.op === op && f.keys(key) && f.fired < (f.times ?? 1));
     if (!fault || fault.seen++ < (fault.after ?? 0)) return act();
     fault.fired += 1;
-    this.fired += 1;
     if (fault.mode === 'kill') throw new Killed(`killed before ${op} ${key}`);
     if (fault.mode === 'transient') throw new TransientError(`injected: ${op} ${key} failed`);
     await act();

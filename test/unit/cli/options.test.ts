@@ -17,7 +17,7 @@ import {
 import { formatTable } from '../../../shared/cli/output.js';
 import { policyFrom, takesSecrets } from '../../../shared/cli/policy.js';
 import { restoreNameFrom, restoreOptionsFrom } from '../../../shared/cli/restore-flags.js';
-import { parseClusterKey } from '../../../shared/cli/find-backup.js';
+import { Layout } from '../../../shared/catalog/layout.js';
 
 const restoreFlags = { fromBackup: 'b1', output: 'table' as const, topicPrefix: 'lifeboat-' };
 
@@ -127,12 +127,12 @@ describe('cli options', () => {
       name: 'prod',
     });
     assert.throws(() => parseClusterRef('local/local/Prod', '--cluster'), /invalid --cluster/);
-    assert.deepEqual(parseClusterKey('local.local.source'), {
+    assert.deepEqual(Layout.parseClusterKey('local.local.source'), {
       project: 'local',
       location: 'local',
       name: 'source',
     });
-    assert.equal(parseClusterKey('a.b'), undefined);
+    assert.equal(Layout.parseClusterKey('a.b'), undefined);
   });
 
   it('maps errors to exit codes', () => {
