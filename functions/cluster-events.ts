@@ -10,6 +10,7 @@ register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline 
     ...(sealer ? { sealer } : {}),
     disks: runtime.disks,
     deadlineMs: deadline,
+    deployment: runtime.deployment,
     // The Container API confirms deletions and creation times; in local mode (kubeconfig
     // contexts) there is none to ask, and entries are acted on as given.
     ...(runtime.config.kubeconfig ? {} : { clusters: runtime.inventory }),

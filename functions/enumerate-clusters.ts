@@ -6,7 +6,12 @@ import { register } from './handle.js';
 register(
   'enumerateClusters',
   (json) => parseMessage('ScheduleTick', json),
-  async (tick, { runtime, publishTime }) => {
+  async (carried, { runtime, publishTime }) => {
+    // The schedule may name only a deployed policy, exactly as deployed.
+    const tick = {
+      ...carried,
+      policy: runtime.deployment.checkPolicy(carried.policy, 'ScheduleTick'),
+    };
     const listing = await runtime.inventory.list(tick.policy);
     for (const s of listing.skipped) {
       runtime.logger.warn(

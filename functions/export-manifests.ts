@@ -1,7 +1,8 @@
 import { previousBackupId } from '../shared/backup/known-packs.js';
 import { writePlan } from '../shared/backup/parts.js';
 import { Layout } from '../shared/catalog/layout.js';
-import { errorMessage, isRetryable } from '../shared/errors.js';
+import { labelsSelected } from '../shared/clusters/cluster-selection.js';
+import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
 import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
 import { mapLimit } from '../shared/concurrency.js';
@@ -14,6 +15,16 @@ register(
   'exportManifests',
   (json) => parseMessage('ClusterBackupJob', json),
   async (job, { runtime }) => {
+    // A job is a request: its policy must be deployed as it says, and select its cluster.
+    const policy = runtime.deployment.checkBackupJob(job, 'ClusterBackupJob');
+    if (Object.keys(policy.clusterLabels).length > 0) {
+      const live = await runtime.inventory.get(job.cluster);
+      if (!live || !labelsSelected(policy.clusterLabels, live.labels)) {
+        throw new PermanentError(
+          `ClusterBackupJob: cluster ${Layout.clusterKey(job.cluster)} does not carry the labels policy ${policy.name} selects; refused`,
+        );
+      }
+    }
     let kubeConfig;
     try {
       kubeConfig = await runtime.inventory.connect(job.cluster);

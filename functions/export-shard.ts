@@ -1,5 +1,5 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
-import { readPlan } from '../shared/backup/parts.js';
+import { readPlanOf } from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
 import { PermanentError } from '../shared/errors.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
@@ -49,7 +49,7 @@ register(
         `exportShard: ${resource.resource} segment ${shard.segment}: ${objects} objects so far`,
       );
     };
-    const plan = await readPlan(runtime.store, shard.cluster, shard.backupId);
+    const plan = await readPlanOf(runtime.store, shard, `ExportShard ${shard.shardId}`);
     const planned = plan.shards.find((s) => s.shardId === shard.shardId);
     if (!planned) {
       throw new PermanentError(

@@ -1,21 +1,24 @@
 import { errorMessage, isRetryable } from '../shared/errors.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
-import { API_VERSION, parseMessage, RestoreOptions } from '../shared/messages/index.js';
+import { API_VERSION, parseMessage } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
 import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
 import { restoreContentDigest, runRestoreStep } from '../shared/restore/run-restore.js';
-import { validate } from '../shared/validate.js';
 import { register } from './handle.js';
 
-/** Restores a backup into a target cluster, one step per invocation, chained until done. */
+/**
+ * Restores a backup into a target cluster, one step per invocation, chained
+ * until done. The request names a deployed restore plan, which decides
+ * whose backups, into which clusters and with which options; the request
+ * may only narrow it.
+ */
 register(
   'restore',
   (json) => parseMessage('RestoreRequest', json),
   async (request, { runtime, deadline }) => {
-    const options = request.options ?? validate(RestoreOptions, {}, 'restore options');
     // What the request asks, whatever step carries it: a redelivery or a chained step of the
     // same request matches it; another request reusing the restore id does not, and is refused.
-    const { step: _step, resolvedBackupId: _resolved, ...content } = { ...request, options };
+    const { step: _step, resolvedBackupId: _resolved, ...content } = request;
     const requestDigest = restoreContentDigest(content);
     const failed = async (error: unknown): Promise<void> => {
       // Whoever asked waits for an answer: a restore that cannot run says so and why.
@@ -31,7 +34,11 @@ register(
     };
     let source;
     let kubeConfig;
+    let authorised;
     try {
+      // Asked of the plan before the store or the target is touched.
+      const from = 'backupId' in request.backup ? request.backup.cluster : request.backup.latestOf;
+      authorised = runtime.deployment.authoriseRestore(request, from);
       source = await resolveBackup(runtime.store, request, (await runtime.sealer())?.sealer);
       kubeConfig = await runtime.inventory.connect(request.target);
     } catch (error) {
@@ -58,7 +65,8 @@ register(
             source: source.cluster,
             backupId: source.backupId,
             target: request.target,
-            options,
+            options: authorised.options,
+            narrowing: authorised.narrowing,
             requestDigest,
           },
           deadline,
@@ -75,7 +83,6 @@ register(
         );
         await runtime.bus.publish(runtime.topic('restore'), {
           ...request,
-          options,
           resolvedBackupId: source.backupId,
           step: request.step + 1,
         });

@@ -1,5 +1,6 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { loadConfig, type Config } from '../shared/config/config.js';
+import { DeployedConfiguration } from '../shared/config/deployment.js';
 import { PubSubBus } from '../shared/bus/pubsub-bus.js';
 import { topicName, type TopicRole } from '../shared/bus/topics.js';
 import type { Bus } from '../shared/bus/bus.js';
@@ -21,6 +22,8 @@ import type { ObjectStore } from '../shared/store/object-store.js';
 /** Everything a function needs, built once per instance from the configuration. */
 export interface Runtime {
   config: Config;
+  /** The backup policies and restore plans deployed: what messages may ask for. */
+  deployment: DeployedConfiguration;
   store: ObjectStore;
   bus: Bus;
   inventory: ClusterInventory;
@@ -42,6 +45,7 @@ function build(): Runtime {
   const logger = createLogger({ level: config.logLevel });
   return {
     config,
+    deployment: DeployedConfiguration.fromEnvironment(),
     store,
     logger,
     bus: new PubSubBus(new PubSub({ projectId: config.project }), { createTopics: false }),

@@ -1,4 +1,6 @@
+import { readPlanOf } from '../shared/backup/parts.js';
 import { snapshotVolume } from '../shared/backup/snapshot-volume.js';
+import { PermanentError } from '../shared/errors.js';
 import { API_VERSION, parseMessage } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
@@ -7,6 +9,13 @@ register(
   'snapshotDisks',
   (json) => parseMessage('VolumeSnapshotJob', json),
   async (job, { runtime, deadline }) => {
+    // Only a volume the plan lists, under the plan's policy: a message cannot add a disk.
+    const plan = await readPlanOf(runtime.store, job, `VolumeSnapshotJob ${job.pvName}`);
+    if (!plan.volumes.includes(job.pvName)) {
+      throw new PermanentError(
+        `VolumeSnapshotJob of backup ${job.backupId}: the plan has no volume ${job.pvName}; refused`,
+      );
+    }
     const kubeConfig = await runtime.inventory.connect(job.cluster);
     const part = await snapshotVolume(
       kubeConfig,

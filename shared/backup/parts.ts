@@ -1,4 +1,5 @@
 import type { PackEntry, VolumeEntry } from '../catalog/catalog-schema.js';
+import { canonicalJson } from '../catalog/canonical.js';
 import { WRITTEN_BY } from '../catalog/catalog-format.js';
 import { Layout } from '../catalog/layout.js';
 import { markStoreLayout } from '../catalog/store-layout.js';
@@ -124,4 +125,23 @@ export async function readParts(
   );
   manifests.sort((a, b) => a.shardId.localeCompare(b.shardId) || a.segment - b.segment);
   return { manifests, volumes };
+}
+
+/**
+ * The plan of the backup a message belongs to. Everything past planning
+ * works from the plan, which was written under the deployed policy; a
+ * message carrying another policy is refused rather than half-trusted.
+ */
+export async function readPlanOf(
+  store: ObjectStore,
+  message: { cluster: ClusterRef; backupId: string; policy: BackupPolicy },
+  where: string,
+): Promise<BackupPlan> {
+  const plan = await readPlan(store, message.cluster, message.backupId);
+  if (canonicalJson(plan.policy) !== canonicalJson(message.policy)) {
+    throw new PermanentError(
+      `${where} of backup ${message.backupId}: its policy is not the one the backup was planned under; refused`,
+    );
+  }
+  return plan;
 }

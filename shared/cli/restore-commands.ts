@@ -34,6 +34,10 @@ export function registerRestoreCommands(program: Command): void {
     .option(
       '--target-cluster <project/location/name>',
       'with --pipeline: the cluster to restore into',
+    )
+    .option(
+      '--plan <name>',
+      'with --pipeline: the deployed restore plan that allows this restore and decides its options',
     );
   for (const o of [...restoreFilterOptions(), ...pipelineOptions(true), outputOption()]) {
     create.addOption(o);

@@ -1,5 +1,10 @@
 import { Option } from 'commander';
-import { RestoreOptions, VolumeDataPolicies, type ConflictPolicy } from '../messages/restore.js';
+import {
+  RestoreNarrowing,
+  RestoreOptions,
+  VolumeDataPolicies,
+  type ConflictPolicy,
+} from '../messages/restore.js';
 import { UsageError } from './exit-codes.js';
 import {
   namespaceProblem,
@@ -31,6 +36,7 @@ export interface RestoreFlags extends PipelineFlags {
   pipeline?: boolean;
   sourceCluster?: string;
   targetCluster?: string;
+  plan?: string;
   output: OutputFormat;
 }
 
@@ -93,4 +99,35 @@ export function restoreNameFrom(name: string | undefined, backupId: string, now 
   if (name !== undefined) return parseName(name, 'restore name');
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${backupId.slice(0, 63 - stamp.length - 1).replace(/-+$/, '')}-${stamp}`;
+}
+
+/** The flags a deployed restore plan decides, which a pipeline request cannot carry. */
+const PLAN_DECIDES: [keyof RestoreFlags, string][] = [
+  ['namespaceMappings', '--namespace-mappings'],
+  ['existingResourcePolicy', '--existing-resource-policy'],
+  ['conflictPolicy', '--conflict-policy'],
+  ['volumeDataPolicy', '--volume-data-policy'],
+  ['zoneMappings', '--zone-mappings'],
+];
+
+/**
+ * What a pipeline request asks of its plan: fewer namespaces or resources,
+ * or a dry run. Everything else is the plan's to decide.
+ */
+export function restoreNarrowingFrom(flags: RestoreFlags): RestoreNarrowing {
+  const decided = PLAN_DECIDES.filter(([key]) => flags[key] !== undefined).map(([, f]) => f);
+  if (decided.length) {
+    throw new UsageError(
+      `${decided.join(', ')}: with --pipeline the restore plan decides this; a request may only narrow it (--include/--exclude-namespaces, --include/--exclude-resources, --dry-run)`,
+    );
+  }
+  const narrowing = {
+    includeNamespaces: parseList(flags.includeNamespaces, '--include-namespaces'),
+    excludeNamespaces: parseList(flags.excludeNamespaces, '--exclude-namespaces'),
+    includeResources: parseList(flags.includeResources, '--include-resources'),
+    excludeResources: parseList(flags.excludeResources, '--exclude-resources'),
+    ...(flags.dryRun ? { dryRun: true } : {}),
+  };
+  const defined = Object.fromEntries(Object.entries(narrowing).filter(([, v]) => v !== undefined));
+  return validateFlags(RestoreNarrowing, defined, 'restore flags');
 }

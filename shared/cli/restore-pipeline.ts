@@ -8,7 +8,7 @@ import { optionalSetting, parseClusterRef, parseName } from './options.js';
 import { emit, formatFields, section } from './output.js';
 import { publishAndFollow } from './pipeline.js';
 import { refuseExistingRestore } from './restore-create.js';
-import { restoreNameFrom, restoreOptionsFrom, type RestoreFlags } from './restore-flags.js';
+import { restoreNameFrom, restoreNarrowingFrom, type RestoreFlags } from './restore-flags.js';
 import { countsText, formatReport } from './restore-view.js';
 
 function formatCompleted(m: RestoreCompleted): string {
@@ -25,8 +25,8 @@ function formatCompleted(m: RestoreCompleted): string {
 }
 
 /**
- * `restore create --pipeline`: publishes a RestoreRequest and follows it to
- * its RestoreCompleted. With a store at hand, the source cluster can be
+ * `restore create --pipeline --plan NAME`: publishes a RestoreRequest under a
+ * deployed restore plan and follows it to its RestoreCompleted. With a store at hand, the source cluster can be
  * found from the backup and the full report is printed.
  */
 export async function createRestoreThroughPipeline(
@@ -35,7 +35,12 @@ export async function createRestoreThroughPipeline(
 ): Promise<ExitCode> {
   const backupId = parseName(flags.fromBackup, 'backup name');
   const restoreId = restoreNameFrom(name, backupId);
-  const options = restoreOptionsFrom(flags);
+  const narrow = restoreNarrowingFrom(flags);
+  if (!flags.plan) {
+    throw new UsageError(
+      'missing --plan NAME: the deployed restore plan that allows this restore (see infra/ restore_plans)',
+    );
+  }
   if (!flags.targetCluster) {
     throw new UsageError(
       'missing --target-cluster PROJECT/LOCATION/NAME: the cluster to restore into',
@@ -61,9 +66,10 @@ export async function createRestoreThroughPipeline(
       apiVersion: API_VERSION,
       kind: 'RestoreRequest',
       restoreId,
+      plan: flags.plan,
       backup: { backupId, cluster: source },
       target,
-      options,
+      ...(Object.keys(narrow).length ? { narrow } : {}),
       step: 0,
     });
   } catch (error) {

@@ -71,14 +71,69 @@ export const BackupSelector = Type.Union([
 ]);
 export type BackupSelector = Static<typeof BackupSelector>;
 
+/**
+ * A deployed restore plan's name; `standby:<policy>` and `recreate:<policy>`
+ * are the plans a backup policy's standbyCluster and restoreOnRecreate imply.
+ */
+export const RestorePlanName = Type.String({
+  pattern: '^((standby|recreate):)?[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$',
+});
+
+/** Clusters by project, location glob ('-' for every one) and name glob. */
+export const ClusterPattern = Type.Object(
+  {
+    project: Type.String({ minLength: 1, maxLength: 30 }),
+    location: Type.String({ minLength: 1, maxLength: 63, default: '-' }),
+    name: Type.String({ minLength: 1, maxLength: 63, default: '*' }),
+  },
+  { additionalProperties: false },
+);
+export type ClusterPattern = Static<typeof ClusterPattern>;
+
+/**
+ * What may be restored, from where, to where and how: deployed configuration
+ * (as Backup for GKE's RestorePlan), never message content. A RestoreRequest
+ * names a plan and can only narrow it.
+ */
+export const RestorePlan = Type.Object(
+  {
+    name: RestorePlanName,
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    /** Whose backups the plan may restore. */
+    sourceClusters: Type.Array(ClusterPattern, { minItems: 1 }),
+    /** The clusters it may restore into (exactly these). */
+    targetClusters: Type.Array(ClusterRef, { default: [] }),
+    /** It may also restore a backup into the very cluster it was taken from (a recreated cluster). */
+    restoreIntoSource: Type.Boolean({ default: false }),
+    options: RestoreOptions,
+  },
+  { additionalProperties: false },
+);
+export type RestorePlan = Static<typeof RestorePlan>;
+
+/** What a request may change in its plan: select fewer namespaces or resources, or only look. */
+export const RestoreNarrowing = Type.Object(
+  {
+    includeNamespaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
+    excludeNamespaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
+    includeResources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
+    excludeResources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type RestoreNarrowing = Static<typeof RestoreNarrowing>;
+
 export const RestoreRequest = Type.Object(
   {
     apiVersion: Type.Literal(API_VERSION),
     kind: Type.Literal('RestoreRequest'),
     restoreId: BackupId,
+    /** The deployed restore plan that authorises this restore and decides its options. */
+    plan: RestorePlanName,
     backup: BackupSelector,
     target: ClusterRef,
-    options: Type.Optional(RestoreOptions),
+    narrow: Type.Optional(RestoreNarrowing),
     /** Set on a chained step: the backup resolved by the first step (latestOf is resolved once). */
     resolvedBackupId: Type.Optional(BackupId),
     step: Type.Integer({ minimum: 0, default: 0 }),

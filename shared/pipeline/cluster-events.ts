@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { latestGoodCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import type { ClusterInventory } from '../clusters/cluster-inventory.js';
+import type { DeployedConfiguration } from '../config/deployment.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import {
@@ -60,6 +61,8 @@ export async function respondToClusterEvent(
     store: ObjectStore;
     disks: DiskSnapshotter;
     deadlineMs: number;
+    /** The deployed policies: whether a standby or recreate restore is still wanted is theirs to say. */
+    deployment: Pick<DeployedConfiguration, 'policy'>;
     clusters?: Pick<ClusterInventory, 'get'>;
     /** The data key: the backups acted on must be sealed with it, and last-chance catalogs are. */
     sealer?: Sealer;
@@ -135,7 +138,13 @@ export async function respondToClusterEvent(
     await lockBackup(deps.store, cluster, lastChance.catalog.backupId, reason);
     response.lockedBackups.push(latest.backupId, lastChance.catalog.backupId);
     response.actions.push('locked-backups');
-    const standby = latest.policy.standbyCluster;
+    // Today's deployed policy decides, not the one recorded when the backup was taken.
+    const policy = deps.deployment.policy(latest.policy.name);
+    if (!policy) {
+      response.notes.push(`policy ${latest.policy.name} is no longer deployed: no standby restore`);
+      return { response };
+    }
+    const standby = policy.standbyCluster;
     if (!standby) return { response };
     const restoreId = `dr-${shortHash(operationKey)}`;
     response.actions.push('standby-restore-requested');
@@ -146,6 +155,7 @@ export async function respondToClusterEvent(
         apiVersion: API_VERSION,
         kind: 'RestoreRequest',
         restoreId,
+        plan: `standby:${policy.name}`,
         backup: {
           backupId:
             lastChance.catalog.phase === 'Completed'
@@ -165,8 +175,9 @@ export async function respondToClusterEvent(
     }
     const wasDeleted = await deps.store.exists(Layout.deletedMarker(cluster));
     if (!wasDeleted || !latest) return ignore('no earlier deletion of this cluster with a backup');
-    if (!latest.policy.restoreOnRecreate)
-      return ignore(`policy ${latest.policy.name} does not restore on recreation`);
+    const policy = deps.deployment.policy(latest.policy.name);
+    if (!policy?.restoreOnRecreate)
+      return ignore(`deployed policy ${latest.policy.name} does not restore on recreation`);
     if (deps.clusters) {
       const refused = await notRecreated(deps.store, deps.clusters, cluster);
       if (refused) return ignore(refused);
@@ -180,6 +191,7 @@ export async function respondToClusterEvent(
         apiVersion: API_VERSION,
         kind: 'RestoreRequest',
         restoreId,
+        plan: `recreate:${policy.name}`,
         backup: { latestOf: cluster },
         target: cluster,
         step: 0,

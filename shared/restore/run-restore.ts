@@ -6,7 +6,7 @@ import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, isRetryable, NotFoundError, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
-import type { RestoreOptions } from '../messages/restore.js';
+import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import { qualifiedName } from '../kube/discovery.js';
 import { resourceSelected, selected } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
@@ -38,6 +38,8 @@ export interface RestoreJob {
   backupId: string;
   target: ClusterRef;
   options: RestoreOptions;
+  /** A request's narrowing of its plan's options: both must select an object. */
+  narrowing?: RestoreNarrowing;
   /**
    * What identifies the request behind this restore id (see restoreContentDigest);
    * default: the digest of source, backupId, target and options.
@@ -62,6 +64,7 @@ function jobDigest(job: RestoreJob): string {
       backupId: job.backupId,
       target: job.target,
       options: job.options,
+      ...(job.narrowing ? { narrowing: job.narrowing } : {}),
     })
   );
 }
@@ -102,11 +105,21 @@ function planObjects(
     const sourceNs = ref.kind === 'Namespace' ? ref.name : ref.namespace;
     const skip = (reason: string): void =>
       void skipped.push({ ...describe(record, undefined), outcome: 'skipped', reason });
-    if (sourceNs !== undefined && !selected(sourceNs, o.includeNamespaces, o.excludeNamespaces)) {
+    const n = job.narrowing ?? {};
+    if (
+      sourceNs !== undefined &&
+      !(
+        selected(sourceNs, o.includeNamespaces, o.excludeNamespaces) &&
+        selected(sourceNs, n.includeNamespaces ?? ['*'], n.excludeNamespaces ?? [])
+      )
+    ) {
       skip('namespace not selected for this restore');
       continue;
     }
-    if (!resourceSelected({ ...ref }, o.includeResources, o.excludeResources)) {
+    if (
+      !resourceSelected({ ...ref }, o.includeResources, o.excludeResources) ||
+      !resourceSelected({ ...ref }, n.includeResources ?? ['*'], n.excludeResources ?? [])
+    ) {
       skip('resource not selected for this restore');
       continue;
     }

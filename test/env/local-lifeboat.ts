@@ -10,6 +10,7 @@ import { GcsStore } from '../../shared/store/gcs-store.js';
 import { ComputeStandin } from '../standins/compute/server.js';
 import { ContainerStandin } from '../standins/container/server.js';
 import type { FunctionName } from '../../functions/registry.js';
+import { DEPLOYMENT_ENV, type Deployment } from '../../shared/config/deployment.js';
 import { LocalPipeline } from './pipeline.js';
 
 /**
@@ -45,6 +46,12 @@ export interface LocalLifeboatOptions {
   functions?: FunctionName[];
   /** Clusters from this Container API endpoint instead of the environment's kubeconfig. */
   containerEndpoint?: string;
+  /**
+   * The backup policies and restore plans deployed (LIFEBOAT_DEPLOYMENT), as
+   * Terraform would render them; none deployed allows no backup or restore.
+   * Fields left out take their schema defaults.
+   */
+  deployment?: { backupPolicies?: unknown[]; restorePlans?: unknown[] } | Deployment;
 }
 
 export async function startLocalLifeboat(
@@ -82,6 +89,7 @@ export async function startLocalLifeboat(
           }),
       LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
       LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
+      ...(options.deployment ? { [DEPLOYMENT_ENV]: JSON.stringify(options.deployment) } : {}),
       ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
     },
   });

@@ -7,6 +7,7 @@ import { respondToClusterEvent } from '../../../shared/pipeline/cluster-events.j
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
 import { ContainerStandin } from '../../standins/container/server.js';
+import { DeployedConfiguration } from '../../../shared/config/deployment.js';
 import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../support/backup-fixture.js';
 import { unique } from '../../support/environment.js';
 import { create, kubeHttp, R } from '../../support/kube.js';
@@ -58,6 +59,7 @@ describe('cluster events are confirmed with the Container API before anything is
   let store: ObjectStore;
   let backupId: string;
   let sealer: Sealer;
+  let deployment: DeployedConfiguration;
   const disks = new FakeSnapshotter();
   const respond = (e: AuditLogEntry) =>
     respondToClusterEvent(e, {
@@ -65,6 +67,7 @@ describe('cluster events are confirmed with the Container API before anything is
       disks,
       sealer,
       deadlineMs: Date.now() + 60_000,
+      deployment,
       clusters: inventory,
     });
   const deletedMarker = (): Promise<boolean> => store.exists(Layout.deletedMarker(SOURCE));
@@ -83,17 +86,15 @@ describe('cluster events are confirmed with the Container API before anything is
       data: { color: 'blue' },
     });
     backupId = unique('events');
+    const backupPolicy = policy({
+      filters: { includeNamespaces: [ns] },
+      standbyCluster: TARGET,
+      restoreOnRecreate: true,
+    });
+    deployment = new DeployedConfiguration({ backupPolicies: [backupPolicy], restorePlans: [] });
     const { catalog } = await runBackup(
       { http: source, store, sealer, encryption },
-      {
-        backupId,
-        cluster: SOURCE,
-        policy: policy({
-          filters: { includeNamespaces: [ns] },
-          standbyCluster: TARGET,
-          restoreOnRecreate: true,
-        }),
-      },
+      { backupId, cluster: SOURCE, policy: backupPolicy },
     );
     assert.equal(catalog.phase, 'Completed');
   });
