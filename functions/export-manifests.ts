@@ -1,8 +1,9 @@
 import { previousBackupId } from '../shared/backup/known-packs.js';
-import { writePlan } from '../shared/backup/parts.js';
+import { writePlan, type BackupPlan } from '../shared/backup/parts.js';
 import { Layout } from '../shared/catalog/layout.js';
 import { labelsSelected } from '../shared/clusters/cluster-selection.js';
 import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
+import { isSecretsResource } from '../shared/backup/export-resource.js';
 import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
 import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
 import { mapLimit } from '../shared/concurrency.js';
@@ -25,11 +26,9 @@ register(
         );
       }
     }
-    let kubeConfig;
-    try {
-      kubeConfig = await runtime.inventory.connect(job.cluster);
-    } catch (error) {
-      // An unknown cluster can never be backed up: say so to whoever waits, then acknowledge.
+    // Whoever waits for this backup gets an answer: a job that can never be planned (an unknown
+    // cluster, a 403 from the API server, Secrets and no key) is announced Failed with the reason.
+    const failed = async (error: unknown): Promise<never> => {
       if (!isRetryable(error)) {
         await runtime.bus.publish(runtime.topic('backup-completed'), {
           apiVersion: API_VERSION,
@@ -43,22 +42,34 @@ register(
         });
       }
       throw error;
-    }
-    const http = new KubeHttp(kubeConfig);
-    try {
+    };
+    const planJob = async (http: KubeHttp): Promise<BackupPlan> => {
       const filters = job.policy.filters ?? DEFAULT_FILTERS;
       const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];
-      const plan = await writePlan(
-        runtime.store,
-        await planBackup(http, {
-          backupId: job.backupId,
-          cluster: job.cluster,
-          policy: job.policy,
-          filters,
-          volumes,
-          previousBackupId: await previousBackupId(runtime.store, job.cluster),
-        }),
-      );
+      const sealing = await runtime.sealer();
+      const planned = await planBackup(http, {
+        backupId: job.backupId,
+        cluster: job.cluster,
+        policy: job.policy,
+        filters,
+        volumes,
+        previousBackupId: await previousBackupId(runtime.store, job.cluster),
+      });
+      if (!sealing && planned.shards.some((s) => isSecretsResource(s.resource))) {
+        // What the CLI refuses up front, the pipeline refuses before exporting anything.
+        throw new PermanentError(
+          `policy ${job.policy.name} backs up Secrets but no key is configured to seal them: set LIFEBOAT_KMS_KEY (kms_enabled in infra/) or LIFEBOAT_KEY_FILE, or exclude secrets in the policy's filters`,
+        );
+      }
+      return writePlan(runtime.store, {
+        ...planned,
+        ...(sealing ? { encryption: sealing.encryption } : {}),
+      });
+    };
+    const kubeConfig = await runtime.inventory.connect(job.cluster).catch(failed);
+    const http = new KubeHttp(kubeConfig);
+    try {
+      const plan = await planJob(http).catch(failed);
       const common = {
         apiVersion: API_VERSION,
         backupId: job.backupId,

@@ -35,11 +35,14 @@ register(
     let source;
     let kubeConfig;
     let authorised;
+    let sealing;
     try {
       // Asked of the plan before the store or the target is touched.
       const from = 'backupId' in request.backup ? request.backup.cluster : request.backup.latestOf;
       authorised = runtime.deployment.authoriseRestore(request, from);
-      source = await resolveBackup(runtime.store, request, (await runtime.sealer())?.sealer);
+      // A key that cannot be loaded (missing, disabled) is answered like any other refusal.
+      sealing = await runtime.sealer();
+      source = await resolveBackup(runtime.store, request, sealing?.sealer);
       kubeConfig = await runtime.inventory.connect(request.target);
     } catch (error) {
       if (isRetryable(error)) throw error;
@@ -48,7 +51,6 @@ register(
     }
     const http = new KubeHttp(kubeConfig);
     try {
-      const sealing = await runtime.sealer();
       let step;
       try {
         step = await runRestoreStep(

@@ -96,7 +96,11 @@ export async function emitCatalog(
       volumes: volumeEntries.length,
       secrets,
     },
-    ...(extra.encryption ? { encryption: extra.encryption } : {}),
+    // How the Secrets were sealed is the plan's to say (recorded when the backup started),
+    // whichever process finishes the catalog; older plans did not record it.
+    ...((plan.encryption ?? extra.encryption)
+      ? { encryption: plan.encryption ?? extra.encryption }
+      : {}),
     resources: plan.shards.map((s) => ({
       ...s.resource,
       objects: perResource.get(s.shardId) ?? 0,

@@ -81,10 +81,12 @@ function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
  * saying so itself, whatever the shard's kind. Such an object is only ever stored sealed.
  */
 export function isSecret(ref: ResourceRef, obj: KubeObject): boolean {
-  return (
-    (ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret')) ||
-    obj.kind === 'Secret'
-  );
+  return isSecretsResource(ref) || obj.kind === 'Secret';
+}
+
+/** The core resource that lists Secrets. */
+export function isSecretsResource(ref: ResourceRef): boolean {
+  return ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret');
 }
 
 function toRecord(

@@ -15,6 +15,8 @@ export interface BackupPlan {
   /** The policy the backup runs under, so whoever writes the catalog has it. */
   policy: BackupPolicy;
   kubernetesVersion: string;
+  /** How this backup's Secrets are sealed (the data key and what wraps it), when a key is configured. */
+  encryption?: { keyId: string; wrappedBy: string };
   /** The catalog this backup builds on: its packs are not uploaded again. */
   previousBackupId?: string;
   startedAt: string;

@@ -21,6 +21,7 @@ const resource = (name: string): BackupPlan['shards'][number]['resource'] => ({
 
 async function backupWith(
   parts: { ok: boolean; objects: number }[],
+  extra: Partial<BackupPlan> = {},
 ): Promise<{ store: LocalStore; backupId: string }> {
   const store = new LocalStore(mkdtempSync(join(tmpdir(), 'lifeboat-emit-')));
   const backupId = 'b1';
@@ -34,6 +35,7 @@ async function backupWith(
     shards,
     volumes: [],
     warnings: [],
+    ...extra,
   };
   await writePlan(store, plan);
   for (const [i, p] of parts.entries()) {
@@ -93,5 +95,30 @@ describe('emitCatalog: the phase says what the backup holds', () => {
       /expired and is being deleted/,
     );
     assert.equal(await store.exists(Layout.catalog(cluster, backupId)), false);
+  });
+});
+
+describe("emitCatalog: how Secrets were sealed is the plan's to say", () => {
+  const planned = {
+    keyId: 'k-planned',
+    wrappedBy: 'kms:projects/p/locations/l/keyRings/r/cryptoKeys/k',
+  };
+
+  it("records the plan's encryption, whichever process finishes the catalog", async () => {
+    const { store, backupId } = await backupWith([{ ok: true, objects: 1 }], {
+      encryption: planned,
+    });
+    const other = { keyId: 'k-other', wrappedBy: 'local:0123' };
+    const result = await emitCatalog(store, cluster, backupId, policy, { encryption: other });
+    assert.ok(result.status === 'written');
+    assert.deepEqual(result.catalog.encryption, planned);
+  });
+
+  it("falls back to the finishing process's key for a plan that recorded none", async () => {
+    const { store, backupId } = await backupWith([{ ok: true, objects: 1 }]);
+    const other = { keyId: 'k-other', wrappedBy: 'local:0123' };
+    const result = await emitCatalog(store, cluster, backupId, policy, { encryption: other });
+    assert.ok(result.status === 'written');
+    assert.deepEqual(result.catalog.encryption, other);
   });
 });
