@@ -2,8 +2,10 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
+import { writePlan } from '../../../shared/backup/parts.js';
 import { Layout } from '../../../shared/catalog/layout.js';
-import { API_VERSION } from '../../../shared/messages/index.js';
+import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';
+import { validate } from '../../../shared/validate.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
@@ -60,12 +62,32 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
   let completed: Inbox<Msg>;
   let restored: Inbox<Msg>;
   let responses: Inbox<Msg>;
-  let ns: string;
   let pvName: string;
   const policyName = unique('e2e');
+  const ns = unique('e2e');
+  // What this deployment allows: one policy (its standby implies the plan standby:<policy>),
+  // and a plan that copies the source's namespace into the target under another name.
+  const deployedPolicy = {
+    name: policyName,
+    projects: ['local'],
+    clusterNames: ['source', 'target'],
+    filters: { includeNamespaces: [ns] },
+    standbyCluster: TARGET,
+  };
+  const copyPlan = {
+    name: unique('copy'),
+    sourceClusters: [SOURCE],
+    targetClusters: [TARGET],
+    options: {
+      namespaceMapping: { [ns]: `${ns}-copy` },
+      excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
+    },
+  };
 
   before(async () => {
-    lb = await startLocalLifeboat();
+    lb = await startLocalLifeboat({
+      deployment: { backupPolicies: [deployedPolicy], restorePlans: [copyPlan] },
+    });
     completed = await Inbox.open<Msg>(
       lb.bus,
       lb.pipeline.topic('backup-completed'),
@@ -81,7 +103,6 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
       lb.pipeline.topic('cluster-responses'),
       `${lb.topicPrefix}t-responses`,
     );
-    ns = unique('e2e');
     ({ pv: pvName } = await seedWorkload(kubeHttp('source'), ns));
     // The restore below leaves CRDs out, so the target must serve Widgets already; that CRD is
     // also what the target's own backup holds (its namespace is empty there), so it is Completed.
@@ -107,13 +128,7 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     apiVersion: API_VERSION,
     kind: 'ScheduleTick',
     scheduledTime: '2026-11-26T02:00:00Z',
-    policy: {
-      name: policyName,
-      projects: ['local'],
-      clusterNames: ['source', 'target'],
-      filters: { includeNamespaces: [ns] },
-      standbyCluster: TARGET,
-    },
+    policy: deployedPolicy,
   });
 
   it('a schedule tick ends with a verified catalog for each cluster', async () => {
@@ -155,12 +170,9 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
       apiVersion: API_VERSION,
       kind: 'RestoreRequest',
       restoreId: unique('restore'),
+      plan: copyPlan.name,
       backup: { latestOf: SOURCE },
       target: TARGET,
-      options: {
-        namespaceMapping: { [ns]: mapped },
-        excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
-      },
     });
     const done = await restored.waitFor(
       (m) => String(m.restoreId).startsWith('restore-'),
@@ -243,17 +255,31 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
 
   it('acknowledges key errors, NUL bytes and malformed envelopes on their first delivery', async () => {
     const marker = unique('poison');
+    const [dots, nul] = [`../../../../${marker}-dots`, `${marker}-nul\u0000x`];
+    // A snapshot job must name a volume of its backup's plan, under the deployed policy: a plan
+    // that lists these names (no cluster has such PVs) lets the jobs reach the store.
+    const backupId = unique('poison-backup');
+    await writePlan(lb.store, {
+      backupId,
+      cluster: SOURCE,
+      policy: validate(BackupPolicy, structuredClone(deployedPolicy), 'policy'),
+      kubernetesVersion: 'v1.33.13',
+      startedAt: new Date().toISOString(),
+      shards: [],
+      volumes: [dots, nul],
+      warnings: [],
+    });
     const job = (pvName: string): object => ({
       apiVersion: API_VERSION,
       kind: 'VolumeSnapshotJob',
-      backupId: unique('poison-backup'),
+      backupId,
       cluster: SOURCE,
-      policy: { name: policyName, projects: ['local'] },
+      policy: deployedPolicy,
       pvName,
     });
     // Valid messages whose disk name makes a store key no store accepts.
-    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(`../../../../${marker}-dots`));
-    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(`${marker}-nul\u0000x`));
+    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(dots));
+    await lb.bus.publish(lb.pipeline.topic('disk-snapshots'), job(nul));
     // Push bodies that are not Pub/Sub messages at all, straight to the functions.
     const statuses: number[] = [];
     for (const name of ['snapshotDisks', 'restore'] as const) {
@@ -279,12 +305,12 @@ describe('the event-driven pipeline on the Pub/Sub emulator, end to end', functi
     );
     await new Promise((r) => setTimeout(r, 6000));
     const log = readFileSync(join(lb.pipeline.logDir, 'function-snapshotDisks.log'), 'utf8');
-    const lines = (what: RegExp, tag: string) =>
-      log.split('\n').filter((l) => what.test(l) && l.includes(tag)).length;
+    const lines = (what: RegExp, tag: string, why = /./) =>
+      log.split('\n').filter((l) => what.test(l) && why.test(l) && l.includes(tag)).length;
     for (const tag of [`${marker}-dots`, `${marker}-nul`]) {
       assert.equal(lines(/transient failure/, tag), 0, `${tag} was retried:\n${log.slice(-3000)}`);
       assert.equal(
-        lines(/permanent failure \(acknowledged/, tag),
+        lines(/permanent failure \(acknowledged/, tag, /Invalid object key/),
         1,
         `${tag}:\n${log.slice(-3000)}`,
       );
