@@ -36,6 +36,7 @@ register(
     let kubeConfig;
     let authorised;
     let sealing;
+    let targetZones: string[] = [];
     try {
       // Asked of the plan before the store or the target is touched.
       const from = 'backupId' in request.backup ? request.backup.cluster : request.backup.latestOf;
@@ -44,6 +45,8 @@ register(
       sealing = await runtime.sealer();
       source = await resolveBackup(runtime.store, request, sealing?.sealer);
       kubeConfig = await runtime.inventory.connect(request.target);
+      // Disks go into the target's own zones (a standby in another region) unless the plan maps them.
+      targetZones = (await runtime.inventory.get(request.target))?.zones ?? [];
     } catch (error) {
       if (isRetryable(error)) throw error;
       await failed(error);
@@ -60,7 +63,7 @@ register(
             ...(sealing ? { sealer: sealing.sealer } : {}),
             // A message can name any backup in the bucket: only one sealed with the data key is restored.
             requireAuthenticated: true,
-            volumes: new DiskVolumeRestore(kubeConfig, runtime.disks),
+            volumes: new DiskVolumeRestore(kubeConfig, runtime.disks, undefined, targetZones),
           },
           {
             restoreId: request.restoreId,

@@ -14,6 +14,8 @@ export interface DiscoveredCluster {
   endpoint?: string;
   /** The control plane's version, e.g. '1.31.4-gke.1256000' or 'v1.31.4'. */
   kubernetesVersion?: string;
+  /** The zones its nodes run in (GKE Cluster.locations); unknown for kubeconfig contexts. */
+  zones?: string[];
   /** When the cluster was created (GKE Cluster.createTime, RFC 3339); unknown for kubeconfig contexts. */
   createTime?: string;
 }

@@ -64,6 +64,7 @@ const CLUSTER_FIELDS = [
   'resourceLabels',
   'currentMasterVersion',
   'createTime',
+  'locations',
   'endpoint',
   'privateClusterConfig.privateEndpoint',
   'controlPlaneEndpointsConfig.ipEndpointsConfig.privateEndpoint',
@@ -215,6 +216,7 @@ export class GkeInventory implements ClusterInventory {
       ...(endpoint ? { endpoint } : {}),
       ...(cluster.currentMasterVersion ? { kubernetesVersion: cluster.currentMasterVersion } : {}),
       ...(cluster.createTime ? { createTime: cluster.createTime } : {}),
+      ...(cluster.locations?.length ? { zones: [...cluster.locations] } : {}),
     };
   }
 }

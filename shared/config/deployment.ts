@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../catalog/canonical.js';
 import { locationSelected } from '../clusters/cluster-selection.js';
+import { LOCAL } from '../clusters/kubeconfig-inventory.js';
 import { PermanentError, ValidationError } from '../errors.js';
 import { globMatch } from '../glob.js';
 import { BackupPolicy, type ClusterRef } from '../messages/common.js';
@@ -54,7 +55,8 @@ function policyPatterns(policy: BackupPolicy): ClusterPattern[] {
 
 /** The plans a policy implies: restoring into its standby cluster, and into its recreated clusters. */
 function impliedPlans(policy: BackupPolicy): RestorePlan[] {
-  const defaults = (): RestoreOptions => validate(RestoreOptions, {}, 'restore options');
+  const defaults = (extra: Partial<RestoreOptions> = {}): RestoreOptions =>
+    validate(RestoreOptions, { ...extra }, 'restore options');
   const sourceClusters = policyPatterns(policy);
   const plans: RestorePlan[] = [];
   if (policy.standbyCluster) {
@@ -64,7 +66,14 @@ function impliedPlans(policy: BackupPolicy): RestorePlan[] {
       sourceClusters,
       targetClusters: [policy.standbyCluster],
       restoreIntoSource: false,
-      options: defaults(),
+      // Disks are created in the standby's project, and in its zones unless the policy maps them.
+      // (A kubeconfig context's pseudo-project 'local' names no project: disks stay where they were.)
+      options: defaults({
+        ...(policy.standbyCluster.project !== LOCAL
+          ? { targetProject: policy.standbyCluster.project }
+          : {}),
+        zoneMapping: { ...(policy.standbyZoneMapping ?? {}) },
+      }),
     });
   }
   if (policy.restoreOnRecreate) {

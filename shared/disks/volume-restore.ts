@@ -37,6 +37,8 @@ export interface VolumeRestoreRequest {
   pvc: V1PersistentVolumeClaim;
   policy: VolumeDataPolicy;
   zoneMapping?: Record<string, string>;
+  /** The target cluster's zones: disks from zones the mapping does not name go there. */
+  targetZones?: readonly string[];
   /** Project for restored disks; the source disk's project when absent. */
   targetProject?: string;
   /** The claim's namespace in the target (after namespace mapping). */
@@ -95,7 +97,7 @@ export async function restoreVolume(
     if (entry.csiSnapshot) return await restoreFromCsi(request, deps, namespace, fail);
     if (!entry.disk || !entry.snapshot || !pv)
       return fail('the catalog entry names no disk snapshot and PV');
-    const placement = mapPlacement(entry.disk, request.zoneMapping ?? {});
+    const placement = mapPlacement(entry.disk, request.zoneMapping ?? {}, request.targetZones);
     const outcome = await deps.disks.restoreDisk({
       restoreId: request.restoreId,
       snapshot: { project: entry.snapshot.project, name: entry.snapshot.name },

@@ -58,6 +58,11 @@ export const BackupPolicy = Type.Object(
     keepLast: Type.Optional(Type.Integer({ minimum: 1 })),
     deleteLockDays: Type.Integer({ minimum: 0, default: 0 }),
     standbyCluster: Type.Optional(ClusterRef),
+    /**
+     * Where the standby restore puts disks from each source zone; zones not
+     * named go into the standby cluster's own zones (same letter first).
+     */
+    standbyZoneMapping: Type.Optional(Type.Record(Type.String(), Type.String())),
     restoreOnRecreate: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },

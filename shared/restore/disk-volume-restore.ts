@@ -29,6 +29,8 @@ export class DiskVolumeRestore implements VolumeRestore {
     private readonly kubeConfig: KubeConfig,
     private readonly disks: DiskSnapshotter,
     private readonly timeoutMs = 480_000,
+    /** The target cluster's zones (GKE Cluster.locations), when known. */
+    private readonly targetZones: readonly string[] = [],
   ) {}
 
   async prepare(
@@ -62,6 +64,7 @@ export class DiskVolumeRestore implements VolumeRestore {
           pvc: pvc as unknown as V1PersistentVolumeClaim,
           policy,
           zoneMapping: job.options.zoneMapping,
+          targetZones: this.targetZones,
           ...(job.options.targetProject ? { targetProject: job.options.targetProject } : {}),
           ...(pvc.metadata.namespace ? { targetNamespace: pvc.metadata.namespace } : {}),
           deadline: Deadline.after(this.timeoutMs),

@@ -56,4 +56,58 @@ describe('zones and placement', () => {
     );
     assert.throws(() => mapPlacement({ region: 'us-central1' }, {}), /needs two replica zones/);
   });
+
+  describe('into a target cluster in another region (a standby)', () => {
+    const standby = ['europe-west4-a', 'europe-west4-b', 'europe-west4-c'];
+
+    it('puts a zonal disk in the target zone with the same letter, else the first', () => {
+      assert.deepEqual(mapPlacement({ zone: 'us-central1-b' }, {}, standby), {
+        zone: 'europe-west4-b',
+      });
+      assert.deepEqual(mapPlacement({ zone: 'us-central1-f' }, {}, standby), {
+        zone: 'europe-west4-a',
+      });
+    });
+
+    it('keeps a zone the target runs in, and lets an explicit mapping win', () => {
+      assert.deepEqual(mapPlacement({ zone: 'europe-west4-c' }, {}, standby), {
+        zone: 'europe-west4-c',
+      });
+      assert.deepEqual(
+        mapPlacement({ zone: 'us-central1-b' }, { 'us-central1-b': 'europe-west4-c' }, standby),
+        { zone: 'europe-west4-c' },
+      );
+    });
+
+    it('keeps a regional disk regional, in two distinct zones of the target region', () => {
+      assert.deepEqual(
+        mapPlacement(
+          { region: 'us-central1', replicaZones: ['us-central1-a', 'us-central1-c'] },
+          {},
+          standby,
+        ),
+        { region: 'europe-west4', replicaZones: ['europe-west4-a', 'europe-west4-c'] },
+      );
+      assert.deepEqual(
+        mapPlacement(
+          { region: 'us-central1', replicaZones: ['us-central1-e', 'us-central1-f'] },
+          {},
+          standby,
+        ),
+        { region: 'europe-west4', replicaZones: ['europe-west4-a', 'europe-west4-b'] },
+      );
+    });
+
+    it('refuses a regional disk into a single-zone target, asking for a mapping', () => {
+      assert.throws(
+        () =>
+          mapPlacement(
+            { region: 'us-central1', replicaZones: ['us-central1-a', 'us-central1-b'] },
+            {},
+            ['europe-west4-a'],
+          ),
+        /give a zone mapping/,
+      );
+    });
+  });
 });
