@@ -36,7 +36,7 @@ register(
     let kubeConfig;
     let authorised;
     let sealing;
-    let targetZones: string[] = [];
+    let targetZones: string[];
     try {
       // Asked of the plan before the store or the target is touched.
       const from = 'backupId' in request.backup ? request.backup.cluster : request.backup.latestOf;
