@@ -77,16 +77,18 @@ const examples: Record<MessageKind, { valid: object; broken: object; error: RegE
   RestoreRequest: {
     valid: {
       restoreId: 'r1',
+      plan: 'standby:nightly',
       backup: { latestOf: cluster },
       target: { ...cluster, name: 'standby' },
     },
     broken: {
       restoreId: 'r1',
+      plan: 'standby:nightly',
       backup: { latestOf: cluster },
       target: cluster,
-      options: { conflictPolicy: 'merge' },
+      narrow: { includeNamespaces: [''] },
     },
-    error: /\/options\/conflictPolicy: must be one of "fail", "skip", "replace"|conflictPolicy/,
+    error: /\/narrow\/includeNamespaces\/0: must NOT have fewer than 1 characters/,
   },
   RestoreCompleted: {
     valid: { restoreId: 'r1', target: cluster, phase: 'Completed', counts: {}, errors: [] },
@@ -163,6 +165,69 @@ describe('message schemas', () => {
       () => parseMessage('PartDone', { apiVersion: API_VERSION, kind: 'ScheduleTick', policy }),
       /Invalid PartDone message: \/kind: expected "PartDone", got "ScheduleTick"/,
     );
+  });
+
+  describe('RestoreRequest: a deployed plan decides, the request may only narrow it', () => {
+    const request = {
+      apiVersion: API_VERSION,
+      kind: 'RestoreRequest',
+      restoreId: 'r1',
+      plan: 'shop-to-staging',
+      backup: { backupId: 'nightly-20261126t0200', cluster },
+      target: { ...cluster, name: 'staging' },
+    };
+    const invalid = (message: object, error: RegExp) =>
+      assert.throws(
+        () => parseMessage('RestoreRequest', message),
+        (e: unknown) =>
+          e instanceof ValidationError &&
+          e.message.startsWith('Invalid RestoreRequest message: ') &&
+          error.test(e.message),
+      );
+
+    it('needs a plan', () => {
+      const { plan: _plan, ...planless } = request;
+      invalid(planless, /\(root\): must have required property 'plan'/);
+    });
+
+    it('takes a plan name, or one a policy implies (standby:, recreate:)', () => {
+      for (const plan of ['shop-to-staging', 'standby:nightly', 'recreate:nightly', 'p']) {
+        assert.equal(parseMessage('RestoreRequest', { ...request, plan }).plan, plan);
+      }
+      for (const plan of ['', 'Shop', 'backup:nightly', 'standby:', 'a-', 'x'.repeat(41)]) {
+        invalid({ ...request, plan }, /\/plan: must match pattern/);
+      }
+    });
+
+    it("refuses options: they are the plan's to decide", () => {
+      invalid({ ...request, options: {} }, /\(root\): unknown property "options"/);
+      invalid(
+        { ...request, options: { conflictPolicy: 'replace' } },
+        /\(root\): unknown property "options"/,
+      );
+    });
+
+    it('takes a narrowing of namespaces, resources and dry run, and nothing more', () => {
+      const narrow = {
+        includeNamespaces: ['shop'],
+        excludeNamespaces: ['shop-cache'],
+        includeResources: ['deployments'],
+        excludeResources: ['secrets'],
+        dryRun: true,
+      };
+      const parsed = parseMessage('RestoreRequest', { ...request, narrow });
+      assert.deepEqual(parsed.narrow, narrow);
+      assert.equal(parsed.step, 0);
+      assert.deepEqual(parseMessage('RestoreRequest', { ...request, narrow: {} }).narrow, {});
+      assert.equal(parseMessage('RestoreRequest', { ...request }).narrow, undefined);
+      for (const key of ['namespaceMapping', 'conflictPolicy', 'volumeDataPolicy', 'zoneMapping']) {
+        invalid(
+          { ...request, narrow: { [key]: 'x' } },
+          new RegExp(`/narrow: unknown property "${key}"`),
+        );
+      }
+      invalid({ ...request, narrow: { dryRun: 'yes' } }, /\/narrow\/dryRun: must be boolean/);
+    });
   });
 
   it('fills in defaults so handlers see complete policies', () => {

@@ -218,17 +218,60 @@ describe('the lifeboat command, run as a child process', function () {
       /^lifeboat: invalid --timeout "soon": expected a duration such as 90s, 30m or 2h$/,
     );
     usageCase(
+      'restore --pipeline without --plan',
+      [
+        ...['restore', 'create', '--pipeline', '--from-backup', 'b1'],
+        ...['--target-cluster', 'local/local/target', '--source-cluster', 'local/local/source'],
+      ],
+      /^lifeboat: missing --plan NAME: the deployed restore plan that allows this restore/,
+    );
+    usageCase(
       'restore --pipeline without --target-cluster',
-      ['restore', 'create', '--pipeline', '--from-backup', 'b1'],
+      ['restore', 'create', '--pipeline', '--from-backup', 'b1', '--plan', 'p'],
       /^lifeboat: missing --target-cluster PROJECT\/LOCATION\/NAME/,
     );
     usageCase(
       'restore --pipeline with neither --source-cluster nor --store',
       [
-        ...['restore', 'create', '--pipeline', '--from-backup', 'b1'],
+        ...['restore', 'create', '--pipeline', '--from-backup', 'b1', '--plan', 'p'],
         ...['--target-cluster', 'local/local/target'],
       ],
       /^lifeboat: missing --source-cluster PROJECT\/LOCATION\/NAME/,
+    );
+    usageCase(
+      'restore --pipeline with a --plan that cannot name a plan',
+      [
+        ...['restore', 'create', '--pipeline', '--from-backup', 'b1', '--plan', 'Shop_Plan'],
+        ...['--target-cluster', 'local/local/target', '--source-cluster', 'local/local/source'],
+      ],
+      /^lifeboat: Invalid RestoreRequest message: \/plan: must match pattern/,
+    );
+    for (const [flag, value] of [
+      ['--namespace-mappings', 'shop:shop-copy'],
+      ['--conflict-policy', 'replace'],
+      ['--existing-resource-policy', 'update'],
+      ['--volume-data-policy', 'no-volume-data'],
+      ['--zone-mappings', 'europe-west1-b:europe-west1-c'],
+    ] as const) {
+      usageCase(
+        `restore --pipeline with ${flag}, which the plan decides`,
+        [
+          ...['restore', 'create', '--pipeline', '--from-backup', 'b1', '--plan', 'p'],
+          ...['--target-cluster', 'local/local/target', '--source-cluster', 'local/local/source'],
+          ...['--include-namespaces', 'shop', flag, value],
+        ],
+        new RegExp(
+          `^lifeboat: ${flag}: with --pipeline the restore plan decides this; a request may only narrow it \\(--include/--exclude-namespaces, --include/--exclude-resources, --dry-run\\)$`,
+        ),
+      );
+    }
+    usageCase(
+      'restore --pipeline with several flags the plan decides names them all, before --plan is asked for',
+      [
+        ...['restore', 'create', '--pipeline', '--from-backup', 'b1'],
+        ...['--conflict-policy', 'skip', '--namespace-mappings', 'a:b'],
+      ],
+      /^lifeboat: --namespace-mappings, --conflict-policy: with --pipeline the restore plan decides this/,
     );
     usageCase(
       'restore without --from-backup (a commander usage error)',
