@@ -59,9 +59,10 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
   let completed: Inbox<Msg>;
   let restored: Inbox<Msg>;
   let parts: Inbox<Msg>;
-  let ns: string;
   let pv: string;
   const policyName = unique('fail');
+  const ns = unique('fail');
+  const crashNs = unique('crash');
 
   const policy = (): object => ({
     name: policyName,
@@ -69,6 +70,21 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
     clusterNames: ['source'],
     filters: { includeNamespaces: [ns] },
   });
+  const crashPolicy = {
+    ...policy(),
+    name: `${policyName}-crash`,
+    filters: { includeNamespaces: [crashNs] },
+  };
+  // Restores of the first backup, into a copy of its namespace on the target.
+  const twicePlan = {
+    name: unique('twice'),
+    sourceClusters: [SOURCE],
+    targetClusters: [TARGET],
+    options: {
+      namespaceMapping: { [ns]: `${ns}-twice` },
+      excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
+    },
+  };
   const tick = (time: string): object => ({
     apiVersion: API_VERSION,
     kind: 'ScheduleTick',
@@ -79,7 +95,9 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
     `${policyName}-${time.slice(0, 10).replaceAll('-', '')}-${time.slice(11, 13)}${time.slice(14, 16)}`;
 
   before(async () => {
-    lb = await startLocalLifeboat();
+    lb = await startLocalLifeboat({
+      deployment: { backupPolicies: [policy(), crashPolicy], restorePlans: [twicePlan] },
+    });
     completed = await Inbox.open<Msg>(
       lb.bus,
       lb.pipeline.topic('backup-completed'),
@@ -95,7 +113,6 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
       lb.pipeline.topic('backup-parts'),
       `${lb.topicPrefix}t-parts`,
     );
-    ns = unique('fail');
     ({ pv } = await seedWorkload(kubeHttp('source'), ns));
     // Restores below leave the CRD out; the target must serve it already.
     await ensure(kubeHttp('target'), R.crds, WIDGET_CRD);
@@ -176,12 +193,9 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
       apiVersion: API_VERSION,
       kind: 'RestoreRequest',
       restoreId: unique('twice'),
+      plan: twicePlan.name,
       backup: { backupId, cluster: SOURCE },
       target: TARGET,
-      options: {
-        namespaceMapping: { [ns]: `${ns}-twice` },
-        excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
-      },
     };
     await lb.bus.publish(lb.pipeline.topic('restore'), request);
     await lb.bus.publish(lb.pipeline.topic('restore'), request);
@@ -203,7 +217,6 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
 
   it('a function killed mid-shard is redelivered and the backup completes without duplicates or gaps', async () => {
     // Large ConfigMaps make one shard run for seconds, long enough to be killed inside it.
-    const crashNs = unique('crash');
     const source = kubeHttp('source');
     await source.request('POST', '/api/v1/namespaces', { body: { metadata: { name: crashNs } } });
     const names = Array.from({ length: 3000 }, (_, i) => `big-${i}`);
@@ -213,11 +226,6 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
       }),
     );
     const time = '2026-11-26T02:00:00Z';
-    const crashPolicy = {
-      ...policy(),
-      name: `${policyName}-crash`,
-      filters: { includeNamespaces: [crashNs] },
-    };
     const backupId = `${policyName}-crash-20261126-0200`;
     const logFile = join(lb.pipeline.logDir, 'function-exportShard.log');
     const seenBefore = progressLines(logFile).length;
