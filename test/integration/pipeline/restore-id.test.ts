@@ -19,26 +19,36 @@ describe('the restore function: a second request under a used restore id', funct
   this.timeout(240_000);
   let lb: LocalLifeboat;
   let restored: Inbox<Msg>;
-  let ns: string;
+  const ns = unique('rid');
   const backupId = unique('rid');
+  const [first, second] = [unique('first'), unique('second')];
+  // Two deployed plans that restore the namespace under different names: a request names one.
+  const planInto = (mapped: string): object => ({
+    name: mapped,
+    sourceClusters: [SOURCE],
+    targetClusters: [TARGET],
+    options: { includeNamespaces: [ns], namespaceMapping: { [ns]: mapped } },
+  });
 
   const request = (restoreId: string, mapped: string): object => ({
     apiVersion: API_VERSION,
     kind: 'RestoreRequest',
     restoreId,
+    plan: mapped,
     backup: { backupId, cluster: SOURCE },
     target: TARGET,
-    options: { includeNamespaces: [ns], namespaceMapping: { [ns]: mapped } },
   });
 
   before(async () => {
-    lb = await startLocalLifeboat({ functions: ['restore'] });
+    lb = await startLocalLifeboat({
+      functions: ['restore'],
+      deployment: { restorePlans: [planInto(first), planInto(second)] },
+    });
     restored = await Inbox.open<Msg>(
       lb.bus,
       lb.pipeline.topic('restore-completed'),
       `${lb.topicPrefix}t-restored`,
     );
-    ns = unique('rid');
     const source = kubeHttp('source');
     await create(source, R.namespaces, { metadata: { name: ns } });
     await create(source, R.configmaps, {
@@ -65,14 +75,12 @@ describe('the restore function: a second request under a used restore id', funct
 
   it('answers Failed with the reason and keeps the first report', async () => {
     const restoreId = unique('r');
-    const first = unique('first');
     await lb.bus.publish(lb.pipeline.topic('restore'), request(restoreId, first));
     const done = await restored.waitFor((m) => m.restoreId === restoreId, 120_000, 'first');
     assert.equal(done.phase, 'Completed', JSON.stringify(done));
     assert.ok(await get(kubeHttp('target'), R.configmaps, first, 'settings'));
     const reportBefore = (await lb.store.get(Layout.report(restoreId))).toString('utf8');
 
-    const second = unique('second');
     await lb.bus.publish(lb.pipeline.topic('restore'), request(restoreId, second));
     const refused = await restored.waitFor(
       (m) => m.restoreId === restoreId && m !== done,
