@@ -1,9 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, BackupId, ClusterRef } from './common.js';
 
+/** The audit log methods answered: cluster deletion and creation, through either API version. */
 export const WatchedMethods = [
   'google.container.v1.ClusterManager.DeleteCluster',
   'google.container.v1.ClusterManager.CreateCluster',
+  'google.container.v1beta1.ClusterManager.DeleteCluster',
+  'google.container.v1beta1.ClusterManager.CreateCluster',
 ] as const;
 
 /** An id the log or an operation gives (insertId, operation.id): printable, bounded. */

@@ -19,6 +19,10 @@ import { lockBackup } from './locks.js';
 export const DELETE_CLUSTER = 'google.container.v1.ClusterManager.DeleteCluster';
 export const CREATE_CLUSTER = 'google.container.v1.ClusterManager.CreateCluster';
 
+/** DeleteCluster or CreateCluster, whichever API version (v1, v1beta1) the caller used. */
+const isMethod = (method: string, v1: string): boolean =>
+  method === v1 || method === v1.replace('.v1.', '.v1beta1.');
+
 export interface ClusterEventResult {
   response: ClusterResponse;
   restore?: RestoreRequest;
@@ -94,7 +98,7 @@ export async function respondToClusterEvent(
   });
   for (const u of unreadable) response.notes.push(`backup ${u.backupId} skipped: ${u.reason}`);
 
-  if (method === DELETE_CLUSTER) {
+  if (isMethod(method, DELETE_CLUSTER)) {
     // A long operation logs a first entry and a last one; the deletion is answered at its start.
     if (entry.operation?.last && !entry.operation.first)
       return ignore('the end of a deletion already answered at its start');
@@ -169,7 +173,7 @@ export async function respondToClusterEvent(
     };
   }
 
-  if (method === CREATE_CLUSTER) {
+  if (isMethod(method, CREATE_CLUSTER)) {
     if (entry.operation?.first && !entry.operation.last) {
       return ignore('the cluster is not up yet; the entry that ends the creation is answered');
     }

@@ -161,4 +161,28 @@ describe('cluster events are confirmed with the Container API before anything is
     assert.ok(response.actions.includes('locked-backups'), response.notes.join('\n'));
     assert.match(response.notes.join('\n'), /no longer knows the cluster/);
   });
+
+  it('answers a deletion made through the v1beta1 API like one through v1', async () => {
+    const beta = DELETE.replace('.v1.', '.v1beta1.');
+    const { response, restore } = await respond(
+      entry(beta, unique('op'), new Date(), { first: true }),
+    );
+    assert.equal(response.methodName, beta);
+    assert.ok(response.actions.includes('locked-backups'), response.notes.join('\n'));
+    assert.equal(restore?.plan, 'standby:test');
+  });
+
+  it('restores nothing automatically once the policy is no longer deployed', async () => {
+    const saved = deployment;
+    deployment = new DeployedConfiguration({ backupPolicies: [], restorePlans: [] });
+    try {
+      const { response, restore } = await respond(
+        entry(DELETE, unique('op'), new Date(), { first: true }),
+      );
+      assert.equal(restore, undefined);
+      assert.match(response.notes.join('\n'), /no longer deployed: no standby restore/);
+    } finally {
+      deployment = saved;
+    }
+  });
 });
