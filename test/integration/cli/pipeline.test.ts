@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
-import type { BackupCompleted } from '../../../shared/messages/index.js';
+import type { BackupCompleted, RestoreCompleted } from '../../../shared/messages/index.js';
 import { scheduledBackupId } from '../../../shared/pipeline/backup-ids.js';
 import type { RestoreReport } from '../../../shared/restore/report.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
@@ -15,17 +15,39 @@ import { errorLines, explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, tempDir } from './cli-env.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
+const TARGET = { project: 'local', location: 'local', name: 'target' };
 
 describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator', function () {
   this.timeout(300_000);
   let lb: LocalLifeboat;
-  let ns: string;
   let policyFile: string;
   const backupId = unique('cli-pipe');
+  const ns = unique('cli-pipe');
+  // What this deployment allows, as Terraform would render it: the policy the CLI sends (it
+  // also selects `nowhere`, a cluster no inventory knows), and two plans from source to target.
+  const policy = {
+    name: unique('clipol'),
+    projects: ['local'],
+    clusterNames: ['source', 'nowhere'],
+    filters: { includeNamespaces: [ns] },
+  };
+  const copyPlan = {
+    name: unique('copy'),
+    sourceClusters: [SOURCE],
+    targetClusters: [TARGET],
+    options: { namespaceMapping: { [ns]: `${ns}-copy` }, conflictPolicy: 'skip' },
+  };
+  const againPlan = {
+    name: unique('again'),
+    sourceClusters: [{ project: 'local', name: 'sour*' }],
+    targetClusters: [TARGET],
+    options: { namespaceMapping: { [ns]: `${ns}-again` }, conflictPolicy: 'skip' },
+  };
 
   before(async () => {
-    lb = await startLocalLifeboat();
-    ns = unique('cli-pipe');
+    lb = await startLocalLifeboat({
+      deployment: { backupPolicies: [policy], restorePlans: [copyPlan, againPlan] },
+    });
     const { pv } = await seedWorkload(kubeHttp('source'), ns);
     lb.compute.seedDisk({
       project: 'acme',
@@ -36,10 +58,7 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
       bytes: Buffer.from(`pipeline data of ${ns}`),
     });
     policyFile = join(tempDir('policy'), 'policy.yaml');
-    writeFileSync(
-      policyFile,
-      `name: ${unique('clipol')}\nprojects: [local]\nclusterNames: [source]\nfilters:\n  includeNamespaces: [${ns}]\n`,
-    );
+    writeFileSync(policyFile, JSON.stringify(policy));
   });
 
   after(async () => {
@@ -84,7 +103,7 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
     assert.deepEqual(await leftoverSubscriptions(), [], 'the temporary subscription is deleted');
   });
 
-  it('restore create --pipeline restores into the target and prints the report', async () => {
+  it('restore create --pipeline --plan restores into the target as the plan says, and prints the report', async () => {
     const copy = `${ns}-copy`;
     const restoreId = unique('cli-pipe-restore');
     const report = jsonOf<RestoreReport>(
@@ -99,8 +118,8 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
         'local/local/target',
         '--store',
         lb.storeUrl,
-        '--namespace-mappings',
-        `${ns}:${copy}`,
+        '--plan',
+        copyPlan.name,
         ...pipelineFlags(),
         '-o',
         'json',
@@ -109,6 +128,7 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
     assert.equal(report.restoreId, restoreId);
     assert.equal(report.source.name, 'source', 'the source cluster was found from the store');
     assert.equal(report.phase, 'Completed', JSON.stringify(report.errors));
+    assert.deepEqual(report.target, TARGET);
     const target = kubeHttp('target');
     assert.equal((await list(target, R.widgets, copy)).length, 2);
     const pvc = await get(target, R.pvcs, copy, 'uploads');
@@ -116,7 +136,7 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
     assert.deepEqual(await leftoverSubscriptions(), []);
   });
 
-  it('restore create --pipeline with an explicit source cluster and no store', async () => {
+  it('restore create --pipeline with an explicit source cluster and no store, narrowing the plan', async () => {
     const r = await runCli([
       'restore',
       'create',
@@ -127,15 +147,104 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
       'local/local/source',
       '--target-cluster',
       'local/local/target',
-      '--namespace-mappings',
-      `${ns}:${ns}-again`,
+      '--plan',
+      againPlan.name,
       '--include-resources',
       'configmaps,namespaces',
       ...pipelineFlags(),
     ]);
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout, /Phase:\s+Completed/);
-    assert.ok(await get(kubeHttp('target'), R.configmaps, `${ns}-again`, 'settings'));
+    const target = kubeHttp('target');
+    assert.ok(await get(target, R.configmaps, `${ns}-again`, 'settings'));
+    assert.deepEqual(await list(target, R.widgets, `${ns}-again`), [], 'only what was asked for');
+  });
+
+  it('restore create --pipeline --plan into a cluster outside the plan is answered Failed, exit 1', async () => {
+    const restoreId = unique('cli-pipe-outside');
+    const started = Date.now();
+    const r = await runCli([
+      'restore',
+      'create',
+      restoreId,
+      '--pipeline',
+      '--from-backup',
+      backupId,
+      '--store',
+      lb.storeUrl,
+      // The copy plan restores into target only: not back into the source.
+      '--target-cluster',
+      'local/local/source',
+      '--plan',
+      copyPlan.name,
+      '--timeout',
+      '90s',
+      ...pipelineFlags(),
+      '-o',
+      'json',
+    ]);
+    const done = jsonOf<RestoreCompleted>(r, 1);
+    assert.ok(Date.now() - started < 60_000, 'answered, not left to time out');
+    assert.equal(done.kind, 'RestoreCompleted');
+    assert.equal(done.restoreId, restoreId);
+    assert.equal(done.phase, 'Failed');
+    assert.deepEqual(done.target, SOURCE);
+    assert.deepEqual(done.errors, [
+      `RestoreRequest: restore plan ${copyPlan.name} does not restore into local/local/source; refused`,
+    ]);
+    assert.equal(await lb.store.exists(Layout.report(restoreId)), false, 'nothing was restored');
+    assert.equal(await get(kubeHttp('source'), R.namespaces, undefined, `${ns}-copy`), undefined);
+    assert.deepEqual(await leftoverSubscriptions(), []);
+  });
+
+  it('restore create --pipeline --plan of a plan that is not deployed says so in one table, exit 1', async () => {
+    const r = await runCli([
+      'restore',
+      'create',
+      '--pipeline',
+      '--from-backup',
+      backupId,
+      '--source-cluster',
+      'local/local/source',
+      '--target-cluster',
+      'local/local/target',
+      '--plan',
+      'everything',
+      '--timeout',
+      '90s',
+      ...pipelineFlags(),
+    ]);
+    assert.equal(r.code, 1, explain(r));
+    assert.match(r.stdout, /Phase:\s+Failed/);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `no restore plan named everything is deployed \\(deployed: .*${copyPlan.name}.*\\); refused`,
+      ),
+    );
+  });
+
+  it('restore create --pipeline refuses a flag the plan decides before publishing (exit 2)', async () => {
+    const r = await runCli([
+      'restore',
+      'create',
+      '--pipeline',
+      '--from-backup',
+      backupId,
+      '--source-cluster',
+      'local/local/source',
+      '--target-cluster',
+      'local/local/target',
+      '--plan',
+      copyPlan.name,
+      '--namespace-mappings',
+      `${ns}:elsewhere`,
+      ...pipelineFlags(),
+    ]);
+    assert.equal(r.code, 2, explain(r));
+    assert.deepEqual(errorLines(r), [
+      'lifeboat: --namespace-mappings: with --pipeline the restore plan decides this; a request may only narrow it (--include/--exclude-namespaces, --include/--exclude-resources, --dry-run)',
+    ]);
   });
 
   it('schedule run --pipeline publishes a tick whose backup then appears', async () => {
@@ -224,6 +333,37 @@ describe('lifeboat --pipeline through the local pipeline on the Pub/Sub emulator
     assert.match(errorLines(r)[0] ?? '', /no BackupCompleted of backup cli-late-\w+ within 3s/);
     assert.deepEqual(await leftoverSubscriptions(), []);
     await lb.pipeline.startFunction('exportManifests');
+  });
+
+  it('backup create --pipeline with a policy other than the deployed one takes no backup, exit 1', async () => {
+    const other = join(tempDir('policy'), 'other.yaml');
+    writeFileSync(other, JSON.stringify({ ...policy, ttlDays: 400 }));
+    const id = unique('cli-other');
+    const r = await runCli([
+      'backup',
+      'create',
+      id,
+      '--pipeline',
+      '--cluster',
+      'local/local/source',
+      '--policy',
+      other,
+      '--timeout',
+      '20s',
+      ...pipelineFlags(),
+    ]);
+    assert.equal(r.code, 1, explain(r));
+    // The function refuses the job (a permanent error, acknowledged); whether it also answers
+    // with a Failed BackupCompleted or leaves the CLI to its --timeout, no backup is taken.
+    assert.match(
+      r.stdout + r.stderr,
+      new RegExp(
+        `differs from the deployed one in ttlDays|no BackupCompleted of backup ${id} within 20s`,
+      ),
+    );
+    assert.equal(await lb.store.exists(Layout.plan(SOURCE, id)), false, 'nothing was planned');
+    assert.equal(await lb.store.exists(Layout.catalog(SOURCE, id)), false);
+    assert.deepEqual(await leftoverSubscriptions(), []);
   });
 
   it('--pipeline reports a backup of an unknown cluster as Failed with the reason, exit 1', async () => {
