@@ -4,9 +4,12 @@
 # shared/messages/cluster-event.ts; a test checks they are the same.
 
 locals {
+  # Through either API version (gcloud beta and some tools call v1beta1).
   watched_methods = [
     "google.container.v1.ClusterManager.DeleteCluster",
     "google.container.v1.ClusterManager.CreateCluster",
+    "google.container.v1beta1.ClusterManager.DeleteCluster",
+    "google.container.v1beta1.ClusterManager.CreateCluster",
   ]
 
   # Logging query language: a parenthesised OR on the right of = matches any
