@@ -19,6 +19,18 @@ import { BLOG_POST, DISKS, NAMESPACE, PROJECT, ZONE, deployMyapp, myappObjects }
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };
+/**
+ * The one backup policy deployed, as Terraform renders it into every
+ * function: what the scheduler may back up, and (standbyCluster) the restore
+ * plan it implies, standby:nightly. Messages can ask for nothing else.
+ */
+const NIGHTLY = {
+  name: 'nightly',
+  projects: ['local'],
+  clusterNames: ['source'],
+  filters: { includeNamespaces: [NAMESPACE] },
+  standbyCluster: TARGET,
+};
 type Msg = Record<string, unknown>;
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -150,7 +162,7 @@ async function main(): Promise<number> {
     );
     env = await startEnvironment();
     Object.assign(process.env, env.variables);
-    lb = await startLocalLifeboat({ logLevel: 'warn' });
+    lb = await startLocalLifeboat({ logLevel: 'warn', deployment: { backupPolicies: [NIGHTLY] } });
     const completed = await Inbox.open<Msg>(
       lb.bus,
       lb.pipeline.topic('backup-completed'),
@@ -168,6 +180,9 @@ async function main(): Promise<number> {
     );
     inboxes.push(completed, responses, restored);
     say(`      store ${lb.storeUrl}; clusters "source" (production) and "target" (standby)`);
+    say(
+      `      deployed: policy ${NIGHTLY.name} (cluster source, namespace ${NAMESPACE}) with standby "target", which implies restore plan standby:${NIGHTLY.name}`,
+    );
 
     step(
       2,
@@ -194,13 +209,8 @@ async function main(): Promise<number> {
       apiVersion: API_VERSION,
       kind: 'ScheduleTick',
       scheduledTime: new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString(),
-      policy: {
-        name: 'nightly',
-        projects: ['local'],
-        clusterNames: ['source'],
-        filters: { includeNamespaces: [NAMESPACE] },
-        standbyCluster: TARGET,
-      },
+      // The tick names the deployed policy, exactly as deployed: anything else is refused.
+      policy: NIGHTLY,
     });
     const backup = await completed.waitFor(
       (m) => (m['cluster'] as { name: string }).name === 'source',
@@ -242,7 +252,10 @@ async function main(): Promise<number> {
       `      Lifeboat answered: ${(response['actions'] as string[]).join(', ')}; locked ${(response['lockedBackups'] as string[]).join(', ')}`,
     );
 
-    step(5, 'Lifeboat restores the namespace into the standby cluster, disks from their snapshots');
+    step(
+      5,
+      `Lifeboat restores the namespace into the standby cluster under plan standby:${NIGHTLY.name}, disks from their snapshots`,
+    );
     const restore = await restored.waitFor(
       (m) => m['restoreId'] === response['restoreId'],
       300_000,

@@ -16,6 +16,8 @@ export async function fanoutBench(clusters: number): Promise<Record<string, unkn
     functions: ['enumerateClusters'],
     containerEndpoint: fleet.standin.url,
     logLevel: 'warn',
+    // The tick below names the fleet policy: it must be the deployed one, or it is refused.
+    deployment: { backupPolicies: [fleet.policy] },
   });
   try {
     const jobs = await Inbox.open(
