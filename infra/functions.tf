@@ -118,9 +118,20 @@ resource "google_cloudfunctions2_function" "function" {
         LIFEBOAT_PROJECT      = var.project
         LIFEBOAT_TOPIC_PREFIX = var.prefix
         LIFEBOAT_LOG_LEVEL    = var.log_level
+        # The backup policies and restore plans (deployment.tf): what a
+        # message may ask this function to do.
+        LIFEBOAT_DEPLOYMENT = local.deployment_json
       },
       contains(keys(local.kms_functions), each.key) ? { LIFEBOAT_KMS_KEY = google_kms_crypto_key.catalog[0].id } : {},
     )
+  }
+
+  lifecycle {
+    # Cloud Run functions allow 32 KiB of environment variables in all.
+    precondition {
+      condition     = length(local.deployment_json) <= 28 * 1024
+      error_message = "The rendered backup_policies and restore_plans (LIFEBOAT_DEPLOYMENT) take ${length(local.deployment_json)} characters; functions allow 32 KiB of environment variables in all, so keep them under 28 KiB."
+    }
   }
 
   depends_on = [

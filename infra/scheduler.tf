@@ -1,39 +1,16 @@
 # Cloud Scheduler publishes the ticks that start backups and retention.
 # The bodies are the messages of shared/messages/backup.ts, built here from
-# the variables; a test validates them with the code's own schemas.
+# the variables; a test validates them with the code's own schemas, and
+# checks that each tick's policy is the deployed one (deployment.tf).
 
 locals {
+  # The policy is the deployed one (deployment.tf), so the functions find
+  # the tick's policy equal to the policy of its name in LIFEBOAT_DEPLOYMENT.
   schedule_ticks = {
-    for name, p in var.backup_policies : name => {
+    for name, policy in local.deployed_policies : name => {
       apiVersion = local.api_version
       kind       = "ScheduleTick"
-      # Unset optional fields are left out rather than sent as null: the
-      # schema allows no null and no unknown field.
-      policy = { for k, v in {
-        name          = name
-        projects      = p.projects
-        locations     = p.locations
-        clusterNames  = p.cluster_names
-        clusterLabels = p.cluster_labels
-        filters = p.filters == null ? null : { for fk, fv in {
-          includeNamespaces       = p.filters.include_namespaces
-          excludeNamespaces       = p.filters.exclude_namespaces
-          includeResources        = p.filters.include_resources
-          excludeResources        = p.filters.exclude_resources
-          labelSelector           = p.filters.label_selector
-          includeClusterResources = p.filters.include_cluster_resources
-        } : fk => fv if fv != null }
-        snapshotVolumes          = p.snapshot_volumes
-        csiSnapshotClasses       = p.csi_snapshot_classes
-        snapshotStorageLocations = p.snapshot_storage_locations
-        snapshotType             = p.snapshot_type
-        snapshotTimeoutSeconds   = p.snapshot_timeout_seconds
-        ttlDays                  = p.ttl_days
-        keepLast                 = p.keep_last
-        deleteLockDays           = p.delete_lock_days
-        standbyCluster           = p.standby_cluster
-        restoreOnRecreate        = p.restore_on_recreate
-      } : k => v if v != null }
+      policy     = policy
     }
   }
 

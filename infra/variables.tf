@@ -146,6 +146,112 @@ variable "backup_policies" {
   }
 }
 
+variable "restore_plans" {
+  description = <<-EOT
+    Restore plans by name: whose backups may be restored, into which clusters and how. A
+    RestoreRequest names a plan and may only narrow it (fewer namespaces or resources, or a
+    dry run); what no plan allows cannot be restored, whoever publishes the request. The
+    fields are those of RestorePlan and RestoreOptions in shared/messages/restore.ts, in
+    snake_case; omitted fields take the same defaults as there. source_clusters are
+    patterns (location "-" is every location, name a glob); target_clusters exact clusters;
+    restore_into_source also allows restoring a backup into the cluster it was taken from.
+    In a transformation's patch, `value` is a string value and `value_json` any JSON value
+    (jsonencode(3), jsonencode({ ... })): set at most one. The plans a backup policy
+    implies (standby:<policy> for its standby_cluster, recreate:<policy> for
+    restore_on_recreate) are derived from the policy: do not declare them here.
+  EOT
+  type = map(object({
+    description = optional(string)
+    source_clusters = list(object({
+      project  = string
+      location = optional(string, "-")
+      name     = optional(string, "*")
+    }))
+    target_clusters     = optional(list(object({ project = string, location = string, name = string })), [])
+    restore_into_source = optional(bool, false)
+    options = optional(object({
+      include_namespaces = optional(list(string), ["*"])
+      exclude_namespaces = optional(list(string), [])
+      include_resources  = optional(list(string), ["*"])
+      exclude_resources  = optional(list(string), [])
+      namespace_mapping  = optional(map(string), {})
+      conflict_policy    = optional(string, "fail")
+      volume_data_policy = optional(string, "restore-from-snapshot")
+      zone_mapping       = optional(map(string), {})
+      target_project     = optional(string)
+      transformations = optional(list(object({
+        description = optional(string)
+        resources   = optional(list(string), ["*"])
+        namespaces  = optional(list(string), ["*"])
+        names       = optional(list(string), ["*"])
+        patch = list(object({
+          op         = string
+          path       = string
+          value      = optional(string)
+          value_json = optional(string)
+          from       = optional(string)
+        }))
+      })), [])
+      restore_owned_objects = optional(bool, false)
+      dry_run               = optional(bool, false)
+      parallelism           = optional(number, 16)
+    }), {})
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.restore_plans) : can(regex("^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$", name))])
+    error_message = "Restore plan names must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit (standby:<policy> and recreate:<policy> are implied by the backup policies, not declared)."
+  }
+
+  validation {
+    condition = alltrue([for p in values(var.restore_plans) : (
+      try(length(p.description) <= 1000, true) &&
+      length(p.source_clusters) > 0 &&
+      alltrue([for c in p.source_clusters : (
+        length(c.project) >= 1 && length(c.project) <= 30 &&
+        length(c.location) >= 1 && length(c.location) <= 63 &&
+        length(c.name) >= 1 && length(c.name) <= 63
+      )]) &&
+      alltrue([for c in p.target_clusters : (
+        can(regex("^([a-z][-a-z0-9]{4,28}[a-z0-9]|local)$", c.project)) &&
+        length(c.location) >= 1 && length(c.location) <= 63 &&
+        can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", c.name))
+      )]) &&
+      (length(p.target_clusters) > 0 || p.restore_into_source)
+    )])
+    error_message = "In every restore plan: a description of at most 1000 characters; at least one source cluster (project 1-30 characters, location and name 1-63); target clusters with a project id, a location and a cluster name; and at least one target cluster unless restore_into_source is true."
+  }
+
+  validation {
+    condition = alltrue([for p in values(var.restore_plans) : (
+      contains(["fail", "skip", "replace"], p.options.conflict_policy) &&
+      contains(["restore-from-snapshot", "reuse-volume-handle", "no-volume-data"], p.options.volume_data_policy) &&
+      p.options.parallelism >= 1 && p.options.parallelism <= 64 && floor(p.options.parallelism) == p.options.parallelism &&
+      alltrue([for s in concat(
+        p.options.include_namespaces, p.options.exclude_namespaces,
+        p.options.include_resources, p.options.exclude_resources,
+      ) : s != ""])
+    )])
+    error_message = "In every restore plan's options: conflict_policy is fail, skip or replace; volume_data_policy is restore-from-snapshot, reuse-volume-handle or no-volume-data; parallelism a whole number 1-64; no empty namespace or resource name."
+  }
+
+  validation {
+    condition = alltrue(flatten([for p in values(var.restore_plans) : [for t in p.options.transformations : (
+      length(t.patch) > 0 &&
+      alltrue([for s in concat(t.resources, t.namespaces, t.names) : s != ""]) &&
+      alltrue([for op in t.patch : (
+        contains(["add", "remove", "replace", "copy", "move", "test"], op.op) &&
+        startswith(op.path, "/") &&
+        try(startswith(op.from, "/"), true) &&
+        (op.value == null || op.value_json == null) &&
+        (op.value_json == null || can(jsondecode(op.value_json)))
+      )])
+    )]]))
+    error_message = "In every transformation: at least one patch operation; op is add, remove, replace, copy, move or test; path and from are JSON pointers (starting with /); at most one of value and value_json, and value_json valid JSON; no empty resource, namespace or name."
+  }
+}
+
 variable "retention_schedule" {
   description = "Cron schedule of the retention tick (expire backups, snapshots and unreferenced objects)."
   type        = string

@@ -8,6 +8,18 @@ export interface CodeFlow {
   watchedMethods: readonly string[];
   /** Problems with a message a scheduler job publishes to `role` (none when valid). */
   validateTick: (role: string, body: unknown) => string[];
+  /**
+   * Reads a rendered LIFEBOAT_DEPLOYMENT as the functions do: its problems
+   * (none when the code accepts it) and each deployed backup policy, by
+   * name, as canonical JSON after the schema's defaults.
+   */
+  readDeployment: (text: string) => { problems: string[]; policies: Record<string, string> };
+  /**
+   * The backup policy a message published to `role` carries, as canonical
+   * JSON after the schema's defaults; undefined when the role's messages
+   * carry no policy or the message is invalid (validateTick says why).
+   */
+  tickPolicy: (role: string, body: unknown) => { name: string; canonical: string } | undefined;
 }
 
 export const Checks = [
@@ -17,6 +29,7 @@ export const Checks = [
   'iam',
   'publishing',
   'entry points',
+  'deployment',
 ] as const;
 export type Check = (typeof Checks)[number];
 
@@ -397,6 +410,7 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
   // publishes to must be fed from outside: a scheduler job or the log sink.
   const published = new Set(Object.values(code.functions).flatMap((f) => f.publishes));
   const fedFromOutside = new Set<string>();
+  const tickPolicies: { job: Instance; name: string; canonical: string }[] = [];
   for (const job of ofType('google_cloud_scheduler_job')) {
     const target = block(job.attrs, 'pubsub_target');
     const topic = topicOf(target?.['topic_name']);
@@ -414,6 +428,8 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
     }
     for (const p of code.validateTick(topic.role, body))
       problem('entry points', `${at(job)}: ${p}`);
+    const carried = code.tickPolicy(topic.role, body);
+    if (carried) tickPolicies.push({ job, ...carried });
   }
   for (const sink of ofType('google_logging_project_sink')) {
     const topic = topicOf(sink.attrs['destination']);
@@ -454,6 +470,58 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
         'entry points',
         `topic "${spec.trigger}" triggers function "${name}", but no function, Cloud Scheduler job or log sink publishes to it`,
       );
+    }
+  }
+
+  // Deployment: every function reads the same LIFEBOAT_DEPLOYMENT, which the
+  // code accepts, and every scheduled policy is exactly the deployed policy
+  // of its name (the functions refuse any other).
+  const rendered = new Map<string, string[]>();
+  for (const [name, f] of functions) {
+    const env = (block(f.attrs, 'service_config')?.['environment_variables'] ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const text = env['LIFEBOAT_DEPLOYMENT'];
+    if (typeof text !== 'string') {
+      problem(
+        'deployment',
+        `function "${name}": no LIFEBOAT_DEPLOYMENT, so it would refuse every policy and restore plan`,
+      );
+      continue;
+    }
+    rendered.set(text, [...(rendered.get(text) ?? []), name]);
+  }
+  if (rendered.size > 1) {
+    problem(
+      'deployment',
+      `the functions read ${rendered.size} different LIFEBOAT_DEPLOYMENT values (${[...rendered.values()].map((names) => names.join(', ')).join(' | ')}); render it once`,
+    );
+  }
+  const [text] = [...rendered.keys()];
+  if (text !== undefined) {
+    const deployed = code.readDeployment(text);
+    for (const p of deployed.problems) problem('deployment', `LIFEBOAT_DEPLOYMENT: ${p}`);
+    const scheduled = new Set<string>();
+    for (const { job, name, canonical } of tickPolicies) {
+      scheduled.add(name);
+      const mine = deployed.policies[name];
+      if (mine === undefined) {
+        problem(
+          'deployment',
+          `${at(job)} schedules policy "${name}", which LIFEBOAT_DEPLOYMENT does not deploy`,
+        );
+      } else if (mine !== canonical) {
+        problem(
+          'deployment',
+          `${at(job)} carries policy "${name}" as ${canonical}, but LIFEBOAT_DEPLOYMENT deploys ${mine}; the functions would refuse it`,
+        );
+      }
+    }
+    for (const name of Object.keys(deployed.policies)) {
+      if (!scheduled.has(name)) {
+        problem('deployment', `deployed policy "${name}" has no scheduler job publishing it`);
+      }
     }
   }
   return problems;

@@ -4,8 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Functions } from '../../../functions/registry.js';
 import { TopicRoles } from '../../../shared/bus/topics.js';
+import { canonicalJson } from '../../../shared/catalog/canonical.js';
+import { DeployedConfiguration, Deployment } from '../../../shared/config/deployment.js';
 import { WatchedMethods } from '../../../shared/messages/cluster-event.js';
 import { parseMessage } from '../../../shared/messages/index.js';
+import { RestorePlan } from '../../../shared/messages/restore.js';
+import { validate } from '../../../shared/validate.js';
 import { checkInfra, Checks, type Check, type CodeFlow, type Problem } from './infra-check.js';
 import { loadInfra, type InfraModel } from './infra-model.js';
 import { infraDir, infraTools, run, tofuEnv, type InfraTools } from './tools.js';
@@ -27,17 +31,47 @@ function validateTick(role: string, body: unknown): string[] {
   }
 }
 
+/** LIFEBOAT_DEPLOYMENT as the functions read it: validated (defaults filled), then loaded. */
+function readDeployment(text: string): { problems: string[]; policies: Record<string, string> } {
+  try {
+    const deployed = new DeployedConfiguration(
+      validate(Deployment, JSON.parse(text), 'LIFEBOAT_DEPLOYMENT'),
+    );
+    return {
+      problems: [],
+      policies: Object.fromEntries(
+        deployed.policyNames().map((name) => [name, canonicalJson(deployed.policy(name))]),
+      ),
+    };
+  } catch (error) {
+    return { problems: [(error as Error).message], policies: {} };
+  }
+}
+
+function tickPolicy(role: string, body: unknown): { name: string; canonical: string } | undefined {
+  if (TICKS[role] !== 'ScheduleTick') return undefined;
+  try {
+    const { policy } = parseMessage('ScheduleTick', structuredClone(body));
+    return { name: policy.name, canonical: canonicalJson(policy) };
+  } catch {
+    return undefined;
+  }
+}
+
 const code: CodeFlow = {
   functions: Functions,
   topicRoles: TopicRoles,
   watchedMethods: WatchedMethods,
   validateTick,
+  readDeployment,
+  tickPolicy,
 };
 
 /**
  * Inputs to evaluate infra/ with: two backup policies (one minimal, one
- * setting every field) so that their scheduler jobs exist, and the KMS key
- * on so that its bindings are checked too.
+ * setting every field) so that their scheduler jobs exist, two restore
+ * plans (one minimal, one setting every field), and the KMS key on so that
+ * its bindings are checked too.
  */
 const VARS = {
   project: 'lifeboat-test',
@@ -65,7 +99,63 @@ const VARS = {
       restore_on_recreate: true,
     },
   },
+  restore_plans: {
+    recreated: {
+      source_clusters: [{ project: 'prod-project' }],
+      restore_into_source: true,
+    },
+    'dr-copy': {
+      description: 'Production backups into the DR project, renamed and resized',
+      source_clusters: [
+        { project: 'prod-project', location: 'europe-west1', name: 'prod-*' },
+        { project: 'shared-project' },
+      ],
+      target_clusters: [{ project: 'dr-project', location: 'europe-west4', name: 'dr' }],
+      restore_into_source: false,
+      options: {
+        include_namespaces: ['app-*'],
+        exclude_namespaces: ['app-debug'],
+        include_resources: ['deployments.apps', 'services', 'persistentvolumeclaims'],
+        exclude_resources: ['events'],
+        namespace_mapping: { 'app-prod': 'app-dr' },
+        conflict_policy: 'replace',
+        volume_data_policy: 'no-volume-data',
+        zone_mapping: { 'europe-west1-b': 'europe-west4-a' },
+        target_project: 'dr-project',
+        transformations: [
+          {
+            description: 'one replica in DR',
+            resources: ['deployments.apps'],
+            namespaces: ['app-dr'],
+            names: ['web'],
+            patch: [
+              { op: 'replace', path: '/spec/replicas', value_json: '1' },
+              { op: 'add', path: '/metadata/labels/site', value: 'dr' },
+              { op: 'add', path: '/metadata/annotations', value_json: '{"copied":"yes"}' },
+              { op: 'copy', from: '/metadata/labels/app', path: '/metadata/labels/origin' },
+              { op: 'remove', path: '/spec/template/spec/nodeSelector' },
+            ],
+          },
+          { patch: [{ op: 'add', path: '/metadata/labels/restored', value_json: 'true' }] },
+        ],
+        restore_owned_objects: true,
+        dry_run: true,
+        parallelism: 4,
+      },
+    },
+  },
 };
+
+/** The LIFEBOAT_DEPLOYMENT one function of a model reads, parsed. */
+function deploymentOf(model: InfraModel, fn = 'restore'): Record<string, unknown> {
+  const f = model.instances.find(
+    (i) => i.type === 'google_cloudfunctions2_function' && i.key === fn,
+  );
+  assert.ok(f, `no function ${fn}`);
+  const service = (f.attrs['service_config'] as Record<string, unknown>[])[0];
+  const env = service?.['environment_variables'] as Record<string, unknown> | undefined;
+  return JSON.parse(String(env?.['LIFEBOAT_DEPLOYMENT'])) as Record<string, unknown>;
+}
 
 const TITLES: Record<Check, string> = {
   topics:
@@ -78,6 +168,8 @@ const TITLES: Record<Check, string> = {
   publishing: 'lets each function publish to exactly the topics it publishes to, topic by topic',
   'entry points':
     'feeds the topics no function publishes to from scheduler jobs and the log sink, with valid messages',
+  deployment:
+    'gives every function the same LIFEBOAT_DEPLOYMENT, valid for the code, whose policies are exactly those the scheduler ticks carry',
 };
 
 const messagesOf = (problems: Problem[], check?: Check): string[] =>
@@ -131,7 +223,189 @@ describe('infra/ (Terraform)', function () {
       });
       const jobs = example.instances.filter((i) => i.type === 'google_cloud_scheduler_job');
       assert.ok(jobs.length > 2, 'the example should define backup policies');
+      assert.ok(
+        (deploymentOf(example)['restorePlans'] as unknown[]).length > 0,
+        'the example should define a restore plan',
+      );
       assert.deepEqual(messagesOf(checkInfra(example, code)), []);
+    });
+
+    it('deploys nothing (and the code accepts it) when no policy or plan is set', function () {
+      const bare = loadInfra(infraDir, tools, { vars: { project: VARS.project } });
+      assert.deepEqual(deploymentOf(bare), { backupPolicies: [], restorePlans: [] });
+      assert.deepEqual(messagesOf(checkInfra(bare, code), 'deployment'), []);
+    });
+
+    it('renders each restore plan, field for field and with the schema’s defaults, in LIFEBOAT_DEPLOYMENT', function () {
+      const deployment = validate(Deployment, deploymentOf(model), 'LIFEBOAT_DEPLOYMENT');
+      const plan = (name: string): RestorePlan | undefined =>
+        deployment.restorePlans.find((p) => p.name === name);
+      const expected = (value: Record<string, unknown>): RestorePlan =>
+        validate(RestorePlan, value, 'expected plan');
+      assert.deepEqual(
+        deployment.restorePlans.map((p) => p.name),
+        ['dr-copy', 'recreated'],
+        'exactly the declared plans, none of those a policy implies',
+      );
+      assert.deepEqual(
+        plan('recreated'),
+        expected({
+          name: 'recreated',
+          sourceClusters: [{ project: 'prod-project' }],
+          restoreIntoSource: true,
+          options: {},
+        }),
+      );
+      assert.deepEqual(
+        plan('dr-copy'),
+        expected({
+          name: 'dr-copy',
+          description: 'Production backups into the DR project, renamed and resized',
+          sourceClusters: [
+            { project: 'prod-project', location: 'europe-west1', name: 'prod-*' },
+            { project: 'shared-project' },
+          ],
+          targetClusters: [{ project: 'dr-project', location: 'europe-west4', name: 'dr' }],
+          restoreIntoSource: false,
+          options: {
+            includeNamespaces: ['app-*'],
+            excludeNamespaces: ['app-debug'],
+            includeResources: ['deployments.apps', 'services', 'persistentvolumeclaims'],
+            excludeResources: ['events'],
+            namespaceMapping: { 'app-prod': 'app-dr' },
+            conflictPolicy: 'replace',
+            volumeDataPolicy: 'no-volume-data',
+            zoneMapping: { 'europe-west1-b': 'europe-west4-a' },
+            targetProject: 'dr-project',
+            transformations: [
+              {
+                description: 'one replica in DR',
+                resources: ['deployments.apps'],
+                namespaces: ['app-dr'],
+                names: ['web'],
+                patch: [
+                  { op: 'replace', path: '/spec/replicas', value: 1 },
+                  { op: 'add', path: '/metadata/labels/site', value: 'dr' },
+                  { op: 'add', path: '/metadata/annotations', value: { copied: 'yes' } },
+                  { op: 'copy', from: '/metadata/labels/app', path: '/metadata/labels/origin' },
+                  { op: 'remove', path: '/spec/template/spec/nodeSelector' },
+                ],
+              },
+              { patch: [{ op: 'add', path: '/metadata/labels/restored', value: true }] },
+            ],
+            restoreOwnedObjects: true,
+            dryRun: true,
+            parallelism: 4,
+          },
+        }),
+      );
+      // The code adds the plans the policies imply, and authorises by the declared ones.
+      const deployed = new DeployedConfiguration(deployment);
+      assert.deepEqual(deployed.planNames(), [
+        'dr-copy',
+        'recreate:critical',
+        'recreated',
+        'standby:critical',
+      ]);
+      const authorised = deployed.authoriseRestore(
+        {
+          plan: 'dr-copy',
+          target: { project: 'dr-project', location: 'europe-west4', name: 'dr' },
+        },
+        { project: 'prod-project', location: 'europe-west1', name: 'prod-eu' },
+      );
+      assert.equal(authorised.options.parallelism, 4);
+    });
+
+    it('refuses at plan time a restore plan the code would refuse', function () {
+      const plan = { source_clusters: [{ project: 'prod-project' }], restore_into_source: true };
+      const refused: [string, Record<string, unknown>, RegExp][] = [
+        ['a name with a colon', { 'standby:x': plan }, /Restore plan names/],
+        [
+          'no target',
+          { p: { ...plan, restore_into_source: false } },
+          /at least one target cluster unless restore_into_source/,
+        ],
+        ['no source', { p: { ...plan, source_clusters: [] } }, /at least one source cluster/],
+        [
+          'an unknown conflict policy',
+          { p: { ...plan, options: { conflict_policy: 'overwrite' } } },
+          /conflict_policy is fail, skip or replace/,
+        ],
+        [
+          'a fractional parallelism',
+          { p: { ...plan, options: { parallelism: 1.5 } } },
+          /parallelism a whole number 1-64/,
+        ],
+        [
+          'both value and value_json',
+          {
+            p: {
+              ...plan,
+              options: {
+                transformations: [
+                  { patch: [{ op: 'add', path: '/a', value: 'x', value_json: '"x"' }] },
+                ],
+              },
+            },
+          },
+          /at most one of value and value_json/,
+        ],
+        [
+          'value_json that is not JSON',
+          {
+            p: {
+              ...plan,
+              options: {
+                transformations: [{ patch: [{ op: 'add', path: '/a', value_json: 'x' }] }],
+              },
+            },
+          },
+          /value_json valid JSON/,
+        ],
+        [
+          'a patch path that is no JSON pointer',
+          {
+            p: {
+              ...plan,
+              options: { transformations: [{ patch: [{ op: 'remove', path: 'spec' }] }] },
+            },
+          },
+          /are JSON pointers/,
+        ],
+      ];
+      for (const [what, restore_plans, message] of refused) {
+        assert.throws(
+          () => loadInfra(infraDir, tools, { vars: { project: VARS.project, restore_plans } }),
+          // tofu wraps its messages in a box: read them as one line.
+          (error: Error) => message.test(error.message.replace(/[\s│]+/g, ' ')),
+          what,
+        );
+      }
+    });
+
+    it('carries in each scheduler tick exactly the deployed policy of its name', function () {
+      const deployed = new DeployedConfiguration(
+        validate(Deployment, deploymentOf(model), 'LIFEBOAT_DEPLOYMENT'),
+      );
+      const jobs = model.instances.filter(
+        (i) => i.type === 'google_cloud_scheduler_job' && i.name === 'backup',
+      );
+      assert.deepEqual(jobs.map((j) => j.key).sort(), deployed.policyNames());
+      for (const job of jobs) {
+        const target = (job.attrs['pubsub_target'] as Record<string, unknown>[])[0];
+        const tick = parseMessage(
+          'ScheduleTick',
+          JSON.parse(Buffer.from(String(target?.['data']), 'base64').toString('utf8')),
+        );
+        assert.equal(
+          canonicalJson(tick.policy),
+          canonicalJson(deployed.policy(tick.policy.name)),
+          `${job.address}`,
+        );
+        // What enumerateClusters does with it.
+        assert.doesNotThrow(() => deployed.checkPolicy(tick.policy, 'ScheduleTick'));
+      }
     });
 
     it('names every function and topic resource after the registered name or role', function () {
@@ -290,6 +564,29 @@ describe('infra/ (Terraform)', function () {
         const found = messagesOf(check(), 'triggers');
         assert.ok(
           found.some((m) => m.includes('"exportShard" is triggered by "backup-jobs"')),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when a scheduler tick carries another policy than the deployed one', function () {
+        edit('scheduler.tf', (text) =>
+          text.replace(/policy {5}= policy\n/, 'policy     = merge(policy, { ttlDays = 1 })\n'),
+        );
+        const found = messagesOf(check(), 'deployment');
+        assert.ok(
+          found.some(
+            (m) =>
+              m.includes('carries policy "nightly"') && m.includes('LIFEBOAT_DEPLOYMENT deploys'),
+          ),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the functions are not given the deployment', function () {
+        edit('functions.tf', (text) => text.replace(/^ *LIFEBOAT_DEPLOYMENT = .*\n/m, ''));
+        const found = messagesOf(check(), 'deployment');
+        assert.ok(
+          found.some((m) => m.startsWith('function "restore": no LIFEBOAT_DEPLOYMENT')),
           found.join('\n'),
         );
       });
