@@ -15,6 +15,8 @@ export const Config = Type.Object(
     kmsKey: Type.Optional(
       Type.String({ pattern: '^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$' }),
     ),
+    /** Where the Cloud KMS API is reached (a local stand-in in tests); the real API when unset. */
+    kmsEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
     kubeconfig: Type.Optional(Type.String({ minLength: 1 })),
     computeEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
     containerEndpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -34,6 +36,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   topicPrefix: 'LIFEBOAT_TOPIC_PREFIX',
   keyFile: 'LIFEBOAT_KEY_FILE',
   kmsKey: 'LIFEBOAT_KMS_KEY',
+  kmsEndpoint: 'LIFEBOAT_KMS_ENDPOINT',
   kubeconfig: 'LIFEBOAT_KUBECONFIG',
   computeEndpoint: 'LIFEBOAT_COMPUTE_ENDPOINT',
   containerEndpoint: 'LIFEBOAT_CONTAINER_ENDPOINT',

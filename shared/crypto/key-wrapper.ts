@@ -11,6 +11,8 @@ export interface KeyWrapper {
   readonly id: string;
   wrap(dataKey: Buffer): Promise<Buffer>;
   unwrap(wrapped: Buffer): Promise<Buffer>;
+  /** Releases what the wrapper holds open (a client's connections), if anything. */
+  close?(): Promise<void>;
 }
 
 /** AES-256-GCM with a 32-byte key read from a file (raw, or base64 text). */
