@@ -9,7 +9,8 @@ import { containerClientOptions } from '../shared/clusters/container-client-opti
 import { GkeInventory } from '../shared/clusters/gke-inventory.js';
 import { KubeconfigInventory } from '../shared/clusters/kubeconfig-inventory.js';
 import { loadSealer } from '../shared/crypto/data-key.js';
-import { LocalKeyWrapper } from '../shared/crypto/key-wrapper.js';
+import { LocalKeyWrapper, type KeyWrapper } from '../shared/crypto/key-wrapper.js';
+import { KmsKeyWrapper } from '../shared/crypto/kms-key-wrapper.js';
 import type { Sealer } from '../shared/crypto/sealer.js';
 import { computeClientOptions } from '../shared/disks/compute-client-options.js';
 import { GceSnapshotter } from '../shared/disks/gce-snapshotter.js';
@@ -38,10 +39,27 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 
+/**
+ * The key that wraps the store's data key: Cloud KMS when deployed
+ * (LIFEBOAT_KMS_KEY), a key file in local mode (LIFEBOAT_KEY_FILE); never both.
+ */
+function keyWrapper(config: Config): KeyWrapper | undefined {
+  if (config.kmsKey && config.keyFile) {
+    throw new PermanentError(
+      'Both LIFEBOAT_KMS_KEY and LIFEBOAT_KEY_FILE are set: set one (the Cloud KMS key when deployed, a key file in local mode)',
+    );
+  }
+  if (config.kmsKey) return new KmsKeyWrapper(config.kmsKey, { endpoint: config.kmsEndpoint });
+  if (config.keyFile) return new LocalKeyWrapper(config.keyFile);
+  return undefined;
+}
+
 function build(): Runtime {
   const config = loadConfig();
   const store = openStore(config.store);
   let sealerPromise: ReturnType<Runtime['sealer']> | undefined;
+  // One wrapper (and KMS client) per instance, made on first use.
+  let wrapperOnce: { wrapper: KeyWrapper | undefined } | undefined;
   const logger = createLogger({ level: config.logLevel });
   return {
     config,
@@ -55,17 +73,18 @@ function build(): Runtime {
     disks: new GceSnapshotter({ client: computeClientOptions(config.computeEndpoint) }),
     topic: (role) => topicName(config.topicPrefix, role),
     sealer: () => {
+      // Kept for the instance once loaded; a failure (KMS unavailable, a disabled key
+      // version) is not kept, so the next invocation tries again.
       sealerPromise ??= (async () => {
-        if (config.kmsKey) {
-          throw new PermanentError(
-            'Cloud KMS key wrapping is not available in this build; use LIFEBOAT_KEY_FILE',
-          );
-        }
-        if (!config.keyFile) return undefined;
-        const wrapper = new LocalKeyWrapper(config.keyFile);
+        wrapperOnce ??= { wrapper: keyWrapper(config) };
+        const { wrapper } = wrapperOnce;
+        if (!wrapper) return undefined;
         const sealer = await loadSealer(store, wrapper);
         return { sealer, encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id } };
-      })();
+      })().catch((error: unknown) => {
+        sealerPromise = undefined;
+        throw error;
+      });
       return sealerPromise;
     },
   };
