@@ -66,6 +66,8 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
       LIFEBOAT_SOURCE_KUBECONFIG: source.kubeconfig,
       LIFEBOAT_TARGET_KUBECONFIG: target.kubeconfig,
       LIFEBOAT_SOURCE_UNPRIVILEGED_TOKEN: source.unprivilegedToken,
+      // What the metadata stand-in hands functions in GKE mode; both API servers accept it.
+      LIFEBOAT_GKE_TOKEN: source.gkeToken,
       LIFEBOAT_ENV_DIR: workDir,
       // The benchmarks read the API server's CPU time from /proc to show where the cores go.
       LIFEBOAT_SOURCE_APISERVER_PID: String(source.service.child.pid ?? ''),

@@ -14,6 +14,8 @@ export interface LocalCluster {
   token: string;
   /** A bearer token of a user that RBAC grants nothing, to prove RBAC is on. */
   unprivilegedToken: string;
+  /** GKE_IDENTITY's token: the same on every API server of this process. */
+  gkeToken: string;
   caData: string;
   kubeconfig: string;
   service: Service;
@@ -48,6 +50,17 @@ function get(url: string, token: string, ca: string): Promise<{ status: number; 
   });
 }
 
+/**
+ * The identity functions have in GKE mode: the OAuth access token of their
+ * service account, which the metadata stand-in hands out and every local
+ * API server accepts (user gke-function, a member of system:masters), as
+ * each GKE cluster accepts the token of a service account IAM lets in.
+ */
+export const GKE_IDENTITY = {
+  user: 'gke-function',
+  token: `ya29.local-${randomBytes(24).toString('hex')}`,
+} as const;
+
 /** Starts one real API server on loopback, with RBAC on and token auth, and writes its kubeconfig. */
 export async function startKubeCluster(
   binary: string,
@@ -60,7 +73,8 @@ export async function startKubeCluster(
   const unprivilegedToken = randomBytes(24).toString('hex');
   writeFileSync(
     join(dir, 'tokens.csv'),
-    `${token},admin,admin-uid,system:masters\n${unprivilegedToken},nobody,nobody-uid\n`,
+    `${token},admin,admin-uid,system:masters\n${unprivilegedToken},nobody,nobody-uid\n` +
+      `${GKE_IDENTITY.token},${GKE_IDENTITY.user},${GKE_IDENTITY.user}-uid,system:masters\n`,
     { mode: 0o600 },
   );
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -111,7 +125,16 @@ export async function startKubeCluster(
   const caData = Buffer.from(ca).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml([{ name, server, caData, token }]), { mode: 0o600 });
-  return { name, server, token, unprivilegedToken, caData, kubeconfig, service };
+  return {
+    name,
+    server,
+    token,
+    unprivilegedToken,
+    gkeToken: GKE_IDENTITY.token,
+    caData,
+    kubeconfig,
+    service,
+  };
 }
 
 /** A kubeconfig with one context per cluster, named after it; the first is current. */

@@ -52,6 +52,8 @@ export interface LocalLifeboatOptions {
    * Fields left out take their schema defaults.
    */
   deployment?: { backupPolicies?: unknown[]; restorePlans?: unknown[] } | Deployment;
+  /** More variables for the functions (e.g. GCE_METADATA_HOST of a metadata stand-in); they win. */
+  extraEnvironment?: Record<string, string>;
 }
 
 export async function startLocalLifeboat(
@@ -91,6 +93,7 @@ export async function startLocalLifeboat(
       LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
       ...(options.deployment ? { [DEPLOYMENT_ENV]: JSON.stringify(options.deployment) } : {}),
       ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
+      ...options.extraEnvironment,
     },
   });
   await pipeline.start(options.functions);

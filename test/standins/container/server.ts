@@ -38,6 +38,11 @@ export interface ClusterSpec {
   /** base64 of a PEM bundle. Default: a placeholder that is not a usable CA. */
   caCertificate?: string;
   version?: string;
+  /**
+   * The zones its nodes run in (Cluster.locations), all in the cluster's
+   * region. Default: its zone (zonal), or zones a, b and c of its region.
+   */
+  locations?: string[];
 }
 
 /** The API methods the stand-in serves, as counted by callCount. */
@@ -147,6 +152,7 @@ export class ContainerStandin {
       ...(spec.statusMessage ? { statusMessage: spec.statusMessage } : {}),
       ...(spec.privateEndpoint ? { privateEndpoint: spec.privateEndpoint } : {}),
       ...(spec.dnsEndpoint ? { dnsEndpoint: spec.dnsEndpoint } : {}),
+      ...(spec.locations ? { locations: nodeLocations(spec.location, spec.locations) } : {}),
     };
     this.projectMap(spec.project).set(keyOf(spec.location, spec.name), { record, json: new Map() });
     return record;
@@ -402,6 +408,9 @@ export class ContainerStandin {
     }
     const labels = isObject(cluster['resourceLabels']) ? stringMap(cluster['resourceLabels']) : {};
     const version = cluster['initialClusterVersion'];
+    const locations = Array.isArray(cluster['locations'])
+      ? cluster['locations'].filter((z): z is string => typeof z === 'string')
+      : [];
     this.addCluster({
       project: route.project,
       location: route.location,
@@ -409,6 +418,7 @@ export class ContainerStandin {
       status: 'PROVISIONING',
       labels,
       ...(typeof version === 'string' && version ? { version } : {}),
+      ...(locations.length > 0 ? { locations } : {}),
     });
     return this.newOperation(route, name, 'CREATE_CLUSTER', 'RUNNING');
   }
@@ -473,6 +483,19 @@ export class ContainerStandin {
 }
 
 const keyOf = (location: string, name: string): string => `${location}/${name}`;
+
+/** Node zones as GKE takes them: at least one, each a zone of the cluster's region. */
+function nodeLocations(location: string, zones: string[]): string[] {
+  const region = /-[a-z]$/.test(location) ? location.slice(0, location.lastIndexOf('-')) : location;
+  const foreign = zones.filter((z) => !z.startsWith(`${region}-`) || !/-[a-z]$/.test(z));
+  if (zones.length === 0 || foreign.length > 0) {
+    throw new ApiFailure(
+      400,
+      `Invalid value for field "cluster.locations": ${JSON.stringify(zones)} must be zones of ${region}.`,
+    );
+  }
+  return [...new Set(zones)];
+}
 
 const PATH = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/(clusters|operations)(?:\/([^/]+))?$/;
 

@@ -71,6 +71,8 @@ export interface ClusterRecord {
   currentMasterVersion: string;
   id: string;
   createTime: string;
+  /** The zones its nodes run in (Cluster.locations); default: its zone, or zones a-c of its region. */
+  locations?: string[];
 }
 
 const API = 'https://container.googleapis.com/v1';
@@ -82,9 +84,11 @@ const regionOf = (location: string): string =>
 export function clusterJson(c: ClusterRecord): JsonObject {
   const path = `projects/${c.project}/locations/${c.location}/clusters/${c.name}`;
   const region = regionOf(c.location);
-  const nodeLocations = isZone(c.location)
-    ? [c.location]
-    : [`${region}-a`, `${region}-b`, `${region}-c`];
+  const nodeLocations = c.locations
+    ? [...c.locations]
+    : isZone(c.location)
+      ? [c.location]
+      : [`${region}-a`, `${region}-b`, `${region}-c`];
   const nodeVersion = c.currentMasterVersion;
   const cluster: JsonObject = {
     name: c.name,
