@@ -114,7 +114,7 @@ resource "google_cloudfunctions2_function" "function" {
 
     environment_variables = merge(
       {
-        LIFEBOAT_STORE        = "gs://${google_storage_bucket.backups.name}"
+        LIFEBOAT_STORE        = local.store_url
         LIFEBOAT_PROJECT      = var.project
         LIFEBOAT_TOPIC_PREFIX = var.prefix
         LIFEBOAT_LOG_LEVEL    = var.log_level

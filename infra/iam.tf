@@ -1,6 +1,8 @@
 # Least privilege: one service account per function, holding only
 #  - its custom project role (registry.tf project_permissions), if any;
 #  - its custom role on the backup bucket (bucket_permissions), if any;
+#  - its custom role on the backup bucket limited by an IAM condition to the
+#    objects it writes (confined_object_writes), if any;
 #  - roles/pubsub.publisher on each topic it publishes to, and no other;
 #  - the KMS key, for the functions that encrypt or decrypt Secrets.
 # No predefined broad role (editor, *.admin, storage.objectAdmin ...) is
@@ -8,6 +10,38 @@
 
 locals {
   pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # IAM conditions name an object projects/_/buckets/<bucket>/objects/<name>;
+  # the store's keys are names under store_key_prefix (storage.tf). Only
+  # startsWith, endsWith, extract, == and != exist on resource.name, and
+  # extract("...{x}/...") gives the shortest text between the literal parts
+  # ("" when they do not match).
+  store_object_root = "projects/_/buckets/${local.bucket_name}/objects/${local.store_key_prefix}"
+  backups_root      = "${local.store_object_root}backups/"
+
+  # backups/<cluster>/<backup>/leases/<id>.json: a .json object in a
+  # leases/ directory under backups/ (the first extract), which is not
+  # right below <cluster> (the first extract differs from the second), so
+  # the catalog, seal and lock of a backup named "leases" stay out of reach. Cluster keys and backup ids
+  # have no "/"; of the other keys Layout builds under backups/, only the
+  # parts of a shard named plainly "leases" (a core resource Kubernetes
+  # does not have) would match too.
+  lease_condition = join(" && ", [
+    "resource.name.startsWith(\"${local.backups_root}\")",
+    "resource.name.endsWith(\".json\")",
+    "resource.name.extract(\"${local.backups_root}{dir}/leases/\") != \"\"",
+    "resource.name.extract(\"${local.backups_root}{dir}/leases/\") != resource.name.extract(\"${local.backups_root}{cluster}/\")",
+  ])
+
+  confined_write_conditions = {
+    for name, w in local.confined_object_writes : name => join(" && ", [
+      "resource.type == \"storage.googleapis.com/Object\"",
+      "(${join(" || ", concat(
+        [for prefix in w.key_prefixes : "resource.name.startsWith(\"${local.store_object_root}${prefix}\")"],
+        w.backup_leases ? ["(${local.lease_condition})"] : [],
+      ))})",
+    ])
+  }
 }
 
 resource "google_service_account" "function" {
@@ -54,6 +88,33 @@ resource "google_storage_bucket_iam_member" "function" {
   bucket = google_storage_bucket.backups.name
   role   = google_project_iam_custom_role.function_bucket[each.key].id
   member = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+# Writes confined to some objects: a custom role with the write
+# permissions, granted on the backup bucket under an IAM condition on the
+# object name (the restore function may create and delete its own progress,
+# reports and leases, and nothing of a backup).
+resource "google_project_iam_custom_role" "function_confined_writes" {
+  for_each = local.confined_object_writes
+
+  role_id     = "${local.role_prefix}${each.key}ConfinedWrites"
+  title       = "Lifeboat ${each.key} (its own objects)"
+  description = "The object writes of the ${each.key} function, granted on the backup bucket for its own objects only."
+  permissions = each.value.permissions
+}
+
+resource "google_storage_bucket_iam_member" "function_confined_writes" {
+  for_each = local.confined_object_writes
+
+  bucket = google_storage_bucket.backups.name
+  role   = google_project_iam_custom_role.function_confined_writes[each.key].id
+  member = "serviceAccount:${google_service_account.function[each.key].email}"
+
+  condition {
+    title       = "${each.key}-own-objects"
+    description = "Only the objects the ${each.key} function writes (registry.tf confined_object_writes)."
+    expression  = local.confined_write_conditions[each.key]
+  }
 }
 
 # Publishing is granted per topic, on exactly the topics a function

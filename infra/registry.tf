@@ -9,7 +9,8 @@
 # uses. Publishing is not among them: it is granted per topic, on the topics
 # in `publishes` only (iam.tf). Project-level permissions (Compute Engine,
 # GKE) go in `project_permissions`; object permissions in
-# `bucket_permissions`, granted on the backup bucket only. Kubernetes access
+# `bucket_permissions`, granted on the backup bucket only; object writes
+# allowed on some keys only in `confined_object_writes`. Kubernetes access
 # needs only container.clusters.get (endpoint and CA); what the function may
 # do inside a cluster is granted by that cluster's RBAC (see README.md).
 #
@@ -135,11 +136,12 @@ locals {
     # The heaviest function: verifies the catalog (hashing every object it
     # restores), creates disks from snapshots and waits for them, applies
     # manifests in dependency order, decrypts Secrets, and rewrites its
-    # report as it goes (replacing an object needs storage.objects.delete).
-    # 2Gi buys a full vCPU for hashing and decompression; the full 540 s,
-    # continuing through its own topic when a step needs more. Disks are
-    # created with labels (compute.disks.setLabels) in zones or regions, so
-    # both operation kinds are awaited; the regional quota is read first.
+    # progress as it goes. It reads the whole store but writes only its own
+    # objects (confined_object_writes below), so it cannot delete or replace
+    # a backup. 2Gi buys a full vCPU for hashing and decompression; the full
+    # 540 s, continuing through its own topic when a step needs more. Disks
+    # are created with labels (compute.disks.setLabels) in zones or regions,
+    # so both operation kinds are awaited; the regional quota is read first.
     restore = {
       trigger       = "restore"
       publishes     = ["restore", "restore-completed"]
@@ -158,12 +160,7 @@ locals {
         "compute.zoneOperations.get",
         "container.clusters.get",
       ]
-      bucket_permissions = [
-        "storage.objects.create",
-        "storage.objects.delete",
-        "storage.objects.get",
-        "storage.objects.list",
-      ]
+      bucket_permissions = ["storage.objects.get", "storage.objects.list"]
     }
 
     # On a DeleteCluster audit entry: last-chance snapshots of the
@@ -205,6 +202,26 @@ locals {
       kms                 = false
       project_permissions = ["compute.snapshots.delete", "compute.snapshots.list"]
       bucket_permissions  = ["storage.objects.delete", "storage.objects.get", "storage.objects.list"]
+    }
+  }
+
+  # Object writes a function may make only under some keys of the store,
+  # granted on the backup bucket with an IAM condition on the object name
+  # (iam.tf): `key_prefixes` are prefixes of store keys, `backup_leases` the
+  # leases/ directory of every backup (backups/<cluster>/<backup>/leases/).
+  # Creating and deleting (so replacing) go together: every one of these
+  # objects is rewritten or removed by the code. Keys are those of
+  # shared/catalog/layout.ts; test/unit/infra checks the condition admits
+  # them and refuses every key of a backup.
+  confined_object_writes = {
+    # restores/<id>/progress.json (its claim and progress: created only if
+    # absent, rewritten each step, deleted at the end) and report.json;
+    # the lease on the backup it reads (backups/<cluster>/<backup>/leases/
+    # <id>.json: written, renewed each step, deleted at the end).
+    restore = {
+      permissions   = ["storage.objects.create", "storage.objects.delete"]
+      key_prefixes  = ["restores/"]
+      backup_leases = true
     }
   }
 

@@ -1,6 +1,12 @@
 locals {
   bucket_name       = coalesce(var.bucket_name, "${var.project}-${var.prefix}backups")
   retention_enabled = var.bucket_retention_days > 0
+
+  # The store's keys are object names under this prefix of the bucket ("":
+  # its root). LIFEBOAT_STORE (functions.tf) and the IAM conditions on
+  # object names (iam.tf) are both built from it.
+  store_key_prefix = ""
+  store_url        = "gs://${google_storage_bucket.backups.name}${local.store_key_prefix == "" ? "" : "/${trimsuffix(local.store_key_prefix, "/")}"}"
 }
 
 # The catalog store (LIFEBOAT_STORE). Uniform access: IAM only, no ACLs; no

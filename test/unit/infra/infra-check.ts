@@ -1,3 +1,4 @@
+import { evaluateCondition } from './iam-condition.js';
 import { refsIn, type Instance, type InfraModel, type Ref } from './infra-model.js';
 
 /** What the code says is deployed: functions/registry.ts and shared/bus/topics.ts. */
@@ -20,6 +21,14 @@ export interface CodeFlow {
    * carry no policy or the message is invalid (validateTick says why).
    */
   tickPolicy: (role: string, body: unknown) => { name: string; canonical: string } | undefined;
+  /**
+   * Functions that may write only their own objects of the store: the keys
+   * each writes (it must be able to create and delete every one) and keys
+   * it must not touch, a backup's above all (it must be able to neither).
+   */
+  confinedWrites: Readonly<
+    Record<string, { writes: readonly string[]; protects: readonly string[] }>
+  >;
 }
 
 export const Checks = [
@@ -40,6 +49,8 @@ export interface Problem {
 
 /** The longest a function may run: Pub/Sub push waits at most 600 s for its response. */
 const MAX_TIMEOUT_SECONDS = 540;
+/** The object permissions that create, replace or delete. */
+const OBJECT_WRITES = ['storage.objects.create', 'storage.objects.delete'] as const;
 const ALLOWED_PREDEFINED: Record<string, readonly string[]> = {
   google_pubsub_topic_iam_member: ['roles/pubsub.publisher'],
   google_kms_crypto_key_iam_member: [
@@ -293,6 +304,75 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
     }
   }
 
+  // Confined writes: no unconditional object create or delete anywhere, and
+  // the IAM conditions admit the function's own keys and refuse the others.
+  for (const [name, spec] of Object.entries(code.confinedWrites)) {
+    const account = accounts.get(name);
+    const f = functions.get(name);
+    if (!account || !f) continue; // reported above
+    const store = storeOf(f, byAddress);
+    if (!store) {
+      problem(
+        'iam',
+        `function "${name}": LIFEBOAT_STORE does not name a bucket of infra/ (gs://BUCKET[/PREFIX])`,
+      );
+      continue;
+    }
+    const conditional: { binding: Instance; writes: string[]; expression: string }[] = [];
+    for (const g of grantsTo(account)) {
+      const permissions = g.customRole?.attrs['permissions'];
+      const writes = (Array.isArray(permissions) ? (permissions as string[]) : []).filter((p) =>
+        (OBJECT_WRITES as readonly string[]).includes(p),
+      );
+      if (writes.length === 0) continue;
+      const expression = block(g.binding.attrs, 'condition')?.['expression'];
+      if (g.binding.type !== 'google_storage_bucket_iam_member' || typeof expression !== 'string') {
+        problem(
+          'iam',
+          `function "${name}": ${at(g.binding)} grants ${writes.join(', ')} without a condition, so it could delete or replace backups; grant them on the bucket for its own objects only`,
+        );
+        continue;
+      }
+      conditional.push({ binding: g.binding, writes, expression });
+    }
+    const objectName = (key: string): string =>
+      `projects/_/buckets/${store.bucket}/objects/${store.prefix}${key}`;
+    const allowed = (permission: string, key: string): boolean =>
+      conditional.some((c) => {
+        if (!c.writes.includes(permission)) return false;
+        try {
+          return evaluateCondition(c.expression, {
+            name: objectName(key),
+            type: 'storage.googleapis.com/Object',
+          });
+        } catch (error) {
+          problem(
+            'iam',
+            `function "${name}": ${at(c.binding)}: cannot read its condition (${(error as Error).message})`,
+          );
+          return false;
+        }
+      });
+    for (const permission of OBJECT_WRITES) {
+      for (const key of spec.writes) {
+        if (!allowed(permission, key)) {
+          problem(
+            'iam',
+            `function "${name}" writes ${key} but lacks ${permission} on it (${objectName(key)})`,
+          );
+        }
+      }
+      for (const key of spec.protects) {
+        if (allowed(permission, key)) {
+          problem(
+            'iam',
+            `function "${name}" has ${permission} on ${key} (${objectName(key)}), which is not its own`,
+          );
+        }
+      }
+    }
+  }
+
   // Publishing: on exactly the topics each function publishes to.
   for (const [name, account] of accounts) {
     const spec = code.functions[name];
@@ -537,6 +617,30 @@ function topicRoleOf(
     if (name === `${prefix}${role}-dead-letter`) return { role, dead: true };
   }
   return undefined;
+}
+
+/** The bucket and key prefix of a function's LIFEBOAT_STORE, its bucket resolved to its name. */
+function storeOf(
+  f: Instance,
+  byAddress: ReadonlyMap<string, Instance>,
+): { bucket: string; prefix: string } | undefined {
+  const env = block(f.attrs, 'service_config')?.['environment_variables'] as
+    Record<string, unknown> | undefined;
+  const url = env?.['LIFEBOAT_STORE'];
+  if (typeof url !== 'string') return undefined;
+  let unresolved = false;
+  const resolved = url.replace(
+    /@ref:(google_storage_bucket\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)\.name/g,
+    (_, address: string) => {
+      const name = byAddress.get(address)?.attrs['name'];
+      if (typeof name !== 'string') unresolved = true;
+      return String(name);
+    },
+  );
+  const m = /^gs:\/\/([a-z0-9][-a-z0-9_.]*[a-z0-9])(?:\/(.*))?$/.exec(resolved);
+  if (unresolved || !m) return undefined;
+  const path = (m[2] ?? '').replace(/\/+$/, '');
+  return { bucket: m[1] ?? '', prefix: path ? `${path}/` : '' };
 }
 
 /** The first (only) instance of a nested block. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Functions } from '../../../functions/registry.js';
 import { TopicRoles } from '../../../shared/bus/topics.js';
 import { canonicalJson } from '../../../shared/catalog/canonical.js';
+import { Layout } from '../../../shared/catalog/layout.js';
 import { DeployedConfiguration, Deployment } from '../../../shared/config/deployment.js';
 import { WatchedMethods } from '../../../shared/messages/cluster-event.js';
 import { parseMessage } from '../../../shared/messages/index.js';
@@ -58,6 +59,47 @@ function tickPolicy(role: string, body: unknown): { name: string; canonical: str
   }
 }
 
+const cluster = { project: 'prod-project', location: 'europe-west1', name: 'prod' };
+const backupId = 'nightly-20260101-0200';
+const restoreId = 'restore-1';
+/** Every key of a backup, as Layout builds it. */
+const backupKeys = (id: string): string[] => [
+  Layout.catalog(cluster, id),
+  Layout.seal(cluster, id),
+  Layout.lock(cluster, id),
+  Layout.expiring(cluster, id),
+  Layout.announced(cluster, id),
+  Layout.plan(cluster, id),
+  Layout.part(cluster, id, 'manifests/deployments.apps/00000'),
+  Layout.part(cluster, id, 'volumes/pvc-1'),
+];
+
+/**
+ * The restore function writes its claim, progress and report and the lease
+ * on the backup it reads (shared/restore/run-restore.ts,
+ * shared/catalog/backup-lease.ts), and must touch nothing else: no key of
+ * any backup (one named "leases" included), no pack, data key or marker.
+ */
+const restoreWrites = {
+  writes: [
+    Layout.restoreProgress(restoreId),
+    Layout.report(restoreId),
+    Layout.lease(cluster, backupId, restoreId),
+  ],
+  protects: [
+    ...backupKeys(backupId),
+    ...backupKeys('leases'),
+    Layout.pack('ab'.padEnd(64, '0')),
+    Layout.dataKey('dek-0123456789abcdef'),
+    Layout.storeMarker(),
+    Layout.deletedMarker(cluster),
+    Layout.clusterBackups(cluster),
+    'restores.json',
+    'restores-other/report.json',
+    `backups/${Layout.clusterKey(cluster)}/${backupId}/leasesx/${restoreId}.json`,
+  ],
+};
+
 const code: CodeFlow = {
   functions: Functions,
   topicRoles: TopicRoles,
@@ -65,6 +107,7 @@ const code: CodeFlow = {
   validateTick,
   readDeployment,
   tickPolicy,
+  confinedWrites: { restore: restoreWrites },
 };
 
 /**
@@ -588,6 +631,70 @@ describe('infra/ (Terraform)', function () {
         assert.ok(
           found.some((m) => m.startsWith('function "restore": no LIFEBOAT_DEPLOYMENT')),
           found.join('\n'),
+        );
+      });
+
+      it('fails when the restore function may create or delete objects unconditionally', function () {
+        edit('registry.tf', (text) =>
+          text.replace(
+            /(^ {4}restore = \{\n[\s\S]*?bucket_permissions = \[)/m,
+            '$1"storage.objects.delete", ',
+          ),
+        );
+        const found = messagesOf(check(), 'iam');
+        assert.ok(
+          found.some(
+            (m) =>
+              m.startsWith(
+                'function "restore": google_storage_bucket_iam_member.function[restore]',
+              ) && m.includes('grants storage.objects.delete without a condition'),
+          ),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the restore function’s condition reaches a backup', function () {
+        // Without the depth clause, leases/ right below a cluster matches: a backup named "leases".
+        edit('iam.tf', (text) =>
+          text.replace(/^ *"resource\.name\.extract\([^\n]*\) != resource[^\n]*\n/m, ''),
+        );
+        const found = messagesOf(check(), 'iam');
+        assert.ok(
+          found.some((m) =>
+            m.includes(`has storage.objects.delete on ${Layout.catalog(cluster, 'leases')}`),
+          ),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the restore function may not write its own objects', function () {
+        edit('registry.tf', (text) =>
+          text.replace('key_prefixes  = ["restores/"]', 'key_prefixes  = []'),
+        );
+        const found = messagesOf(check(), 'iam');
+        assert.ok(
+          found.some((m) =>
+            m.includes(`writes ${Layout.report(restoreId)} but lacks storage.objects.create`),
+          ),
+          found.join('\n'),
+        );
+      });
+
+      it('confines the restore function’s writes under the store’s prefix too', function () {
+        edit('storage.tf', (text) =>
+          text.replace('store_key_prefix = ""', 'store_key_prefix = "lifeboat/"'),
+        );
+        const problems = check();
+        assert.deepEqual(messagesOf(problems, 'iam'), []);
+        const restore = loadInfra(copy, tools, { vars: VARS, pathModule: infraDir }).instances.find(
+          (i) => i.type === 'google_cloudfunctions2_function' && i.key === 'restore',
+        );
+        const env = (restore?.attrs['service_config'] as Record<string, unknown>[])[0]?.[
+          'environment_variables'
+        ] as Record<string, unknown>;
+        assert.equal(
+          env['LIFEBOAT_STORE'],
+          'gs://@ref:google_storage_bucket.backups.name/lifeboat',
         );
       });
 
