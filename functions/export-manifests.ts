@@ -8,24 +8,26 @@ import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
 import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
-import { API_VERSION, parseMessage } from '../shared/messages/index.js';
+import { API_VERSION, parseMessage, type BackupPolicy } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
 /** Plans a cluster's backup and fans it out: one message per resource shard and per volume. */
 register(
   'exportManifests',
   (json) => parseMessage('ClusterBackupJob', json),
-  async (job, { runtime }) => {
-    // A job is a request: its policy must be deployed as it says, and select its cluster.
-    const policy = runtime.deployment.checkBackupJob(job, 'ClusterBackupJob');
-    if (Object.keys(policy.clusterLabels).length > 0) {
-      const live = await runtime.inventory.get(job.cluster);
-      if (!live || !labelsSelected(policy.clusterLabels, live.labels)) {
-        throw new PermanentError(
-          `ClusterBackupJob: cluster ${Layout.clusterKey(job.cluster)} does not carry the labels policy ${policy.name} selects; refused`,
-        );
+  async (carried, { runtime }) => {
+    const checkedPolicy = async (): Promise<BackupPolicy> => {
+      const policy = runtime.deployment.checkBackupJob(carried, 'ClusterBackupJob');
+      if (Object.keys(policy.clusterLabels).length > 0) {
+        const live = await runtime.inventory.get(carried.cluster);
+        if (!live || !labelsSelected(policy.clusterLabels, live.labels)) {
+          throw new PermanentError(
+            `ClusterBackupJob: cluster ${Layout.clusterKey(carried.cluster)} does not carry the labels policy ${policy.name} selects; refused`,
+          );
+        }
       }
-    }
+      return policy;
+    };
     // Whoever waits for this backup gets an answer: a job that can never be planned (an unknown
     // cluster, a 403 from the API server, Secrets and no key) is announced Failed with the reason.
     const failed = async (error: unknown): Promise<never> => {
@@ -33,16 +35,19 @@ register(
         await runtime.bus.publish(runtime.topic('backup-completed'), {
           apiVersion: API_VERSION,
           kind: 'BackupCompleted',
-          backupId: job.backupId,
-          cluster: job.cluster,
+          backupId: carried.backupId,
+          cluster: carried.cluster,
           phase: 'Failed',
-          catalogKey: Layout.catalog(job.cluster, job.backupId),
+          catalogKey: Layout.catalog(carried.cluster, carried.backupId),
           counts: {},
           errors: [errorMessage(error)],
         });
       }
       throw error;
     };
+    // A job is a request: its policy must be deployed as it says, and select its cluster. The
+    // deployed policy is the one planned under (and carried on by every later message).
+    const job = { ...carried, policy: await checkedPolicy().catch(failed) };
     const planJob = async (http: KubeHttp): Promise<BackupPlan> => {
       const filters = job.policy.filters ?? DEFAULT_FILTERS;
       const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];

@@ -38,8 +38,21 @@ function describe(error: ErrorObject): string {
 export function validate<S extends TSchema>(schema: S, value: unknown, where: string): Static<S> {
   const fn = validatorFor(schema);
   if (fn(value)) return value as Static<S>;
-  const problems = (fn.errors ?? [])
-    .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if')
-    .map(describe);
+  const errors = (fn.errors ?? []).filter(
+    (e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if',
+  );
+  // A union of literals fails once per literal: say it once, with every allowed value.
+  const allowedAt = new Map<string, unknown[]>();
+  for (const e of errors.filter((e) => e.keyword === 'const')) {
+    allowedAt.set(e.instancePath, [
+      ...(allowedAt.get(e.instancePath) ?? []),
+      e.params['allowedValue'],
+    ]);
+  }
+  const problems = errors.map((e) =>
+    e.keyword === 'const'
+      ? describe({ ...e, params: { allowedValues: allowedAt.get(e.instancePath) } })
+      : describe(e),
+  );
   throw new ValidationError(where, [...new Set(problems)].slice(0, 8));
 }

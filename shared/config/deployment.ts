@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_FILTERS } from '../backup/plan.js';
 import { canonicalJson } from '../catalog/canonical.js';
 import { locationSelected } from '../clusters/cluster-selection.js';
 import { LOCAL } from '../clusters/kubeconfig-inventory.js';
@@ -89,8 +90,10 @@ function impliedPlans(policy: BackupPolicy): RestorePlan[] {
   return plans;
 }
 
-/** The top-level fields in which two policies differ. */
-function differingFields(a: BackupPolicy, b: BackupPolicy): string[] {
+/** The top-level fields in which two policies differ (no filters means the default ones). */
+function differingFields(first: BackupPolicy, second: BackupPolicy): string[] {
+  const a = { ...first, filters: first.filters ?? DEFAULT_FILTERS };
+  const b = { ...second, filters: second.filters ?? DEFAULT_FILTERS };
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys]
     .filter(
