@@ -10,9 +10,12 @@ locals {
 }
 
 # The catalog store (LIFEBOAT_STORE). Uniform access: IAM only, no ACLs; no
-# public access, ever. Object versioning keeps what a bug or a person
-# overwrites or deletes for noncurrent_version_days, unless the optional
-# retention policy is set instead (Cloud Storage allows one or the other).
+# public access, ever. Object versioning keeps what a bug, a person or an
+# attacker overwrites or deletes for noncurrent_version_days, by age only
+# (no count limit unless noncurrent_versions_kept is set: rewriting an
+# object would otherwise erase its history), unless the optional retention
+# policy is set instead (Cloud Storage allows one or the other). README.md
+# (Bucket) weighs these and Object Retention Lock.
 resource "google_storage_bucket" "backups" {
   name                        = local.bucket_name
   location                    = coalesce(var.bucket_location, var.region)
@@ -26,6 +29,16 @@ resource "google_storage_bucket" "backups" {
     enabled = !local.retention_enabled
   }
 
+  # Set at creation only: the provider replaces the bucket to change it.
+  enable_object_retention = var.object_retention_enabled
+
+  dynamic "soft_delete_policy" {
+    for_each = var.soft_delete_days == null ? [] : [var.soft_delete_days]
+    content {
+      retention_duration_seconds = soft_delete_policy.value * 86400
+    }
+  }
+
   dynamic "retention_policy" {
     for_each = local.retention_enabled ? [var.bucket_retention_days] : []
     content {
@@ -34,8 +47,8 @@ resource "google_storage_bucket" "backups" {
     }
   }
 
-  # Noncurrent versions: deleted after noncurrent_version_days, and beyond
-  # the noncurrent_versions_kept newest of each object.
+  # Noncurrent versions: deleted noncurrent_version_days after they stopped
+  # being current.
   lifecycle_rule {
     condition {
       days_since_noncurrent_time = var.noncurrent_version_days
@@ -46,13 +59,18 @@ resource "google_storage_bucket" "backups" {
     }
   }
 
-  lifecycle_rule {
-    condition {
-      num_newer_versions = var.noncurrent_versions_kept
-      with_state         = "ARCHIVED"
-    }
-    action {
-      type = "Delete"
+  # And, only if noncurrent_versions_kept is set, beyond that many newer
+  # versions of the same object.
+  dynamic "lifecycle_rule" {
+    for_each = var.noncurrent_versions_kept == null ? [] : [var.noncurrent_versions_kept]
+    content {
+      condition {
+        num_newer_versions = lifecycle_rule.value
+        with_state         = "ARCHIVED"
+      }
+      action {
+        type = "Delete"
+      }
     }
   }
 

@@ -43,14 +43,86 @@ variable "bucket_location" {
   default     = null
 }
 
+variable "noncurrent_version_days" {
+  description = <<-EOT
+    Object versioning keeps what is replaced or deleted in the backup bucket (by a bug, a
+    person, or an attacker holding a function's identity) as a noncurrent version for this
+    many days, then lifecycle deletes it. It is the window in which tampering can be
+    undone: make it longer than the time you need to notice it (alerting, audits, an
+    incident that starts on a Friday), 30 days at least. The cost: what Lifeboat's own
+    retention deletes (expired backups) is kept as noncurrent versions this long too.
+  EOT
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_days >= 1 && floor(var.noncurrent_version_days) == var.noncurrent_version_days
+    error_message = "noncurrent_version_days must be a whole number of days (30 or more is advised)."
+  }
+}
+
+variable "noncurrent_versions_kept" {
+  description = <<-EOT
+    Optional: also delete noncurrent versions beyond this many newer versions of the same
+    object. null (the default) sets no count limit, and it should stay so: with a count
+    limit, whoever can write an object can erase its history by rewriting it that many
+    times, long before noncurrent_version_days. Set one only to bound the cost of objects
+    Lifeboat rewrites often, knowing it shortens the tampering window to that many writes.
+  EOT
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.noncurrent_versions_kept == null || try(var.noncurrent_versions_kept >= 1 && floor(var.noncurrent_versions_kept) == var.noncurrent_versions_kept, false)
+    error_message = "noncurrent_versions_kept must be null (no count limit) or a whole number, 1 or more."
+  }
+}
+
+variable "soft_delete_days" {
+  description = <<-EOT
+    Optional soft-delete retention of the backup bucket, in days (7 to 90): a deleted
+    object version, noncurrent ones included, can still be restored this long, even when
+    whoever deleted it was allowed to (versioning alone does not stop an identity that may
+    delete from deleting the noncurrent versions too). null (the default) leaves the
+    bucket's own setting, 7 days for a new bucket unless an organisation policy says
+    otherwise.
+  EOT
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.soft_delete_days == null || try(var.soft_delete_days >= 7 && var.soft_delete_days <= 90 && floor(var.soft_delete_days) == var.soft_delete_days, false)
+    error_message = "soft_delete_days must be null (the bucket's setting) or a whole number of days from 7 to 90."
+  }
+}
+
+variable "object_retention_enabled" {
+  description = <<-EOT
+    Enable Object Retention Lock on the backup bucket (enable_object_retention): each object
+    may then carry its own retain-until time, before which nobody can delete or replace it
+    (in Locked mode not even to shorten it). Enabling it protects nothing by itself:
+    Lifeboat sets no retention on what it writes, so retention is set per object by an
+    operator (gcloud storage objects update --retain-until ... --retention-mode ...), for
+    instance on the catalog, seal and packs of backups that must survive an incident; and
+    Lifeboat's retention then fails to delete those until their time has passed. The
+    provider can set it only when the bucket is created: changing it later plans to
+    replace the bucket, which fails on a bucket with objects (force_destroy is false).
+  EOT
+  type        = bool
+  default     = false
+}
+
 variable "bucket_retention_days" {
   description = <<-EOT
     Optional bucket retention policy, in days: no object can be deleted or replaced before
     it is this old, whoever asks (ransomware, a mistaken script). 0 (the default) sets no
     policy. Cloud Storage does not allow a retention policy together with object
     versioning, so setting this turns versioning off: the policy then protects every
-    object instead. Must be at least the longest ttlDays of the backup policies, or
-    retention will fail to delete expired backups until they are old enough.
+    object instead. It binds Lifeboat as well: the restore function rewrites and removes
+    its progress and its lease within minutes, so every restore from this bucket fails
+    (the pipeline's and the CLI's alike), and the retention sweep cannot remove its
+    expiring markers nor delete backups younger than this; see README.md (Bucket) before
+    setting it.
   EOT
   type        = number
   default     = 0
@@ -70,18 +142,6 @@ variable "bucket_retention_locked" {
     condition     = !var.bucket_retention_locked || var.bucket_retention_days > 0
     error_message = "bucket_retention_locked needs bucket_retention_days > 0."
   }
-}
-
-variable "noncurrent_version_days" {
-  description = "With versioning on, days a replaced or deleted object version is kept before lifecycle deletes it."
-  type        = number
-  default     = 30
-}
-
-variable "noncurrent_versions_kept" {
-  description = "With versioning on, how many older versions of an object are kept at most."
-  type        = number
-  default     = 3
 }
 
 variable "kms_enabled" {

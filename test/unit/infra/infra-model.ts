@@ -40,7 +40,10 @@ export interface Instance {
   address: string;
   /** file:line of the resource block. */
   where: string;
-  /** Evaluated arguments; nested blocks are lists of objects. Dynamic blocks are left out. */
+  /**
+   * Evaluated arguments; nested blocks are lists of objects, a dynamic
+   * block's instances after the static blocks of the same name.
+   */
   attrs: Record<string, unknown>;
 }
 
@@ -72,7 +75,7 @@ interface Block {
 
 /** Arguments that are not the resource's own: evaluated separately or not at all. */
 const META = new Set(['count', 'for_each', 'depends_on', 'provider', 'lifecycle']);
-const SKIPPED_BLOCKS = new Set(['dynamic', 'lifecycle', 'provisioner', 'connection', 'timeouts']);
+const SKIPPED_BLOCKS = new Set(['lifecycle', 'provisioner', 'connection', 'timeouts']);
 
 export interface LoadOptions {
   /** Values of input variables (written as a .auto.tfvars.json). */
@@ -242,13 +245,36 @@ function evaluate(
   }
 }
 
-/** HCL source of a block body as an object constructor, nested blocks as lists of objects. */
+let dynamicCount = 0;
+
+/**
+ * HCL source of a block body as an object constructor, nested blocks as
+ * lists of objects. A dynamic block becomes a for expression over its
+ * for_each, its iterator's key and value renamed to the for's variables.
+ */
 function bodyObject(body: Body, prepare: (src: string) => string): string {
   const entries: string[] = [];
   const blocks = new Map<string, string[]>();
+  const dynamics = new Map<string, string[]>();
   for (const [name, value] of Object.entries(body)) {
     if (name === '@range' || META.has(name) || SKIPPED_BLOCKS.has(name)) continue;
-    if (isBlockList(value)) {
+    if (name === 'dynamic') {
+      for (const [label, list] of Object.entries(value as Record<string, Body[]>)) {
+        for (const d of list) {
+          const iterator = d['iterator'] === undefined ? label : exprSource(d['iterator']);
+          const content = (d['content'] as Body[] | undefined)?.[0] ?? {};
+          const n = dynamicCount++;
+          const object = bodyObject(content, prepare)
+            .replace(new RegExp(`\\b${iterator}\\.key\\b`, 'g'), `lifeboat_dk${n}`)
+            .replace(new RegExp(`\\b${iterator}\\.value\\b`, 'g'), `lifeboat_dv${n}`);
+          const forEach = prepare(exprSource(d['for_each']));
+          dynamics.set(label, [
+            ...(dynamics.get(label) ?? []),
+            `[for lifeboat_dk${n}, lifeboat_dv${n} in (\n${forEach}\n) : ${object}]`,
+          ]);
+        }
+      }
+    } else if (isBlockList(value)) {
       blocks.set(
         name,
         value.map((b) => bodyObject(b, prepare)),
@@ -259,7 +285,14 @@ function bodyObject(body: Body, prepare: (src: string) => string): string {
       );
     }
   }
-  for (const [name, list] of blocks) entries.push(`"${name}" = [${list.join(', ')}]`);
+  for (const [name, list] of blocks) {
+    if (!dynamics.has(name)) entries.push(`"${name}" = [${list.join(', ')}]`);
+  }
+  for (const [name, fors] of dynamics) {
+    entries.push(
+      `"${name}" = concat([${(blocks.get(name) ?? []).join(', ')}], ${fors.join(', ')})`,
+    );
+  }
   return `{\n${entries.join('\n')}\n}`;
 }
 

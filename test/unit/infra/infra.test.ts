@@ -508,6 +508,85 @@ describe('infra/ (Terraform)', function () {
     });
   });
 
+  describe('keeps what is overwritten or deleted in the backup bucket', function () {
+    this.timeout(60_000);
+    type Rule = { condition: Record<string, unknown>[]; action: Record<string, unknown>[] };
+    const bucketOf = (vars: Record<string, unknown>): Record<string, unknown> => {
+      const bucket = loadInfra(infraDir, tools, {
+        vars: { project: VARS.project, ...vars },
+      }).instances.find((i) => i.address === 'google_storage_bucket.backups');
+      assert.ok(bucket, 'no google_storage_bucket.backups');
+      return bucket.attrs;
+    };
+    const rules = (bucket: Record<string, unknown>): Record<string, unknown>[] =>
+      (bucket['lifecycle_rule'] as Rule[])
+        .filter((r) => r.action[0]?.['type'] === 'Delete')
+        .map((r) => r.condition[0] ?? {});
+
+    it('by default: versioned, noncurrent versions kept 30 days or more by age, no count limit', function () {
+      const bucket = bucketOf({});
+      assert.deepEqual(bucket['versioning'], [{ enabled: true }]);
+      assert.deepEqual(bucket['retention_policy'], []);
+      assert.equal(bucket['enable_object_retention'], false);
+      const deletes = rules(bucket);
+      assert.ok(deletes.length > 0, 'a lifecycle rule deletes noncurrent versions in time');
+      for (const condition of deletes) {
+        assert.equal(
+          condition['with_state'],
+          'ARCHIVED',
+          'lifecycle deletes only noncurrent versions',
+        );
+        assert.equal(
+          condition['num_newer_versions'] ?? null,
+          null,
+          'no count limit: rewriting an object must not erase its history',
+        );
+        assert.ok(
+          typeof condition['days_since_noncurrent_time'] === 'number' &&
+            condition['days_since_noncurrent_time'] >= 30,
+          `noncurrent versions must be kept 30 days or more: ${JSON.stringify(condition)}`,
+        );
+      }
+    });
+
+    it('adds a count limit, a soft-delete period or object retention only when asked', function () {
+      const bucket = bucketOf({
+        noncurrent_versions_kept: 5,
+        noncurrent_version_days: 45,
+        soft_delete_days: 30,
+        object_retention_enabled: true,
+      });
+      assert.deepEqual(
+        rules(bucket).map((c) => [c['days_since_noncurrent_time'], c['num_newer_versions']]),
+        [
+          [45, undefined],
+          [undefined, 5],
+        ],
+      );
+      assert.deepEqual(bucket['soft_delete_policy'], [{ retention_duration_seconds: 30 * 86400 }]);
+      assert.equal(bucket['enable_object_retention'], true);
+      assert.deepEqual(bucketOf({})['soft_delete_policy'], []);
+    });
+
+    it('turns versioning off only for a retention policy', function () {
+      const bucket = bucketOf({ bucket_retention_days: 35 });
+      assert.deepEqual(bucket['versioning'], [{ enabled: false }]);
+      assert.deepEqual(bucket['retention_policy'], [
+        { is_locked: false, retention_period: String(35 * 86400) },
+      ]);
+    });
+
+    it('refuses a count limit below one and a soft-delete period Cloud Storage does not allow', function () {
+      for (const vars of [
+        { noncurrent_versions_kept: 0 },
+        { soft_delete_days: 3 },
+        { noncurrent_version_days: 0 },
+      ]) {
+        assert.throws(() => bucketOf(vars), /Invalid value for variable/, JSON.stringify(vars));
+      }
+    });
+  });
+
   describe('the check', function () {
     this.timeout(60_000);
     let model: InfraModel;
