@@ -19,26 +19,30 @@ locals {
   store_object_root = "projects/_/buckets/${local.bucket_name}/objects/${local.store_key_prefix}"
   backups_root      = "${local.store_object_root}backups/"
 
-  # backups/<cluster>/<backup>/leases/<id>.json: a .json object in a
-  # leases/ directory under backups/ (the first extract), which is not
-  # right below <cluster> (the first extract differs from the second), so
-  # the catalog, seal and lock of a backup named "leases" stay out of reach. Cluster keys and backup ids
-  # have no "/"; of the other keys Layout builds under backups/, only the
-  # parts of a shard named plainly "leases" (a core resource Kubernetes
-  # does not have) would match too.
-  lease_condition = join(" && ", [
-    "resource.name.startsWith(\"${local.backups_root}\")",
-    "resource.name.endsWith(\".json\")",
-    "resource.name.extract(\"${local.backups_root}{dir}/leases/\") != \"\"",
-    "resource.name.extract(\"${local.backups_root}{dir}/leases/\") != resource.name.extract(\"${local.backups_root}{cluster}/\")",
-  ])
+  # A file (or, ending in "/", a directory of .json files) in a backup's
+  # directory, backups/<cluster>/<backup>/<file>: under backups/ with the
+  # file at the end (startsWith, endsWith), somewhere below (the first
+  # extract), and not right below <cluster> (the first extract differs from
+  # the second), so what a backup named like the file or directory holds
+  # (its catalog, seal, lock) stays out of reach. Cluster keys and backup
+  # ids have no "/"; of the other keys Layout builds under backups/, only
+  # the parts of a shard named plainly "leases" (a core resource Kubernetes
+  # does not have) would match leases/ too.
+  backup_file_conditions = {
+    for file in distinct(flatten([for w in values(local.confined_object_writes) : w.backup_files])) : file => join(" && ", [
+      "resource.name.startsWith(\"${local.backups_root}\")",
+      "resource.name.endsWith(\"${endswith(file, "/") ? ".json" : "/${file}"}\")",
+      "resource.name.extract(\"${local.backups_root}{dir}/${file}\") != \"\"",
+      "resource.name.extract(\"${local.backups_root}{dir}/${file}\") != resource.name.extract(\"${local.backups_root}{cluster}/\")",
+    ])
+  }
 
   confined_write_conditions = {
     for name, w in local.confined_object_writes : name => join(" && ", [
       "resource.type == \"storage.googleapis.com/Object\"",
       "(${join(" || ", concat(
         [for prefix in w.key_prefixes : "resource.name.startsWith(\"${local.store_object_root}${prefix}\")"],
-        w.backup_leases ? ["(${local.lease_condition})"] : [],
+        [for file in w.backup_files : "(${local.backup_file_conditions[file]})"],
       ))})",
     ])
   }

@@ -1,7 +1,7 @@
 # Optional Cloud KMS key for the envelope encryption of Secrets in backups:
-# each backup's data key is wrapped with it (LIFEBOAT_KMS_KEY). Only the
-# functions that export or restore Secrets (registry.tf kms = true) may use
-# it, and only for encrypt/decrypt. Without it, Secrets are encrypted with a
+# the store's data key is wrapped with it (LIFEBOAT_KMS_KEY). Only the
+# functions that load the data key (registry.tf kms = true: to seal or open
+# Secrets and catalogs) may use it, and only for encrypt/decrypt. Without it, Secrets are encrypted with a
 # key file in local mode only; deployed, enable it.
 
 resource "google_kms_key_ring" "lifeboat" {

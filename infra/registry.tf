@@ -119,16 +119,17 @@ locals {
     }
 
     # Reads the plan and every part of one backup and, when all are in,
-    # writes catalog.json (with ifGenerationMatch=0) and publishes
-    # BackupCompleted. Holds the whole object index in memory: about 1 KB
-    # per object, so 512Mi covers clusters of 100k+ objects. 300 s.
+    # writes catalog.json (with ifGenerationMatch=0) and its seal (an HMAC
+    # under the data key, hence kms) and publishes BackupCompleted. Holds
+    # the whole object index in memory: about 1 KB per object, so 512Mi
+    # covers clusters of 100k+ objects. 300 s.
     emitCatalog = {
       trigger             = "backup-parts"
       publishes           = ["backup-completed"]
       memory              = "512Mi"
       timeout             = 300
       max_instances       = 10
-      kms                 = false
+      kms                 = true
       project_permissions = []
       bucket_permissions  = ["storage.objects.create", "storage.objects.get", "storage.objects.list"]
     }
@@ -167,7 +168,8 @@ locals {
     # cluster's disks (the same calls as snapshotDisks, same waiting, so
     # the full 540 s), locks its latest backups, and may request a restore
     # into the standby cluster. 512Mi: it reads the latest catalog to find
-    # the disks. container.clusters.get: the Container API confirms a
+    # the disks, and seals the last-chance backup's catalog with the data
+    # key (kms). container.clusters.get: the Container API confirms a
     # deletion (and a recreated cluster's creation time) before it acts.
     clusterEvents = {
       trigger       = "cluster-events"
@@ -175,7 +177,7 @@ locals {
       memory        = "512Mi"
       timeout       = 540
       max_instances = 5
-      kms           = false
+      kms           = true
       project_permissions = [
         "compute.disks.createSnapshot",
         "compute.disks.get",
@@ -192,36 +194,51 @@ locals {
     # Lists catalogs and snapshots and deletes what has expired: paginated
     # listings, nothing held, so the smallest size; the full 540 s for large
     # buckets (what is left is picked up by the next tick, every step is
-    # idempotent).
+    # idempotent). It marks a backup expiring.json before deleting it, and
+    # finishes abandoned backups: it writes their catalog and seal (with
+    # the data key, hence kms).
     retention = {
       trigger             = "retention"
       publishes           = []
       memory              = "256Mi"
       timeout             = 540
       max_instances       = 1
-      kms                 = false
+      kms                 = true
       project_permissions = ["compute.snapshots.delete", "compute.snapshots.list"]
-      bucket_permissions  = ["storage.objects.delete", "storage.objects.get", "storage.objects.list"]
+      bucket_permissions = [
+        "storage.objects.create",
+        "storage.objects.delete",
+        "storage.objects.get",
+        "storage.objects.list",
+      ]
     }
   }
 
-  # Object writes a function may make only under some keys of the store,
+  # Object writes a function may make only on some keys of the store,
   # granted on the backup bucket with an IAM condition on the object name
-  # (iam.tf): `key_prefixes` are prefixes of store keys, `backup_leases` the
-  # leases/ directory of every backup (backups/<cluster>/<backup>/leases/).
-  # Creating and deleting (so replacing) go together: every one of these
-  # objects is rewritten or removed by the code. Keys are those of
-  # shared/catalog/layout.ts; test/unit/infra checks the condition admits
-  # them and refuses every key of a backup.
+  # (iam.tf), when granting them everywhere would let it delete or replace
+  # backups: `key_prefixes` are prefixes of store keys, `backup_files`
+  # files of every backup's directory (backups/<cluster>/<backup>/<file>;
+  # "leases/" is every .json file of its leases/ directory). Keys are those
+  # of shared/catalog/layout.ts; test/unit/infra checks that each condition
+  # admits them and refuses every other key of a backup.
   confined_object_writes = {
-    # restores/<id>/progress.json (its claim and progress: created only if
-    # absent, rewritten each step, deleted at the end) and report.json;
-    # the lease on the backup it reads (backups/<cluster>/<backup>/leases/
-    # <id>.json: written, renewed each step, deleted at the end).
+    # Creates and deletes (so replaces): restores/<id>/progress.json (its
+    # claim and progress: created only if absent, rewritten each step,
+    # deleted at the end) and report.json; the lease on the backup it reads
+    # (leases/<id>.json: written, renewed each step, deleted at the end).
     restore = {
-      permissions   = ["storage.objects.create", "storage.objects.delete"]
-      key_prefixes  = ["restores/"]
-      backup_leases = true
+      permissions  = ["storage.objects.create", "storage.objects.delete"]
+      key_prefixes = ["restores/"]
+      backup_files = ["leases/"]
+    }
+
+    # Deletes its announced.json claim when publishing BackupCompleted
+    # fails, so a redelivery announces again (creating is granted above).
+    emitCatalog = {
+      permissions  = ["storage.objects.delete"]
+      key_prefixes = []
+      backup_files = ["announced.json"]
     }
   }
 

@@ -22,13 +22,23 @@ export interface CodeFlow {
    */
   tickPolicy: (role: string, body: unknown) => { name: string; canonical: string } | undefined;
   /**
-   * Functions that may write only their own objects of the store: the keys
-   * each writes (it must be able to create and delete every one) and keys
-   * it must not touch, a backup's above all (it must be able to neither).
+   * Functions whose object writes (`permissions`: storage.objects.create,
+   * storage.objects.delete) are limited to some keys of the store: the keys
+   * each writes (it must have every permission on each) and keys it must
+   * not touch, a backup's above all (it must have none of them there).
    */
   confinedWrites: Readonly<
-    Record<string, { writes: readonly string[]; protects: readonly string[] }>
+    Record<
+      string,
+      {
+        permissions: readonly string[];
+        writes: readonly string[];
+        protects: readonly string[];
+      }
+    >
   >;
+  /** The functions that load the store's data key (to seal or open Secrets and catalogs). */
+  dataKeyFunctions: readonly string[];
 }
 
 export const Checks = [
@@ -49,8 +59,6 @@ export interface Problem {
 
 /** The longest a function may run: Pub/Sub push waits at most 600 s for its response. */
 const MAX_TIMEOUT_SECONDS = 540;
-/** The object permissions that create, replace or delete. */
-const OBJECT_WRITES = ['storage.objects.create', 'storage.objects.delete'] as const;
 const ALLOWED_PREDEFINED: Record<string, readonly string[]> = {
   google_pubsub_topic_iam_member: ['roles/pubsub.publisher'],
   google_kms_crypto_key_iam_member: [
@@ -322,14 +330,14 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
     for (const g of grantsTo(account)) {
       const permissions = g.customRole?.attrs['permissions'];
       const writes = (Array.isArray(permissions) ? (permissions as string[]) : []).filter((p) =>
-        (OBJECT_WRITES as readonly string[]).includes(p),
+        spec.permissions.includes(p),
       );
       if (writes.length === 0) continue;
       const expression = block(g.binding.attrs, 'condition')?.['expression'];
       if (g.binding.type !== 'google_storage_bucket_iam_member' || typeof expression !== 'string') {
         problem(
           'iam',
-          `function "${name}": ${at(g.binding)} grants ${writes.join(', ')} without a condition, so it could delete or replace backups; grant them on the bucket for its own objects only`,
+          `function "${name}": ${at(g.binding)} grants ${writes.join(', ')} without a condition, so it could delete or replace backups; grant ${writes.length > 1 ? 'them' : 'it'} on the bucket for its own objects only`,
         );
         continue;
       }
@@ -353,7 +361,7 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
           return false;
         }
       });
-    for (const permission of OBJECT_WRITES) {
+    for (const permission of spec.permissions) {
       for (const key of spec.writes) {
         if (!allowed(permission, key)) {
           problem(
@@ -369,6 +377,36 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
             `function "${name}" has ${permission} on ${key} (${objectName(key)}), which is not its own`,
           );
         }
+      }
+    }
+  }
+
+  // The KMS key, when there is one: LIFEBOAT_KMS_KEY and use of the key for
+  // exactly the functions that load the data key (without it they would
+  // write unsealed catalogs, which restores refuse, or fail to open Secrets).
+  if (ofType('google_kms_crypto_key').length > 0) {
+    for (const [name, f] of functions) {
+      const env = (block(f.attrs, 'service_config')?.['environment_variables'] ?? {}) as Record<
+        string,
+        unknown
+      >;
+      const account = accounts.get(name);
+      const hasKey = typeof env['LIFEBOAT_KMS_KEY'] === 'string';
+      const mayUse =
+        account !== undefined &&
+        grantsTo(account).some((g) => g.binding.type === 'google_kms_crypto_key_iam_member');
+      const uses = code.dataKeyFunctions.includes(name);
+      if (uses && (!hasKey || !mayUse)) {
+        problem(
+          'iam',
+          `function "${name}" loads the data key, but ${hasKey ? 'may not use' : 'is not given (LIFEBOAT_KMS_KEY)'} the KMS key that wraps it`,
+        );
+      }
+      if (!uses && (hasKey || mayUse)) {
+        problem(
+          'iam',
+          `function "${name}" never loads the data key, but ${hasKey ? 'is given LIFEBOAT_KMS_KEY' : 'may use the KMS key'}`,
+        );
       }
     }
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Functions } from '../../../functions/registry.js';
@@ -13,7 +13,7 @@ import { RestorePlan } from '../../../shared/messages/restore.js';
 import { validate } from '../../../shared/validate.js';
 import { checkInfra, Checks, type Check, type CodeFlow, type Problem } from './infra-check.js';
 import { loadInfra, type InfraModel } from './infra-model.js';
-import { infraDir, infraTools, run, tofuEnv, type InfraTools } from './tools.js';
+import { infraDir, infraTools, repoRoot, run, tofuEnv, type InfraTools } from './tools.js';
 
 /** The message each scheduler-fed topic carries. */
 const TICKS: Record<string, 'ScheduleTick' | 'RetentionTick'> = {
@@ -81,6 +81,7 @@ const backupKeys = (id: string): string[] => [
  * any backup (one named "leases" included), no pack, data key or marker.
  */
 const restoreWrites = {
+  permissions: ['storage.objects.create', 'storage.objects.delete'],
   writes: [
     Layout.restoreProgress(restoreId),
     Layout.report(restoreId),
@@ -100,6 +101,36 @@ const restoreWrites = {
   ],
 };
 
+/** The functions whose module (functions/*.ts) loads the data key: runtime.sealer(). */
+function dataKeyFunctions(): string[] {
+  const dir = join(repoRoot, 'functions');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((src) => /\bruntime\.sealer\(\)/.test(src))
+    .map((src) => /\bregister\(\s*'([A-Za-z]+)'/.exec(src)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
+/**
+ * emitCatalog creates what a backup needs (granted everywhere), and deletes
+ * only its announced.json claim when publishing fails (functions/emit-catalog.ts).
+ */
+const emitCatalogWrites = {
+  permissions: ['storage.objects.delete'],
+  writes: [Layout.announced(cluster, backupId)],
+  protects: [
+    ...backupKeys(backupId).filter((k) => k !== Layout.announced(cluster, backupId)),
+    ...backupKeys('announced').filter((k) => k !== Layout.announced(cluster, 'announced')),
+    Layout.lease(cluster, backupId, restoreId),
+    Layout.report(restoreId),
+    Layout.pack('ab'.padEnd(64, '0')),
+    Layout.dataKey('dek-0123456789abcdef'),
+    Layout.storeMarker(),
+  ],
+};
+
 const code: CodeFlow = {
   functions: Functions,
   topicRoles: TopicRoles,
@@ -107,7 +138,8 @@ const code: CodeFlow = {
   validateTick,
   readDeployment,
   tickPolicy,
-  confinedWrites: { restore: restoreWrites },
+  confinedWrites: { restore: restoreWrites, emitCatalog: emitCatalogWrites },
+  dataKeyFunctions: dataKeyFunctions(),
 };
 
 /**
@@ -451,6 +483,13 @@ describe('infra/ (Terraform)', function () {
       }
     });
 
+    it('finds the functions that load the data key in the code', function () {
+      // The KMS check relies on this scan of functions/*.ts: it must see the known users.
+      for (const name of ['exportShard', 'restore'])
+        assert.ok(code.dataKeyFunctions.includes(name));
+      for (const name of code.dataKeyFunctions) assert.ok(name in Functions, name);
+    });
+
     it('names every function and topic resource after the registered name or role', function () {
       const keys = (type: string, name: string): string[] =>
         model.instances
@@ -748,7 +787,7 @@ describe('infra/ (Terraform)', function () {
 
       it('fails when the restore function may not write its own objects', function () {
         edit('registry.tf', (text) =>
-          text.replace('key_prefixes  = ["restores/"]', 'key_prefixes  = []'),
+          text.replace('key_prefixes = ["restores/"]', 'key_prefixes = []'),
         );
         const found = messagesOf(check(), 'iam');
         assert.ok(
@@ -774,6 +813,17 @@ describe('infra/ (Terraform)', function () {
         assert.equal(
           env['LIFEBOAT_STORE'],
           'gs://@ref:google_storage_bucket.backups.name/lifeboat',
+        );
+      });
+
+      it('fails when a function that loads the data key is not given the KMS key', function () {
+        edit('registry.tf', (text) =>
+          text.replace(/(^ {4}emitCatalog = \{\n[\s\S]*?kms\s*= )true/m, '$1false'),
+        );
+        const found = messagesOf(check(), 'iam');
+        assert.ok(
+          found.some((m) => m.startsWith('function "emitCatalog" loads the data key')),
+          found.join('\n'),
         );
       });
 
