@@ -9,15 +9,18 @@ import { generateKeyFileContents } from '../../shared/crypto/key-wrapper.js';
 import { GcsStore } from '../../shared/store/gcs-store.js';
 import { ComputeStandin } from '../standins/compute/server.js';
 import { ContainerStandin } from '../standins/container/server.js';
+import { KmsStandin } from '../standins/kms/server.js';
+import { KmsAdmin } from '../support/kms.js';
 import type { FunctionName } from '../../functions/registry.js';
 import { DEPLOYMENT_ENV, type Deployment } from '../../shared/config/deployment.js';
 import { LocalPipeline } from './pipeline.js';
 
 /**
  * Lifeboat deployed on the local environment: a bucket on fake-gcs-server,
- * the Compute and Container API stand-ins, a key file, and every function
- * behind its push subscription on the Pub/Sub emulator. Clusters come from
- * the environment's kubeconfig (contexts "source" and "target").
+ * the Compute and Container API stand-ins, a key file (or, with `kms`, a
+ * Cloud KMS key on the KMS stand-in), and every function behind its push
+ * subscription on the Pub/Sub emulator. Clusters come from the
+ * environment's kubeconfig (contexts "source" and "target").
  */
 export interface LocalLifeboat {
   pipeline: LocalPipeline;
@@ -25,7 +28,12 @@ export interface LocalLifeboat {
   container: ContainerStandin;
   store: GcsStore;
   storeUrl: string;
+  /** The key file the functions wrap the data key with; written but unused with `kms`. */
   keyFile: string;
+  /** With `kms`: the Cloud KMS stand-in (drive it with the real client: test/support/kms.ts). */
+  kms?: KmsStandin;
+  /** With `kms`: the key the functions wrap the data key with (LIFEBOAT_KMS_KEY). */
+  kmsKey?: string;
   bus: PubSubBus;
   topicPrefix: string;
   project: string;
@@ -52,6 +60,12 @@ export interface LocalLifeboatOptions {
    * Fields left out take their schema defaults.
    */
   deployment?: { backupPolicies?: unknown[]; restorePlans?: unknown[] } | Deployment;
+  /**
+   * Wrap the data key with a Cloud KMS key (version 1 primary) on a KMS
+   * stand-in, as deployed (LIFEBOAT_KMS_KEY, LIFEBOAT_KMS_ENDPOINT), instead
+   * of the key file.
+   */
+  kms?: boolean;
   /** More variables for the functions (e.g. GCE_METADATA_HOST of a metadata stand-in); they win. */
   extraEnvironment?: Record<string, string>;
 }
@@ -73,6 +87,21 @@ export async function startLocalLifeboat(
   writeFileSync(keyFile, generateKeyFileContents(), { mode: 0o600 });
   const compute = await ComputeStandin.start();
   const container = await ContainerStandin.start();
+  const kms = options.kms ? await KmsStandin.start() : undefined;
+  let kmsKey: string | undefined;
+  if (kms) {
+    const admin = new KmsAdmin(kms);
+    try {
+      kmsKey = await admin.createKey({
+        project,
+        location: 'europe-west1',
+        keyRing: `lifeboat-${run}`,
+        key: 'catalog',
+      });
+    } finally {
+      await admin.close();
+    }
+  }
   const topicPrefix = `lb-${run}-`;
   const pipeline = new LocalPipeline({
     project,
@@ -82,7 +111,9 @@ export async function startLocalLifeboat(
       LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
       LIFEBOAT_PROJECT: project,
       LIFEBOAT_TOPIC_PREFIX: topicPrefix,
-      LIFEBOAT_KEY_FILE: keyFile,
+      ...(kms && kmsKey
+        ? { LIFEBOAT_KMS_KEY: kmsKey, LIFEBOAT_KMS_ENDPOINT: kms.url, LIFEBOAT_KEY_FILE: '' }
+        : { LIFEBOAT_KEY_FILE: keyFile }),
       ...(options.containerEndpoint
         ? { LIFEBOAT_CONTAINER_ENDPOINT: options.containerEndpoint, LIFEBOAT_KUBECONFIG: '' }
         : {
@@ -96,7 +127,14 @@ export async function startLocalLifeboat(
       ...options.extraEnvironment,
     },
   });
-  await pipeline.start(options.functions);
+  try {
+    await pipeline.start(options.functions);
+  } catch (error) {
+    // A function that did not come up leaves nothing else running behind it.
+    await pipeline.stop().catch(() => undefined);
+    await Promise.all([compute.stop(), container.stop(), kms?.stop()]);
+    throw error;
+  }
   const bus = new PubSubBus(new PubSub({ projectId: project }), { createTopics: false });
   return {
     pipeline,
@@ -105,6 +143,7 @@ export async function startLocalLifeboat(
     store,
     storeUrl: `gs://${bucket}/lifeboat`,
     keyFile,
+    ...(kms ? { kms, kmsKey } : {}),
     bus,
     topicPrefix,
     project,
@@ -113,6 +152,7 @@ export async function startLocalLifeboat(
       await bus.close();
       await compute.stop();
       await container.stop();
+      await kms?.stop();
     },
   };
 }
