@@ -5,6 +5,7 @@ import { act } from './exit-codes.js';
 import {
   clusterOption,
   keyFileOption,
+  kmsKeyOption,
   outputOption,
   pipelineOptions,
   storeOption,
@@ -53,6 +54,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--context <context>', 'kubeconfig context to back up (default: the current one)')
     .addOption(storeOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .option(
       '--compute-endpoint <url>',
       'Compute Engine API endpoint for disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',

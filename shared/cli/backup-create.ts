@@ -3,7 +3,7 @@ import { runBackup, type BackupProgress } from '../backup/run-backup.js';
 import { Layout } from '../catalog/layout.js';
 import { KubeHttp } from '../kube/kube-http.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
-import type { LocalKeyWrapper } from '../crypto/key-wrapper.js';
+import type { KeyWrapper } from '../crypto/key-wrapper.js';
 import type { ComputeClientOptions } from '../disks/compute-client-options.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { backupSummary, formatBackupSummary } from './backup-view.js';
@@ -11,11 +11,12 @@ import {
   computeEndpointFrom,
   computeOptions,
   gceSnapshotter,
-  keyFileFrom,
+  keySourceFrom,
   keyWrapper,
   kubeTarget,
   sealingFor,
   storeFrom,
+  type KeyFlags,
 } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
@@ -24,11 +25,10 @@ import { emit } from './output.js';
 import { policyFrom, readPolicyFile, requireKeyForSecrets, type FilterFlags } from './policy.js';
 import { Progress } from './progress.js';
 
-export interface BackupCreateFlags extends FilterFlags {
+export interface BackupCreateFlags extends FilterFlags, KeyFlags {
   kubeconfig?: string;
   context?: string;
   store?: string;
-  keyFile?: string;
   computeEndpoint?: string;
   policy?: string;
   output: OutputFormat;
@@ -66,13 +66,13 @@ export async function refuseExisting(
  */
 export function backupSettings(
   policy: BackupPolicy,
-  flags: { keyFile?: string; store?: string; computeEndpoint?: string },
-): { store: ObjectStore; wrapper?: LocalKeyWrapper; compute?: ComputeClientOptions } {
-  const keyFile = keyFileFrom(flags.keyFile);
-  requireKeyForSecrets(policy, keyFile);
+  flags: KeyFlags & { store?: string; computeEndpoint?: string },
+): { store: ObjectStore; wrapper?: KeyWrapper; compute?: ComputeClientOptions } {
+  const key = keySourceFrom(flags);
+  requireKeyForSecrets(policy, key);
   return {
     store: storeFrom(flags.store),
-    ...(keyFile ? { wrapper: keyWrapper(keyFile) } : {}),
+    ...(key ? { wrapper: keyWrapper(key) } : {}),
     ...(policy.snapshotVolumes
       ? { compute: computeOptions(computeEndpointFrom(flags.computeEndpoint)) }
       : {}),

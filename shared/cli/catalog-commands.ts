@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import type { CatalogFlags } from './catalog-run.js';
 import { act, UsageError } from './exit-codes.js';
-import { clusterOption, keyFileOption, outputOption, storeOption } from './options.js';
+import {
+  clusterOption,
+  keyFileOption,
+  kmsKeyOption,
+  outputOption,
+  storeOption,
+} from './options.js';
 
 /** `lifeboat catalog verify|seal|export`. */
 export function registerCatalogCommands(program: Command): void {
@@ -18,6 +24,7 @@ export function registerCatalogCommands(program: Command): void {
     .addOption(storeOption())
     .addOption(clusterOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .addOption(outputOption())
     .action(
       act(async (name: string | undefined, flags: CatalogFlags & { all?: boolean }) => {
@@ -39,6 +46,7 @@ export function registerCatalogCommands(program: Command): void {
     .option('--all', 'every backup in the store')
     .addOption(storeOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .addOption(outputOption())
     .action(
       act(async (names: string[], flags: CatalogFlags & { all?: boolean }) => {
@@ -59,6 +67,7 @@ export function registerCatalogCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'directory to write the YAML files into')
     .addOption(clusterOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .addOption(outputOption())
     .action(
       act(async (name: string, flags: CatalogFlags) =>

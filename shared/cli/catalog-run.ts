@@ -1,16 +1,15 @@
 import { resolve } from 'node:path';
 import { exportYaml } from '../catalog/export-yaml.js';
-import { keyFileFrom, sealerForBackup, storeFrom } from './connect.js';
+import { keySourceFrom, sealerForBackup, storeFrom, type KeyFlags } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine, UsageError } from './exit-codes.js';
 import { clusterLabel, findBackup, findCatalog } from './find-backup.js';
 import { parseClusterRef, type OutputFormat } from './options.js';
 import { emit, formatFields, formatTable, printJson, section } from './output.js';
 import { verifyBackup } from './verify-backup.js';
 
-export interface CatalogFlags {
+export interface CatalogFlags extends KeyFlags {
   store?: string;
   cluster?: string;
-  keyFile?: string;
   dir?: string;
   output: OutputFormat;
 }
@@ -23,7 +22,7 @@ export interface CatalogFlags {
 export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
   const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
-  const keyFile = keyFileFrom(flags.keyFile);
+  const key = keySourceFrom(flags);
   const backup = await findBackup(store, name, cluster);
   const where = `backup "${name}" of ${clusterLabel(backup.cluster)}`;
   try {
@@ -32,7 +31,7 @@ export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<
       store,
       backup.cluster,
       name,
-      keyFile,
+      key,
     );
     const result = {
       backupId: name,
@@ -56,7 +55,7 @@ export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<
           'Sealed Secrets',
           secrets.opened === secrets.sealed
             ? `${secrets.sealed} opened`
-            : `${secrets.sealed} not opened (pass --key-file to check them too)`,
+            : `${secrets.sealed} not opened (pass --key-file or --kms-key to check them too)`,
         ],
         ['Result', 'verified'],
       ]),
@@ -77,9 +76,9 @@ export async function exportCatalog(name: string, flags: CatalogFlags): Promise<
   if (!flags.dir) throw new UsageError('missing --dir DIR: where to write the YAML files');
   const store = storeFrom(flags.store);
   const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
-  const keyFile = keyFileFrom(flags.keyFile);
+  const key = keySourceFrom(flags);
   const catalog = await findCatalog(store, name, cluster);
-  const sealer = await sealerForBackup(store, keyFile, catalog.encryption);
+  const sealer = await sealerForBackup(store, key, catalog.encryption);
   const dir = resolve(flags.dir);
   const summary = await exportYaml(store, catalog.cluster, name, dir, sealer);
   emit(flags.output, { backupId: name, cluster: catalog.cluster, dir, ...summary }, () =>

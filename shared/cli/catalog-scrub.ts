@@ -3,7 +3,7 @@ import { sealCatalog } from '../catalog/catalog-seal.js';
 import { mapLimit } from '../concurrency.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { CatalogFlags } from './catalog-run.js';
-import { keyFileFrom, keyWrapper, storeFrom } from './connect.js';
+import { keySourceFrom, keyWrapper, storeFrom, type KeySource } from './connect.js';
 import { ExitCode, oneLine, UsageError } from './exit-codes.js';
 import { clusterLabel, scanBackups, type StoredBackup } from './find-backup.js';
 import { emit } from './output.js';
@@ -30,10 +30,12 @@ export async function verifyAll(
     );
   }
   const store = storeFrom(flags.store);
-  const keyFile = keyFileFrom(flags.keyFile);
-  if (keyFile) keyWrapper(keyFile); // a malformed key file is a usage error before anything is read
-  if (options.seal && !keyFile)
-    throw new UsageError('catalog seal needs the key file (--key-file or LIFEBOAT_KEY_FILE)');
+  const key = keySourceFrom(flags);
+  if (key) keyWrapper(key); // a malformed key is a usage error before anything is read
+  if (options.seal && !key)
+    throw new UsageError(
+      'catalog seal needs the key: --key-file (or LIFEBOAT_KEY_FILE) or --kms-key (or LIFEBOAT_KMS_KEY)',
+    );
   const backups = (await scanBackups(store)).filter(
     (b) => !options.names || options.names.includes(b.backupId),
   );
@@ -41,7 +43,7 @@ export async function verifyAll(
   const progress = process.stderr.isTTY ? new Progress(0) : undefined;
   let done = 0;
   const items = await mapLimit(backups, SCRUB_CONCURRENCY, async (backup) => {
-    const item = await scrubOne(store, backup, keyFile, options.seal ?? false);
+    const item = await scrubOne(store, backup, key, options.seal ?? false);
     done += 1;
     progress?.update(
       `checked ${done}/${backups.length}: ${clusterLabel(backup.cluster)} ${backup.backupId}: ${RESULT_TEXT[item.result]}`,
@@ -62,7 +64,7 @@ export async function verifyAll(
 async function scrubOne(
   store: ObjectStore,
   backup: StoredBackup,
-  keyFile: string | undefined,
+  key: KeySource | undefined,
   seal: boolean,
 ): Promise<ScrubItem> {
   const { cluster, backupId } = backup;
@@ -75,7 +77,7 @@ async function scrubOne(
     };
   }
   try {
-    const verified = await verifyBackup(store, cluster, backupId, keyFile);
+    const verified = await verifyBackup(store, cluster, backupId, key);
     const { catalog, objects, packs, secrets, sealer } = verified;
     let authenticity: string = verified.authenticity;
     // Sealed only after every pack, object and Secret verified with the key.

@@ -3,7 +3,8 @@ import { Layout } from '../catalog/layout.js';
 import { isValidClusterName } from '../clusters/cluster-selection.js';
 import { LOCAL } from '../clusters/kubeconfig-inventory.js';
 import { loadSealer } from '../crypto/data-key.js';
-import { LocalKeyWrapper } from '../crypto/key-wrapper.js';
+import { LocalKeyWrapper, type KeyWrapper } from '../crypto/key-wrapper.js';
+import { KmsKeyWrapper } from '../crypto/kms-key-wrapper.js';
 import type { Sealer } from '../crypto/sealer.js';
 import {
   computeClientOptions,
@@ -74,16 +75,58 @@ export function kubeTarget(file: string | undefined, context: string | undefined
   return { kubeConfig, cluster: { project: LOCAL, location: LOCAL, name } };
 }
 
-/** The key file from --key-file or LIFEBOAT_KEY_FILE, if any. */
-export function keyFileFrom(flag: string | undefined): string | undefined {
-  return optionalSetting(flag, 'LIFEBOAT_KEY_FILE');
+/** The key flags every command that reads or writes Secrets takes. */
+export interface KeyFlags {
+  keyFile?: string;
+  kmsKey?: string;
 }
 
-export function keyWrapper(path: string): LocalKeyWrapper {
+/** The key that wraps the store's data key: a key file (local) or a Cloud KMS key (deployed). */
+export type KeySource = { keyFile: string } | { kmsKey: string; kmsEndpoint?: string };
+
+/** How a key is named in messages: "key file F" or "Cloud KMS key K". */
+export function keyLabel(source: KeySource): string {
+  return 'keyFile' in source ? `key file ${source.keyFile}` : `Cloud KMS key ${source.kmsKey}`;
+}
+
+/**
+ * The key from --key-file or --kms-key, or else LIFEBOAT_KEY_FILE or
+ * LIFEBOAT_KMS_KEY; undefined when none is set. Exactly one: a file and a
+ * KMS key together are a usage error (a flag beats the other's variable).
+ * LIFEBOAT_KMS_ENDPOINT points the KMS client elsewhere (a stand-in).
+ */
+export function keySourceFrom(flags: KeyFlags): KeySource | undefined {
+  const flagged = { keyFile: flags.keyFile || undefined, kmsKey: flags.kmsKey || undefined };
+  const { keyFile, kmsKey } =
+    flagged.keyFile || flagged.kmsKey
+      ? flagged
+      : {
+          keyFile: optionalSetting(undefined, 'LIFEBOAT_KEY_FILE'),
+          kmsKey: optionalSetting(undefined, 'LIFEBOAT_KMS_KEY'),
+        };
+  if (keyFile && kmsKey) {
+    const where = flagged.keyFile
+      ? '--key-file and --kms-key'
+      : 'LIFEBOAT_KEY_FILE and LIFEBOAT_KMS_KEY';
+    throw new UsageError(
+      `${where} are both set: the store's data key is wrapped with one key, a key file or a Cloud KMS key; give only the one it was created with`,
+    );
+  }
+  if (keyFile) return { keyFile };
+  if (!kmsKey) return undefined;
+  const kmsEndpoint = optionalSetting(undefined, 'LIFEBOAT_KMS_ENDPOINT');
+  return { kmsKey, ...(kmsEndpoint ? { kmsEndpoint } : {}) };
+}
+
+/** The wrapper for a key; a malformed key file, KMS key name or endpoint is a usage error. */
+export function keyWrapper(key: KeySource): KeyWrapper {
   try {
-    return new LocalKeyWrapper(path);
+    return 'keyFile' in key
+      ? new LocalKeyWrapper(key.keyFile)
+      : new KmsKeyWrapper(key.kmsKey, { endpoint: key.kmsEndpoint });
   } catch (error) {
-    throw new UsageError(errorMessage(error).replace(/^Invalid /, 'invalid '));
+    const message = errorMessage(error).replace(/^Invalid /, 'invalid ');
+    throw new UsageError('keyFile' in key ? message : `${message} (--kms-key or LIFEBOAT_KMS_KEY)`);
   }
 }
 
@@ -92,26 +135,26 @@ export interface Sealing {
   encryption: { keyId: string; wrappedBy: string };
 }
 
-/** The store's data key, unwrapped with the key file (created on first use by a backup). */
-export async function sealingFor(store: ObjectStore, wrapper: LocalKeyWrapper): Promise<Sealing> {
+/** The store's data key, unwrapped with the key (created on first use by a backup). */
+export async function sealingFor(store: ObjectStore, wrapper: KeyWrapper): Promise<Sealing> {
   const sealer = await loadSealer(store, wrapper);
   return { sealer, encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id } };
 }
 
 /**
- * A sealer to open a backup's Secrets, read-only: the key file must be the
- * one the backup was sealed with, checked before anything is read with it.
+ * A sealer to open a backup's Secrets, read-only: the key must be the one
+ * the backup was sealed with, checked before anything is read with it.
  */
 export async function sealerForBackup(
   store: ObjectStore,
-  keyFile: string | undefined,
+  key: KeySource | undefined,
   encryption: { keyId: string; wrappedBy: string } | undefined,
 ): Promise<Sealer | undefined> {
-  if (!keyFile) return undefined;
-  const wrapper = keyWrapper(keyFile);
+  if (!key) return undefined;
+  const wrapper = keyWrapper(key);
   if (encryption && encryption.wrappedBy !== wrapper.id) {
     throw new UsageError(
-      `key file ${keyFile} (${wrapper.id}) is not the key this backup's Secrets were sealed with (${encryption.wrappedBy})`,
+      `${keyLabel(key)} (${wrapper.id}) is not the key this backup's Secrets were sealed with (${encryption.wrappedBy})`,
     );
   }
   if (!encryption) return undefined;

@@ -173,6 +173,13 @@ export function keyFileOption(): Option {
   );
 }
 
+export function kmsKeyOption(): Option {
+  return new Option(
+    '--kms-key <name>',
+    'Cloud KMS key that wraps the data key instead of a key file: projects/P/locations/L/keyRings/R/cryptoKeys/K (default: $LIFEBOAT_KMS_KEY)',
+  );
+}
+
 export function clusterOption(): Option {
   return new Option(
     '--cluster <project/location/name>',

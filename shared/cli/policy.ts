@@ -83,11 +83,12 @@ export function takesSecrets(policy: BackupPolicy): boolean {
 }
 
 /** Fails before any work when Secrets would be backed up but there is no key to seal them. */
-export function requireKeyForSecrets(policy: BackupPolicy, keyFile: string | undefined): void {
-  if (keyFile || !takesSecrets(policy)) return;
+export function requireKeyForSecrets(policy: BackupPolicy, key: object | undefined): void {
+  if (key || !takesSecrets(policy)) return;
   throw new UsageError(
-    'Secrets are only stored encrypted and no key file was given: pass --key-file FILE (or set ' +
-      'LIFEBOAT_KEY_FILE; create one with `openssl rand -base64 32 > lifeboat.key`), or leave ' +
+    'Secrets are only stored encrypted and no key was given: pass --key-file FILE (or set ' +
+      'LIFEBOAT_KEY_FILE; create one with `openssl rand -base64 32 > lifeboat.key`) or --kms-key ' +
+      'projects/P/locations/L/keyRings/R/cryptoKeys/K (or set LIFEBOAT_KMS_KEY), or leave ' +
       'Secrets out with --exclude-resources secrets',
   );
 }

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { act } from './exit-codes.js';
-import { keyFileOption, outputOption, pipelineOptions, storeOption } from './options.js';
+import {
+  keyFileOption,
+  kmsKeyOption,
+  outputOption,
+  pipelineOptions,
+  storeOption,
+} from './options.js';
 import { restoreFilterOptions, type RestoreFlags } from './restore-flags.js';
 import type { RestoreInspectFlags } from './restore-inspect.js';
 
@@ -19,6 +25,7 @@ export function registerRestoreCommands(program: Command): void {
     .option('--context <context>', 'kubeconfig context to restore into (default: the current one)')
     .addOption(storeOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .option(
       '--compute-endpoint <url>',
       'Compute Engine API endpoint for disks from snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',

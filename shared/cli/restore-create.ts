@@ -9,11 +9,12 @@ import {
   computeEndpointFrom,
   computeOptions,
   gceSnapshotter,
-  keyFileFrom,
+  keySourceFrom,
   keyWrapper,
   kubeTarget,
   sealerForBackup,
   storeFrom,
+  type KeySource,
 } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { findCatalog } from './find-backup.js';
@@ -33,12 +34,13 @@ export async function refuseExistingRestore(store: ObjectStore, restoreId: strin
   }
 }
 
-function requireKeyForSecrets(secrets: number, options: RestoreOptions, keyFile?: string): void {
-  if (keyFile || secrets === 0) return;
+function requireKeyForSecrets(secrets: number, options: RestoreOptions, key?: KeySource): void {
+  if (key || secrets === 0) return;
   if (!resourceSelected(SECRETS, options.includeResources, options.excludeResources)) return;
   throw new UsageError(
     `the backup holds ${secrets} sealed Secrets: pass --key-file FILE (or set LIFEBOAT_KEY_FILE) ` +
-      'with the key the backup was made with, or leave them out with --exclude-resources secrets',
+      'or --kms-key KEY (or set LIFEBOAT_KMS_KEY) with the key the backup was made with, or ' +
+      'leave them out with --exclude-resources secrets',
   );
 }
 
@@ -55,8 +57,8 @@ export async function createRestoreInProcess(
   const restoreId = restoreNameFrom(name, backupId);
   const options = restoreOptionsFrom(flags);
   const store = storeFrom(flags.store);
-  const keyFile = keyFileFrom(flags.keyFile);
-  if (keyFile) keyWrapper(keyFile);
+  const key = keySourceFrom(flags);
+  if (key) keyWrapper(key); // a malformed key is a usage error before anything is read
   const source = flags.sourceCluster
     ? parseClusterRef(flags.sourceCluster, '--source-cluster')
     : undefined;
@@ -64,8 +66,8 @@ export async function createRestoreInProcess(
   const { kubeConfig, cluster: target } = kubeTarget(flags.kubeconfig, flags.context);
   await refuseExistingRestore(store, restoreId);
   const catalog = await findCatalog(store, backupId, source);
-  requireKeyForSecrets(catalog.counts.secrets, options, keyFile);
-  const sealer = await sealerForBackup(store, keyFile, catalog.encryption);
+  requireKeyForSecrets(catalog.counts.secrets, options, key);
+  const sealer = await sealerForBackup(store, key, catalog.encryption);
   const http = new KubeHttp(kubeConfig);
   // Volumes need Compute Engine only when the catalog has some (its client is slow to load).
   const disks = catalog.volumes.length > 0 ? await gceSnapshotter(compute) : undefined;

@@ -22,6 +22,7 @@ export interface RestoreFlags extends PipelineFlags {
   context?: string;
   store?: string;
   keyFile?: string;
+  kmsKey?: string;
   computeEndpoint?: string;
   namespaceMappings?: string;
   includeNamespaces?: string;

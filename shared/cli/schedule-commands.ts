@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { act } from './exit-codes.js';
-import { keyFileOption, outputOption, pipelineOptions, storeOption } from './options.js';
+import {
+  keyFileOption,
+  kmsKeyOption,
+  outputOption,
+  pipelineOptions,
+  storeOption,
+} from './options.js';
 import type { ScheduleFlags } from './schedule-run.js';
 
 /** `lifeboat schedule run`. */
@@ -19,6 +25,7 @@ export function registerScheduleCommands(program: Command): void {
     )
     .addOption(storeOption())
     .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
     .option(
       '--compute-endpoint <url>',
       'Compute Engine API endpoint for disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',

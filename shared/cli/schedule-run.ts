@@ -23,6 +23,7 @@ export interface ScheduleFlags extends PipelineFlags {
   kubeconfig?: string;
   store?: string;
   keyFile?: string;
+  kmsKey?: string;
   computeEndpoint?: string;
   pipeline?: boolean;
   output: OutputFormat;

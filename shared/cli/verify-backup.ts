@@ -6,7 +6,7 @@ import { errorMessage, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import { loadBackup, manifestOf } from '../restore/load-backup.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { sealerForBackup } from './connect.js';
+import { sealerForBackup, type KeySource } from './connect.js';
 
 export interface VerifiedBackup {
   catalog: Catalog;
@@ -16,7 +16,7 @@ export interface VerifiedBackup {
   secrets: { sealed: number; opened: number };
   /** Whether the catalog's seal was verified with the key (forged seals are refused). */
   authenticity: Authenticity;
-  /** The data key, when a key file was given: what `catalog seal` seals with. */
+  /** The data key, when a key was given: what `catalog seal` seals with. */
   sealer?: Sealer;
 }
 
@@ -24,25 +24,25 @@ export interface VerifiedBackup {
  * Everything a restore would check, without a cluster: the catalog's
  * digest, every pack present and matching its digest, every object's
  * digest, and that the catalog lies in its own backup's folder
- * (loadBackup); with a key file, every sealed Secret opened.
- * Throws the first problem found; a key file that is not this backup's
- * key is a UsageError (from sealerForBackup).
+ * (loadBackup); with a key (file or Cloud KMS), every sealed Secret opened.
+ * Throws the first problem found; a key that is not this backup's key is
+ * a UsageError (from sealerForBackup).
  */
 export async function verifyBackup(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
-  keyFile: string | undefined,
+  key: KeySource | undefined,
 ): Promise<VerifiedBackup> {
   const { encryption } = await readCatalog(store, cluster, backupId);
-  // Checked even without sealed Secrets: a restore with this key file would refuse the same way.
-  const sealer = keyFile ? await sealerForBackup(store, keyFile, encryption) : undefined;
+  // Checked even without sealed Secrets: a restore with this key would refuse the same way.
+  const sealer = key ? await sealerForBackup(store, key, encryption) : undefined;
   const { catalog, records, authenticity } = await loadBackup(store, cluster, backupId, {
     ...(sealer ? { sealer } : {}),
   });
   const sealed = records.filter((r) => r.sealed);
   let opened = 0;
-  if (keyFile) {
+  if (key) {
     if (!sealer && sealed.length > 0) {
       throw new PermanentError(
         `${sealed.length} Secrets are sealed, but the catalog names no key that sealed them`,
