@@ -283,6 +283,14 @@ describe('a standby in another project and region gets disks of its own', functi
     );
     // The API servers were reached with what ADC got from the metadata server, nothing else.
     assert.ok(metadata.tokensIssued >= 1, JSON.stringify(metadata.requests));
+    for (const r of metadata.requests.filter((r) => r.path.endsWith('/token'))) {
+      // The scope gke-gcloud-auth-plugin asks for, on the function's own service account.
+      assert.equal(r.path, '/computeMetadata/v1/instance/service-accounts/default/token');
+      assert.equal(
+        new URLSearchParams(r.query).get('scopes'),
+        'https://www.googleapis.com/auth/cloud-platform',
+      );
+    }
     assert.deepEqual(
       metadata.requests.filter((r) => r.status >= 400),
       [],
