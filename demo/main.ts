@@ -162,7 +162,12 @@ async function main(): Promise<number> {
     );
     env = await startEnvironment();
     Object.assign(process.env, env.variables);
-    lb = await startLocalLifeboat({ logLevel: 'warn', deployment: { backupPolicies: [NIGHTLY] } });
+    // Secrets are sealed under a data key wrapped by Cloud KMS (its stand-in), as deployed.
+    lb = await startLocalLifeboat({
+      logLevel: 'warn',
+      kms: true,
+      deployment: { backupPolicies: [NIGHTLY] },
+    });
     const completed = await Inbox.open<Msg>(
       lb.bus,
       lb.pipeline.topic('backup-completed'),
@@ -281,6 +286,7 @@ async function main(): Promise<number> {
         restorePhase: restore['phase'],
         objects: catalog.counts.objects,
         volumes: catalog.volumes.length,
+        encryption: catalog.encryption?.wrappedBy.startsWith('kms:') ? 'kms' : 'key-file',
         checks: checks.length,
         failedChecks: checks.filter((c) => !c.ok).map((c) => c.what),
         seconds: Math.round((Date.now() - started) / 1000),

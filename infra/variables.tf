@@ -145,13 +145,13 @@ variable "bucket_retention_locked" {
 }
 
 variable "kms_enabled" {
-  description = "Create a Cloud KMS key for the envelope encryption of Secrets in backups (LIFEBOAT_KMS_KEY) and let the functions that export or restore them use it."
+  description = "Create a Cloud KMS key for the envelope encryption of Secrets in backups (LIFEBOAT_KMS_KEY) and let the functions that load the data key use it. Off, the functions get no key: a backup policy that selects Secrets then fails at planning, saying so."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "kms_rotation_days" {
-  description = "Rotation period of the KMS key, in days. Old key versions stay enabled, so older backups remain readable."
+  description = "Rotation period of the KMS key, in days. The store's data key stays wrapped by the version that first wrapped it, so never disable or destroy an old version while backups exist: every backup of the store needs it."
   type        = number
   default     = 90
 }
