@@ -1,9 +1,9 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
-import { readPlanOf } from '../shared/backup/parts.js';
+import { readPlanOf, writeManifestPart, type ManifestPart } from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
-import { PermanentError } from '../shared/errors.js';
+import { isRetryable, PermanentError } from '../shared/errors.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
-import { runShardSegment } from '../shared/backup/run-shard.js';
+import { failedPart, runShardSegment } from '../shared/backup/run-shard.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage } from '../shared/messages/index.js';
 import { register } from './handle.js';
@@ -62,9 +62,32 @@ register(
       );
     }
     const resource = planned.resource;
+    const reportPart = async (part: ManifestPart): Promise<void> => {
+      await runtime.bus.publish(runtime.topic('backup-parts'), {
+        apiVersion: API_VERSION,
+        kind: 'PartDone',
+        backupId: shard.backupId,
+        cluster: shard.cluster,
+        partId: `${shard.shardId}/${shard.segment}`,
+        partKind: 'manifests',
+        ok: part.ok,
+        ...(part.error ? { error: part.error } : {}),
+      });
+    };
+    let sealing;
+    try {
+      sealing = await runtime.sealer();
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      // A key that can never be loaded here (disabled, missing) ends the shard as failed, so the
+      // backup finishes and says why instead of waiting for a part that never comes.
+      const part = failedPart(shard, error);
+      await writeManifestPart(runtime.store, plan, part);
+      await reportPart(part);
+      return;
+    }
     const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
     try {
-      const sealing = await runtime.sealer();
       const outcome = await runShardSegment(
         {
           http,
@@ -91,16 +114,7 @@ register(
           start: outcome.next,
         });
       }
-      await runtime.bus.publish(runtime.topic('backup-parts'), {
-        apiVersion: API_VERSION,
-        kind: 'PartDone',
-        backupId: shard.backupId,
-        cluster: shard.cluster,
-        partId: `${shard.shardId}/${shard.segment}`,
-        partKind: 'manifests',
-        ok: outcome.part.ok,
-        ...(outcome.part.error ? { error: outcome.part.error } : {}),
-      });
+      await reportPart(outcome.part);
     } finally {
       http.close();
     }

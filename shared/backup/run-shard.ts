@@ -51,17 +51,25 @@ export async function runShardSegment(
     };
   } catch (error) {
     if (isRetryable(error) && !options.finalAttempt) throw error;
-    part = {
-      shardId: shard.shardId,
-      segment: shard.segment,
-      ok: false,
-      done: true,
-      packs: [],
-      objects: 0,
-      secrets: 0,
-      error: errorMessage(error),
-    };
+    part = failedPart(shard, error);
   }
   await writeManifestPart(ctx.store, plan, part);
   return { part, uploadedBytes, ...(next ? { next } : {}) };
+}
+
+/** A segment that can never be exported: it ends its shard, and the backup says why. */
+export function failedPart(
+  shard: { shardId: string; segment: number },
+  error: unknown,
+): ManifestPart {
+  return {
+    shardId: shard.shardId,
+    segment: shard.segment,
+    ok: false,
+    done: true,
+    packs: [],
+    objects: 0,
+    secrets: 0,
+    error: errorMessage(error),
+  };
 }
