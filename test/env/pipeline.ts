@@ -25,6 +25,11 @@ export interface PipelineOptions {
   environment: Record<string, string>;
   logDir: string;
   maxDeliveryAttempts?: number;
+  /**
+   * Variables for one function only, over `environment` (e.g. its own
+   * recording proxies, test/env/api-recorder.ts); asked again on a restart.
+   */
+  environmentFor?: (name: FunctionName) => Promise<Record<string, string>>;
 }
 
 export interface FunctionServer {
@@ -68,7 +73,10 @@ export class LocalPipeline {
       }
     }
     const names = only ?? (Object.keys(Functions) as FunctionName[]);
-    await Promise.all(names.map((name) => this.startFunction(name)));
+    // Every start is awaited, so that a failed one leaves no sibling running unseen by stop().
+    const started = await Promise.allSettled(names.map((name) => this.startFunction(name)));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Starts (or restarts) one function's server and points its push subscription at it. */
@@ -87,10 +95,22 @@ export class LocalPipeline {
         `--port=${port}`,
       ],
       join(this.options.logDir, `function-${name}.log`),
-      { ...process.env, ...this.options.environment, FUNCTION_TARGET: name, K_SERVICE: name },
+      {
+        ...process.env,
+        ...this.options.environment,
+        ...(await this.options.environmentFor?.(name)),
+        FUNCTION_TARGET: name,
+        K_SERVICE: name,
+      },
     );
     // A TCP connect: any HTTP request would be taken for an event by the framework.
-    await waitUntilReady(service, () => listening(port), 30_000);
+    // Generous: eight functions load their clients at once on a two-core machine.
+    try {
+      await waitUntilReady(service, () => listening(port), 120_000);
+    } catch (error) {
+      await stopService(service);
+      throw error;
+    }
     const server = { name, port, service };
     this.servers.set(name, server);
     await this.subscribe(name, port);
