@@ -1,0 +1,539 @@
+import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import { Functions, type FunctionName } from '../../../functions/registry.js';
+import { emitCatalog } from '../../../shared/backup/emit-catalog.js';
+import { writePlan, writeVolumePart } from '../../../shared/backup/parts.js';
+import { PubSubBus } from '../../../shared/bus/pubsub-bus.js';
+import { mapLimit } from '../../../shared/concurrency.js';
+import { Layout } from '../../../shared/catalog/layout.js';
+import { DEPLOYMENT_ENV } from '../../../shared/config/deployment.js';
+import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { KmsKeyWrapper } from '../../../shared/crypto/kms-key-wrapper.js';
+import { BACKUP_LABEL } from '../../../shared/disks/gce-snapshotter.js';
+import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';
+import { GcsStore } from '../../../shared/store/gcs-store.js';
+import { waitEstablished } from '../../../shared/restore/apply-object.js';
+import { validate } from '../../../shared/validate.js';
+import { ApiRecorder } from '../../env/api-recorder.js';
+import { LocalPipeline } from '../../env/pipeline.js';
+import { ComputeStandin } from '../../standins/compute/server.js';
+import { ContainerStandin } from '../../standins/container/server.js';
+import { KmsStandin } from '../../standins/kms/server.js';
+import { MetadataStandin } from '../../standins/metadata/server.js';
+import { kubeConfigFor, required, unique } from '../../support/environment.js';
+import { KmsAdmin } from '../../support/kms.js';
+import { create, ensure, kubeHttp, R } from '../../support/kube.js';
+import { Inbox } from '../../support/messages.js';
+import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { loadInfra } from '../../unit/infra/infra-model.js';
+import { infraDir, infraTools, type InfraTools } from '../../unit/infra/tools.js';
+import {
+  compareIam,
+  describeDifferences,
+  describeUses,
+  grantsOf,
+  usesOf,
+  type Difference,
+  type Use,
+} from '../../iam/iam-compare.js';
+import { UNEXERCISED } from '../../iam/permissions.js';
+
+/**
+ * IAM proven against the code. Every function runs as deployed (its own
+ * process, GKE mode: clusters from the Container API, Compute Engine,
+ * Cloud Storage, Pub/Sub), each behind recording proxies of its own
+ * (test/env/api-recorder.ts), through every path that needs a permission:
+ * a scheduled backup of clusters with zonal and regional disks and
+ * Secrets, a lost BackupCompleted publish (emitCatalog rolls back its
+ * marker), a restore with volumes, the response to a cluster's deletion
+ * (last-chance snapshots, locks, a standby restore) and a retention sweep
+ * that finishes an abandoned backup and deletes an expired one with its
+ * snapshot. Each recorded call is mapped to the permissions Google
+ * documents for it (test/iam/permissions.ts) and the union, per function,
+ * is compared with what infra/ grants that function's service account:
+ * a permission used and not granted fails, and so does one granted and
+ * never used.
+ */
+
+const PROJECT = 'acme-prod';
+/** Where the workload's disks are (seedWorkload's PV names project acme). */
+const DISKS = 'acme';
+const REGION = 'europe-west1';
+const SHOP = { project: PROJECT, location: REGION, name: 'shop' };
+/** The same API server as SHOP, backed up by the same policy. */
+const TWIN = { project: PROJECT, location: REGION, name: 'shop-twin' };
+/** The "target" API server: the standby, and where the copy plan restores. */
+const STANDBY = { project: PROJECT, location: REGION, name: 'shop-standby' };
+/** Only in the store: the cluster of the retention fixtures. */
+const OLD_SHOP = { project: PROJECT, location: REGION, name: 'old-shop' };
+/** What infra/ is evaluated with: the KMS key on, so its bindings are read too. */
+const INFRA_VARS = { project: 'lifeboat-iam', kms_enabled: true };
+const FUNCTIONS = Object.keys(Functions) as FunctionName[];
+const DAY = 86_400_000;
+
+type Msg = Record<string, unknown> & {
+  restoreId?: string;
+  phase?: string;
+  cluster?: { name: string };
+  actions?: string[];
+};
+
+function deleteClusterEntry(cluster: typeof SHOP, operationId: string): object {
+  const name = `projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`;
+  return {
+    insertId: `-${operationId}`,
+    logName: `projects/${cluster.project}/logs/cloudaudit.googleapis.com%2Factivity`,
+    timestamp: new Date().toISOString(),
+    severity: 'NOTICE',
+    resource: {
+      type: 'gke_cluster',
+      labels: {
+        project_id: cluster.project,
+        location: cluster.location,
+        cluster_name: cluster.name,
+      },
+    },
+    protoPayload: {
+      '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+      serviceName: 'container.googleapis.com',
+      methodName: 'google.container.v1.ClusterManager.DeleteCluster',
+      resourceName: name,
+      authenticationInfo: { principalEmail: 'someone@example.com' },
+      request: { '@type': 'type.googleapis.com/google.container.v1.DeleteClusterRequest', name },
+    },
+    operation: { id: operationId, producer: 'container.googleapis.com', first: true },
+  };
+}
+
+async function until(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000}s: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('IAM: what each function calls is what infra/ grants it, no more, no less', function () {
+  this.timeout(300_000);
+  const ns = unique('iam');
+  const policyName = unique('iam');
+  const topicPrefix = `lb-${unique('iam').slice(4)}-`;
+  const bucket = unique('lifeboat-iam');
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-iam-'));
+  const callsFile = join(dir, 'api-calls.jsonl');
+  const policy = {
+    name: policyName,
+    projects: [PROJECT],
+    clusterNames: [SHOP.name, TWIN.name],
+    filters: { includeNamespaces: [ns] },
+    standbyCluster: STANDBY,
+    ttlDays: 1,
+  };
+  const copyPlan = {
+    name: unique('copy'),
+    sourceClusters: [SHOP],
+    targetClusters: [STANDBY],
+    options: {
+      namespaceMapping: { [ns]: `${ns}-copy` },
+      excludeResources: ['customresourcedefinitions.*', 'clusterroles.*'],
+    },
+  };
+  const regionalPv = `${ns}-regional-pv`;
+
+  let tools: InfraTools;
+  let recorder: ApiRecorder;
+  let compute: ComputeStandin;
+  let container: ContainerStandin;
+  let metadata: MetadataStandin;
+  let kms: KmsStandin;
+  let kmsKey: string;
+  let pipeline: LocalPipeline;
+  let bus: PubSubBus;
+  let store: GcsStore;
+  let completed: Inbox<Msg>;
+  let restored: Inbox<Msg>;
+  let responses: Inbox<Msg>;
+  let uses: Use[] = [];
+  let unmapped: string[] = [];
+  let started = 0;
+
+  before(async function () {
+    this.timeout(30 * 60_000); // the first run builds OpenTofu
+    started = Date.now();
+    tools = infraTools();
+    const storage = new Storage({
+      apiEndpoint: required('LIFEBOAT_STORAGE_ENDPOINT'),
+      projectId: 'lifeboat-local',
+    });
+    await storage.createBucket(bucket);
+    store = new GcsStore(storage, bucket, 'lifeboat');
+    compute = await ComputeStandin.start();
+    container = await ContainerStandin.start();
+    // SHOP and TWIN are both the local "source" API server, so that their backups hold the same
+    // objects: the second to store a pack finds it there and touches it (storage.objects.update).
+    container.addClusterFromKubeConfig(kubeConfigFor('source'), SHOP);
+    container.addClusterFromKubeConfig(kubeConfigFor('source'), TWIN);
+    container.addClusterFromKubeConfig(kubeConfigFor('target'), STANDBY);
+    // The functions' identity: ADC tokens from the metadata server, which the API server accepts.
+    metadata = await MetadataStandin.start({
+      projectId: 'lifeboat-iam',
+      accessToken: required('LIFEBOAT_GKE_TOKEN'),
+    });
+    // The data key is wrapped with a Cloud KMS key, as deployed.
+    kms = await KmsStandin.start();
+    const admin = new KmsAdmin(kms);
+    try {
+      kmsKey = await admin.createKey({
+        project: 'lifeboat-iam',
+        location: REGION,
+        keyRing: unique('lifeboat'),
+        key: 'catalog',
+      });
+    } finally {
+      await admin.close();
+    }
+    recorder = new ApiRecorder({ file: callsFile });
+    const environment: Record<string, string> = {
+      LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
+      LIFEBOAT_PROJECT: 'lifeboat-iam',
+      LIFEBOAT_TOPIC_PREFIX: topicPrefix,
+      // Every function gets the key, as every one could need it: whether it uses it is recorded.
+      LIFEBOAT_KMS_KEY: kmsKey,
+      LIFEBOAT_KMS_ENDPOINT: kms.url,
+      LIFEBOAT_KUBECONFIG: '',
+      LIFEBOAT_STORAGE_ENDPOINT: required('LIFEBOAT_STORAGE_ENDPOINT'),
+      LIFEBOAT_CONTAINER_ENDPOINT: container.url,
+      LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
+      LIFEBOAT_LOG_LEVEL: 'info',
+      [DEPLOYMENT_ENV]: JSON.stringify({ backupPolicies: [policy], restorePlans: [copyPlan] }),
+      ...metadata.environment(),
+    };
+    pipeline = new LocalPipeline({
+      project: 'lifeboat-iam',
+      topicPrefix,
+      logDir: dir,
+      environment,
+      environmentFor: async (name) => ({
+        ...(await recorder.environmentFor(name, environment)),
+        // No time to spare: a shard with another page, and a restore with another wave, each
+        // carry on in a new invocation through their own topic (export-shards, restore).
+        ...(name === 'exportShard' || name === 'restore' ? { LIFEBOAT_WORK_BUDGET_MS: '1' } : {}),
+      }),
+    });
+    // Topics first, then the functions two at a time: eight at once can take longer than the
+    // 30 s a function has to come up on a busy two-core machine.
+    await pipeline.start([]);
+    await mapLimit(FUNCTIONS, 2, (name) => pipeline.startFunction(name));
+    bus = new PubSubBus(new PubSub({ projectId: 'lifeboat-iam' }), { createTopics: false });
+    completed = await Inbox.open<Msg>(
+      bus,
+      pipeline.topic('backup-completed'),
+      `${topicPrefix}t-completed`,
+    );
+    restored = await Inbox.open<Msg>(
+      bus,
+      pipeline.topic('restore-completed'),
+      `${topicPrefix}t-restored`,
+    );
+    responses = await Inbox.open<Msg>(
+      bus,
+      pipeline.topic('cluster-responses'),
+      `${topicPrefix}t-responses`,
+    );
+
+    // The workload: Secrets, a CRD, a zonal PD and a regional PD behind claims.
+    const http = kubeHttp('source');
+    const { pv } = await seedWorkload(http, ns);
+    // The copy plan leaves CRDs out: the standby serves Widgets already.
+    await ensure(kubeHttp('target'), R.crds, WIDGET_CRD);
+    await waitEstablished(kubeHttp('target'), WIDGET_CRD.metadata.name);
+    // More ConfigMaps than one LIST page (500), so that their shard takes two invocations.
+    await mapLimit(
+      Array.from({ length: 501 }, (_, i) => i),
+      32,
+      (i) =>
+        create(http, R.configmaps, {
+          metadata: { name: `filler-${i}`, namespace: ns },
+          data: { i: String(i) },
+        }),
+    );
+    await create(http, R.pvs, {
+      metadata: { name: regionalPv },
+      spec: {
+        capacity: { storage: '10Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: 'regional',
+        claimRef: { namespace: ns, name: 'shared' },
+        csi: {
+          driver: 'pd.csi.storage.gke.io',
+          volumeHandle: `projects/${DISKS}/regions/${REGION}/disks/${regionalPv}`,
+          fsType: 'ext4',
+        },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  {
+                    key: 'topology.gke.io/zone',
+                    operator: 'In',
+                    values: [`${REGION}-b`, `${REGION}-c`],
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    await create(http, R.pvcs, {
+      metadata: { name: 'shared', namespace: ns },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'regional',
+        volumeName: regionalPv,
+        resources: { requests: { storage: '10Gi' } },
+      },
+    });
+    compute.seedDisk({
+      project: DISKS,
+      zone: `${REGION}-b`,
+      name: pv,
+      sizeGb: 5,
+      type: 'pd-balanced',
+      bytes: Buffer.from(`zonal data of ${ns}`),
+    });
+    compute.seedDisk({
+      project: DISKS,
+      region: REGION,
+      replicaZones: [`${REGION}-b`, `${REGION}-c`],
+      name: regionalPv,
+      sizeGb: 10,
+      type: 'pd-balanced',
+      bytes: Buffer.from(`regional data of ${ns}`),
+    });
+  });
+
+  after(async () => {
+    await Promise.all([completed?.close(), restored?.close(), responses?.close()]);
+    await pipeline?.stop();
+    await bus?.close();
+    await recorder?.stop();
+    await compute?.stop();
+    await container?.stop();
+    await metadata?.stop();
+    await kms?.stop();
+    if (!process.env['LIFEBOAT_KEEP_ENV']) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('backs up both clusters, emitCatalog rolling back its marker when the announcement is refused once', async () => {
+    // The first BackupCompleted emitCatalog publishes is refused (PERMISSION_DENIED): it deletes
+    // its announcement marker so that the redelivery announces the backup.
+    recorder.inject({
+      fn: 'emitCatalog',
+      api: 'pubsub',
+      path: /\/Publish$/,
+      status: 7,
+      count: 1,
+    });
+    await bus.publish(pipeline.topic('schedule'), {
+      apiVersion: API_VERSION,
+      kind: 'ScheduleTick',
+      scheduledTime: '2026-11-26T02:00:00Z',
+      policy,
+    });
+    for (const cluster of [SHOP, TWIN]) {
+      const done = await completed.waitFor(
+        (m) => m.cluster?.name === cluster.name,
+        150_000,
+        `BackupCompleted of ${cluster.name}`,
+      );
+      assert.equal(done.phase, 'Completed', JSON.stringify(done));
+    }
+    const refused = recorder
+      .callsOf('emitCatalog')
+      .filter((c) => c.api === 'pubsub' && c.status === 7);
+    assert.equal(refused.length, 1, 'one announcement was refused');
+  });
+
+  it('restores the backup with its volumes into the other cluster', async () => {
+    const restoreId = unique('restore');
+    await bus.publish(pipeline.topic('restore'), {
+      apiVersion: API_VERSION,
+      kind: 'RestoreRequest',
+      restoreId,
+      plan: copyPlan.name,
+      backup: { latestOf: SHOP },
+      target: STANDBY,
+    });
+    const done = await restored.waitFor(
+      (m) => m.restoreId === restoreId,
+      150_000,
+      'RestoreCompleted',
+    );
+    assert.equal(done.phase, 'Completed', JSON.stringify(done));
+  });
+
+  it('answers the deletion of a cluster: last-chance snapshots, locks, a standby restore', async () => {
+    container.setStatus(SHOP, 'STOPPING');
+    await bus.publish(
+      pipeline.topic('cluster-events'),
+      deleteClusterEntry(SHOP, unique('operation')),
+    );
+    const response = await responses.waitFor(
+      (m) => m.cluster?.name === SHOP.name,
+      150_000,
+      'ClusterResponse',
+    );
+    assert.deepEqual(response.actions, [
+      'last-chance-snapshots',
+      'locked-backups',
+      'standby-restore-requested',
+    ]);
+    const standby = await restored.waitFor(
+      (m) => m.restoreId === response['restoreId'],
+      150_000,
+      'standby RestoreCompleted',
+    );
+    assert.equal(standby.phase, 'Completed', JSON.stringify(standby));
+  });
+
+  it('sweeps: finishes an abandoned backup, deletes an expired one and its snapshot', async () => {
+    // Written here, not by the functions: backups as old as a sweep needs them.
+    const wrapper = new KmsKeyWrapper(kmsKey, { endpoint: kms.url });
+    const sealer = await loadSealer(store, wrapper).finally(() => wrapper.close());
+    const encryption = { keyId: sealer.keyId, wrappedBy: wrapper.id };
+    const fixturePolicy = validate(BackupPolicy, structuredClone(policy), 'policy');
+    const now = Date.now();
+    const backup = async (backupId: string, ageMs: number, snapshot?: string): Promise<void> => {
+      const at = new Date(now - ageMs).toISOString();
+      const plan = await writePlan(store, {
+        backupId,
+        cluster: OLD_SHOP,
+        policy: fixturePolicy,
+        kubernetesVersion: 'v1.33.0',
+        startedAt: at,
+        encryption,
+        shards: [],
+        volumes: snapshot ? [`${snapshot}-pv`] : [],
+        warnings: [],
+      });
+      if (!snapshot) return; // abandoned: a plan and nothing else
+      compute.seedSnapshot({
+        project: PROJECT,
+        name: snapshot,
+        labels: { [BACKUP_LABEL]: backupId },
+      });
+      await writeVolumePart(store, plan, {
+        pvName: `${snapshot}-pv`,
+        volume: {
+          pvName: `${snapshot}-pv`,
+          driver: 'pd.csi.storage.gke.io',
+          status: 'READY',
+          snapshot: { project: PROJECT, name: snapshot },
+          disk: { project: PROJECT, name: `${snapshot}-disk`, zone: `${REGION}-b`, sizeGb: 10 },
+        },
+        errors: [],
+        warnings: [],
+      });
+      const result = await emitCatalog(store, OLD_SHOP, backupId, fixturePolicy, {
+        sealer,
+        encryption,
+        completedAt: at,
+      });
+      assert.equal(result.status, 'written');
+    };
+    const expired = unique('expired');
+    const abandoned = unique('abandoned');
+    await backup(expired, 40 * DAY, `${expired}-snap`);
+    await backup(unique('kept'), DAY, unique('kept-snap'));
+    await backup(abandoned, 13 * 3_600_000);
+
+    await bus.publish(pipeline.topic('retention'), {
+      apiVersion: API_VERSION,
+      kind: 'RetentionTick',
+      dryRun: false,
+    });
+    await until('the sweep deletes the expired backup and its snapshot', 120_000, async () => {
+      return (
+        !compute.hasSnapshot(PROJECT, `${expired}-snap`) &&
+        !(await store.exists(Layout.catalog(OLD_SHOP, expired))) &&
+        (await store.exists(Layout.catalog(OLD_SHOP, abandoned)))
+      );
+    });
+  });
+
+  it('maps every call to the IAM permissions Google documents for it', function () {
+    ({ uses, problems: unmapped } = usesOf(recorder.calls, topicPrefix, 'lifeboat/'));
+    const report = [
+      `${recorder.calls.length} calls recorded in ${Math.round((Date.now() - started) / 1000)} s (${callsFile})`,
+      describeUses(uses, FUNCTIONS),
+    ].join('\n');
+    process.stdout.write(`${report.replace(/^/gm, '      ')}\n`);
+    assert.deepEqual(unmapped, []);
+  });
+
+  describe('compared with infra/', function () {
+    this.timeout(120_000);
+    const differencesWith = (dirPath: string): Difference[] => {
+      const model = loadInfra(dirPath, tools, { vars: INFRA_VARS, pathModule: infraDir });
+      const { grants, problems } = grantsOf(model);
+      assert.deepEqual(problems, [], 'every binding of a function account can be read');
+      return compareIam(uses, grants, {
+        functions: FUNCTIONS,
+        excused: UNEXERCISED,
+      });
+    };
+
+    it('grants each function exactly the permissions it used', function () {
+      assert.ok(
+        recorder.calls.some((c) => c.api === 'kms'),
+        'the functions used Cloud KMS, so the bindings on the key are compared too',
+      );
+      const differences = differencesWith(infraDir);
+      assert.equal(
+        differences.length,
+        0,
+        `infra/ and the code disagree on IAM:\n${describeDifferences(differences)}`,
+      );
+    });
+
+    it('fails when one permission a function uses is removed from infra/', function () {
+      const copy = mkdtempSync(join(tmpdir(), 'lifeboat-iam-infra-'));
+      try {
+        cpSync(infraDir, copy, { recursive: true, filter: (src) => !src.includes('.terraform') });
+        const registry = join(copy, 'registry.tf');
+        const before = readFileSync(registry, 'utf8');
+        // snapshotDisks without compute.disks.createSnapshot: snapshots.insert would be refused.
+        const after = before.replace(
+          /(^ {4}snapshotDisks = \{[\s\S]*?)\n\s*"compute\.disks\.createSnapshot",/m,
+          '$1',
+        );
+        assert.notEqual(after, before, 'the edit of registry.tf changed nothing: update this test');
+        writeFileSync(registry, after);
+        const differences = differencesWith(copy);
+        const found = differences.filter(
+          (d) =>
+            d.fn === 'snapshotDisks' &&
+            d.kind === 'used, not granted' &&
+            d.permission === 'compute.disks.createSnapshot',
+        );
+        process.stdout.write(
+          `      with compute.disks.createSnapshot removed from snapshotDisks:\n${describeDifferences(found).replace(/^/gm, '        ')}\n`,
+        );
+        assert.equal(found.length, 1, describeDifferences(differences));
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+  });
+});
