@@ -44,17 +44,19 @@ import { UNEXERCISED } from '../../iam/permissions.js';
 
 /**
  * IAM proven against the code. Every function runs as deployed (its own
- * process, GKE mode: clusters from the Container API, Compute Engine,
- * Cloud Storage, Pub/Sub), each behind recording proxies of its own
- * (test/env/api-recorder.ts), through every path that needs a permission:
- * a scheduled backup of clusters with zonal and regional disks and
- * Secrets, a lost BackupCompleted publish (emitCatalog rolls back its
- * marker), a restore with volumes, the response to a cluster's deletion
- * (last-chance snapshots, locks, a standby restore) and a retention sweep
- * that finishes an abandoned backup and deletes an expired one with its
- * snapshot. Each recorded call is mapped to the permissions Google
- * documents for it (test/iam/permissions.ts) and the union, per function,
- * is compared with what infra/ grants that function's service account:
+ * process; GKE mode: clusters from the Container API, reached with ADC
+ * tokens from the metadata stand-in; Compute Engine; Cloud Storage; the
+ * data key wrapped with Cloud KMS; Pub/Sub), each behind recording proxies
+ * of its own (test/env/api-recorder.ts), through every path that needs a
+ * permission: a scheduled backup of clusters with zonal and regional disks,
+ * Secrets and a shard longer than one invocation; a refused BackupCompleted
+ * publish (emitCatalog rolls back its marker); a restore with volumes, in
+ * several invocations; the response to a cluster's deletion (last-chance
+ * snapshots, locks, a standby restore); and a retention sweep that finishes
+ * an abandoned backup and deletes an expired one with its snapshot. Each
+ * recorded call is mapped to the permissions Google documents for it
+ * (test/iam/permissions.ts) and the union, per function, is compared with
+ * what infra/ grants that function's service account (test/iam/iam-compare.ts):
  * a permission used and not granted fails, and so does one granted and
  * never used.
  */
@@ -228,10 +230,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
         ...(name === 'exportShard' || name === 'restore' ? { LIFEBOAT_WORK_BUDGET_MS: '1' } : {}),
       }),
     });
-    // Topics first, then the functions two at a time: eight at once can take longer than the
-    // 30 s a function has to come up on a busy two-core machine.
-    await pipeline.start([]);
-    await mapLimit(FUNCTIONS, 2, (name) => pipeline.startFunction(name));
+    await pipeline.start();
     bus = new PubSubBus(new PubSub({ projectId: 'lifeboat-iam' }), { createTopics: false });
     completed = await Inbox.open<Msg>(
       bus,
@@ -354,7 +353,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     for (const cluster of [SHOP, TWIN]) {
       const done = await completed.waitFor(
         (m) => m.cluster?.name === cluster.name,
-        150_000,
+        240_000,
         `BackupCompleted of ${cluster.name}`,
       );
       assert.equal(done.phase, 'Completed', JSON.stringify(done));
@@ -377,7 +376,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     });
     const done = await restored.waitFor(
       (m) => m.restoreId === restoreId,
-      150_000,
+      240_000,
       'RestoreCompleted',
     );
     assert.equal(done.phase, 'Completed', JSON.stringify(done));
@@ -391,7 +390,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     );
     const response = await responses.waitFor(
       (m) => m.cluster?.name === SHOP.name,
-      150_000,
+      240_000,
       'ClusterResponse',
     );
     assert.deepEqual(response.actions, [
@@ -401,7 +400,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     ]);
     const standby = await restored.waitFor(
       (m) => m.restoreId === response['restoreId'],
-      150_000,
+      240_000,
       'standby RestoreCompleted',
     );
     assert.equal(standby.phase, 'Completed', JSON.stringify(standby));
@@ -474,9 +473,11 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
 
   it('maps every call to the IAM permissions Google documents for it', function () {
     ({ uses, problems: unmapped } = usesOf(recorder.calls, topicPrefix, 'lifeboat/'));
+    // What each function used, by scope: with LIFEBOAT_IAM_REPORT=1 (the calls themselves are in
+    // the JSON lines file, kept with LIFEBOAT_KEEP_ENV=1).
     const report = [
       `${recorder.calls.length} calls recorded in ${Math.round((Date.now() - started) / 1000)} s (${callsFile})`,
-      describeUses(uses, FUNCTIONS),
+      ...(process.env['LIFEBOAT_IAM_REPORT'] ? [describeUses(uses, FUNCTIONS)] : []),
     ].join('\n');
     process.stdout.write(`${report.replace(/^/gm, '      ')}\n`);
     assert.deepEqual(unmapped, []);
