@@ -37,9 +37,10 @@ locals {
 
   functions = {
     # Lists the clusters a policy matches (a few paginated Container API
-    # calls per project and location) and publishes one small
-    # ClusterBackupJob per cluster. Holds nothing large: the smallest size.
-    # 120 s covers dozens of projects with client retries.
+    # calls per project and location; listing is all it asks of the API)
+    # and publishes one small ClusterBackupJob per cluster. Holds nothing
+    # large: the smallest size. 120 s covers dozens of projects with client
+    # retries.
     enumerateClusters = {
       trigger             = "schedule"
       publishes           = ["backup-jobs"]
@@ -47,7 +48,7 @@ locals {
       timeout             = 120
       max_instances       = 5
       kms                 = false
-      project_permissions = ["container.clusters.get", "container.clusters.list"]
+      project_permissions = ["container.clusters.list"]
       bucket_permissions  = []
     }
 
@@ -156,7 +157,6 @@ locals {
         "compute.disks.setLabels",
         "compute.regionOperations.get",
         "compute.regions.get",
-        "compute.snapshots.get",
         "compute.snapshots.useReadOnly",
         "compute.zoneOperations.get",
         "container.clusters.get",
@@ -196,15 +196,21 @@ locals {
     # buckets (what is left is picked up by the next tick, every step is
     # idempotent). It marks a backup expiring.json before deleting it, and
     # finishes abandoned backups: it writes their catalog and seal (with
-    # the data key, hence kms).
+    # the data key, hence kms). A snapshot is deleted only if it carries
+    # Lifeboat's label (compute.snapshots.get), and its deletion, a global
+    # operation, is awaited.
     retention = {
-      trigger             = "retention"
-      publishes           = []
-      memory              = "256Mi"
-      timeout             = 540
-      max_instances       = 1
-      kms                 = true
-      project_permissions = ["compute.snapshots.delete", "compute.snapshots.list"]
+      trigger       = "retention"
+      publishes     = []
+      memory        = "256Mi"
+      timeout       = 540
+      max_instances = 1
+      kms           = true
+      project_permissions = [
+        "compute.globalOperations.get",
+        "compute.snapshots.delete",
+        "compute.snapshots.get",
+      ]
       bucket_permissions = [
         "storage.objects.create",
         "storage.objects.delete",
