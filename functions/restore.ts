@@ -1,4 +1,4 @@
-import { errorMessage, isRetryable } from '../shared/errors.js';
+import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
@@ -38,6 +38,12 @@ register(
     let sealing;
     let targetZones: string[];
     try {
+      // Only a chained step carries the backup its first step resolved.
+      if (request.step === 0 && request.resolvedBackupId) {
+        throw new PermanentError(
+          'RestoreRequest: resolvedBackupId is set by the restore itself on a chained step, never on step 0; refused',
+        );
+      }
       // Asked of the plan before the store or the target is touched.
       const from = 'backupId' in request.backup ? request.backup.cluster : request.backup.latestOf;
       authorised = runtime.deployment.authoriseRestore(request, from);
@@ -71,6 +77,9 @@ register(
             backupId: source.backupId,
             target: request.target,
             options: authorised.options,
+            ...(authorised.plan.backupPolicies
+              ? { backupPolicies: authorised.plan.backupPolicies }
+              : {}),
             narrowing: authorised.narrowing,
             requestDigest,
           },

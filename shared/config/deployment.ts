@@ -58,13 +58,16 @@ function policyPatterns(policy: BackupPolicy): ClusterPattern[] {
 function impliedPlans(policy: BackupPolicy): RestorePlan[] {
   const defaults = (extra: Partial<RestoreOptions> = {}): RestoreOptions =>
     validate(RestoreOptions, { ...extra }, 'restore options');
+  // The policy's clusters by name, and (as labels are not patterns) only backups the policy took.
   const sourceClusters = policyPatterns(policy);
+  const backupPolicies = [policy.name];
   const plans: RestorePlan[] = [];
   if (policy.standbyCluster) {
     plans.push({
       name: `standby:${policy.name}`,
       description: `backups of policy ${policy.name} into its standby cluster`,
       sourceClusters,
+      backupPolicies,
       targetClusters: [policy.standbyCluster],
       restoreIntoSource: false,
       // Disks are created in the standby's project, and in its zones unless the policy maps them.
@@ -82,6 +85,7 @@ function impliedPlans(policy: BackupPolicy): RestorePlan[] {
       name: `recreate:${policy.name}`,
       description: `backups of policy ${policy.name} into their recreated cluster`,
       sourceClusters,
+      backupPolicies,
       targetClusters: [],
       restoreIntoSource: true,
       options: defaults(),

@@ -101,6 +101,12 @@ export const RestorePlan = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     /** Whose backups the plan may restore. */
     sourceClusters: Type.Array(ClusterPattern, { minItems: 1 }),
+    /** Only backups taken under these backup policies (any, when absent). */
+    backupPolicies: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' }), {
+        minItems: 1,
+      }),
+    ),
     /** The clusters it may restore into (exactly these). */
     targetClusters: Type.Array(ClusterRef, { default: [] }),
     /** It may also restore a backup into the very cluster it was taken from (a recreated cluster). */

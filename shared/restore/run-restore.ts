@@ -38,6 +38,8 @@ export interface RestoreJob {
   backupId: string;
   target: ClusterRef;
   options: RestoreOptions;
+  /** Only a backup taken under one of these policies may be restored (the restore plan's rule). */
+  backupPolicies?: readonly string[];
   /** A request's narrowing of its plan's options: both must select an object. */
   narrowing?: RestoreNarrowing;
   /**
@@ -208,6 +210,12 @@ export async function runRestoreStep(
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
       ...(deps.requireAuthenticated ? { requireAuthenticated: true } : {}),
     });
+    const policy = loaded.catalog.policy.name;
+    if (job.backupPolicies && !job.backupPolicies.includes(policy)) {
+      throw new PermanentError(
+        `Backup ${job.backupId} was taken under policy ${policy}; this restore may only restore backups of ${job.backupPolicies.join(', ')}`,
+      );
+    }
   } catch (error) {
     // Refused before anything was applied: the bare claim goes, so the id does not read as running.
     if (!isRetryable(error) && !(claimed && claimed.done > 0)) {

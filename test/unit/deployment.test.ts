@@ -431,6 +431,8 @@ describe('deployed configuration (LIFEBOAT_DEPLOYMENT)', () => {
       assert.equal(granted.plan.name, 'standby:nightly');
       assert.deepEqual(granted.plan.targetClusters, [standby]);
       assert.equal(granted.plan.restoreIntoSource, false);
+      // Labels are not patterns: only backups the policy itself took are covered.
+      assert.deepEqual(granted.plan.backupPolicies, ['nightly']);
       asPlanned(granted);
       refused(
         () => config.authoriseRestore(restore('standby:nightly', staging), shopEu),

@@ -191,6 +191,26 @@ describe('restore refusals: nothing written when the restore cannot be what was 
       assert.equal(report.phase, 'Completed', JSON.stringify(report.errors));
     });
 
+    it('refuses a backup taken under a policy its plan does not cover, before any write', async () => {
+      const restoreId = unique('r');
+      const mapped = unique('otherpolicy');
+      // The fixture's backups are taken under policy "test"; the plan (a standby:) allows only "nightly".
+      await assert.rejects(
+        runRestore(
+          { http: kubeHttp('target'), store, sealer },
+          { ...job(restoreId, mapped), backupPolicies: ['nightly'] },
+        ),
+        (error: unknown) =>
+          error instanceof PermanentError &&
+          /taken under policy test; this restore may only restore backups of nightly/.test(
+            error.message,
+          ),
+      );
+      assert.deepEqual(await objectsIn(mapped), { namespace: false, objects: 0 });
+      assert.equal(await store.exists(Layout.restoreProgress(restoreId)), false);
+      assert.equal(await store.exists(Layout.lease(SOURCE, backupId, restoreId)), false);
+    });
+
     it('refuses a request whose id is held by another running restore; its redelivery goes on', async () => {
       const restoreId = unique('r');
       const mapped = unique('running');
