@@ -105,6 +105,13 @@ export function envelopeOf(event: unknown): Envelope {
       : undefined;
   const text = (v: unknown): string | undefined =>
     typeof v === 'string' && v.length <= 256 ? v : undefined;
+  // A time that reads as one (Pub/Sub always sends one); anything else is no publish time at all.
+  const time = (v: unknown): string | undefined => {
+    const t = text(v);
+    return t !== undefined && !Number.isNaN(Date.parse(t)) && Math.abs(Date.parse(t)) < 8.64e15
+      ? new Date(Date.parse(t)).toISOString()
+      : undefined;
+  };
   const e = record(event);
   const data = record(e?.['data']);
   const message = record(data?.['message']);
@@ -112,7 +119,7 @@ export function envelopeOf(event: unknown): Envelope {
   const envelope: Envelope = {
     data: typeof message?.['data'] === 'string' ? message['data'] : '',
     messageId: text(message?.['messageId']) ?? text(e?.['id']) ?? 'unknown',
-    publishTime: text(message?.['publishTime']) ?? text(e?.['time']) ?? new Date().toISOString(),
+    publishTime: time(message?.['publishTime']) ?? time(e?.['time']) ?? new Date().toISOString(),
     deliveryAttempt:
       typeof attempt === 'number' && Number.isSafeInteger(attempt) && attempt >= 1 ? attempt : 1,
   };

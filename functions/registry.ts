@@ -9,7 +9,8 @@ export const Functions = {
   enumerateClusters: { trigger: 'schedule', publishes: ['backup-jobs'] },
   exportManifests: {
     trigger: 'backup-jobs',
-    publishes: ['export-shards', 'disk-snapshots', 'backup-parts'],
+    // backup-completed: a job that can never be planned is answered Failed at once.
+    publishes: ['export-shards', 'disk-snapshots', 'backup-parts', 'backup-completed'],
   },
   exportShard: { trigger: 'export-shards', publishes: ['export-shards', 'backup-parts'] },
   snapshotDisks: { trigger: 'disk-snapshots', publishes: ['backup-parts'] },

@@ -60,7 +60,7 @@ locals {
     # with many CRDs can take minutes: 300 s.
     exportManifests = {
       trigger             = "backup-jobs"
-      publishes           = ["export-shards", "disk-snapshots", "backup-parts"]
+      publishes           = ["export-shards", "disk-snapshots", "backup-parts", "backup-completed"]
       memory              = "512Mi"
       timeout             = 300
       max_instances       = 10

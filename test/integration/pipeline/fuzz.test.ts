@@ -153,65 +153,7 @@ interface KnownFinding {
   };
 }
 
-const KNOWN_FINDINGS: KnownFinding[] = [
-  {
-    id: 'publish-time',
-    description:
-      'enumerateClusters answers 5xx (transient, redelivered) for a ScheduleTick without scheduledTime ' +
-      'pushed with a publishTime that is no time: functions/handle.ts envelopeOf passes any publishTime ' +
-      'string through, and scheduledMinute (shared/pipeline/backup-ids.ts) throws a plain RangeError ' +
-      '("Invalid time value"), which isRetryable counts as transient',
-    matches: ({ c }) =>
-      c?.fn === 'enumerateClusters' &&
-      c.cls === '5xx' &&
-      c.request.what.some((w) => /\b(publishTime|time) = /.test(w)) &&
-      /Invalid time value/.test(reasonOf(c) ?? ''),
-    probe: {
-      fn: 'enumerateClusters',
-      make: (spec, target, i) => {
-        const { scheduledTime: _dropped, ...tick } = spec.base();
-        const id = `fz-enumerateClusters-${i}`;
-        const request = pushRequest(
-          Buffer.from(JSON.stringify(tick)).toString('base64'),
-          id,
-          target.subscription,
-          ['no scheduledTime', 'envelope: publishTime = "not-a-date"'],
-        );
-        const body = JSON.parse(String(request.body)) as { message: Record<string, unknown> };
-        body.message['publishTime'] = 'not-a-date';
-        request.body = JSON.stringify(body);
-        return { fn: 'enumerateClusters', i, tier: 'envelope', request, probe: 'publish-time' };
-      },
-      shows: (p, probe) => p.c === probe,
-    },
-  },
-  {
-    id: 'announce-refusal',
-    description:
-      'exportManifests publishes BackupCompleted (phase Failed) to backup-completed when it refuses a ' +
-      'job (a policy that is not the deployed one, an unselected or unknown cluster), but functions/registry.ts ' +
-      'and infra/registry.tf do not list backup-completed in its publishes, and infra/iam.tf grants ' +
-      'roles/pubsub.publisher on exactly those topics: deployed, that publish is denied, PubSubBus.publish ' +
-      'makes it a TransientError, and the refused job is answered 5xx and redelivered until it dead-letters',
-    matches: (p) => p.text.startsWith('exportManifests published to backup-completed'),
-    probe: {
-      fn: 'exportManifests',
-      make: (spec, target, i) => {
-        const job = spec.base();
-        job['backupId'] = 'fz-probe-refused-job';
-        (job['policy'] as Msg)['name'] = 'other';
-        const request = pushRequest(
-          Buffer.from(JSON.stringify(job)).toString('base64'),
-          `fz-exportManifests-${i}`,
-          target.subscription,
-          ['denied: policy.name = other (not deployed), backupId = fz-probe-refused-job'],
-        );
-        return { fn: 'exportManifests', i, tier: 'payload', request, probe: 'announce-refusal' };
-      },
-      shows: (p) => p.text.includes('fz-probe-refused-job'),
-    },
-  },
-];
+const KNOWN_FINDINGS: KnownFinding[] = [];
 
 /** What a mutator did to a message, for the failure message. */
 type Mutator = (r: Random, m: Msg) => string;
