@@ -483,6 +483,21 @@ describe('infra/ (Terraform)', function () {
       }
     });
 
+    it('forwards cluster events from every project a backup policy lists, and its own', function () {
+      const sinks = model.instances.filter((i) => i.type === 'google_logging_project_sink');
+      const policies = (deploymentOf(model) as { backupPolicies: { projects: string[] }[] })
+        .backupPolicies;
+      const projects = [...new Set([VARS.project, ...policies.flatMap((p) => p.projects)])].sort();
+      assert.deepEqual(sinks.map((s) => s.attrs['project']).sort(), projects);
+      for (const sink of sinks) {
+        // A project's sink reads that project's audit log, where its clusters' deletions are.
+        assert.match(
+          String(sink.attrs['filter']),
+          new RegExp(`logName="projects/${String(sink.attrs['project'])}/logs/cloudaudit`),
+        );
+      }
+    });
+
     it('finds the functions that load the data key in the code', function () {
       // The KMS check relies on this scan of functions/*.ts: it must see the known users.
       for (const name of ['exportShard', 'restore'])
