@@ -98,6 +98,8 @@ describe('GkeInventory against the Container API stand-in', () => {
       endpoint: record?.endpoint,
       kubernetesVersion: record?.currentMasterVersion,
       createTime: record?.createTime,
+      // Cluster.locations: a zonal cluster's nodes run in its zone.
+      zones: ['us-central1-a'],
     });
   });
 
