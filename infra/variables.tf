@@ -357,3 +357,19 @@ variable "function_entry_module" {
   type        = string
   default     = "dist/functions/index.js"
 }
+
+variable "cluster_events_log_parent" {
+  description = <<-EOT
+    Optional "folders/ID" or "organizations/ID": forward cluster deletions and creations
+    with one aggregated log sink there (including every project below it) instead of one
+    sink per project the backup policies list. Creating it needs the Logging Admin role
+    on that folder or organisation.
+  EOT
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cluster_events_log_parent == null || can(regex("^(folders|organizations)/[0-9]+$", var.cluster_events_log_parent))
+    error_message = "cluster_events_log_parent must be folders/NUMBER or organizations/NUMBER."
+  }
+}

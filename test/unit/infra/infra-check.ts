@@ -549,7 +549,11 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
     const carried = code.tickPolicy(topic.role, body);
     if (carried) tickPolicies.push({ job, ...carried });
   }
-  for (const sink of ofType('google_logging_project_sink')) {
+  for (const sink of [
+    ...ofType('google_logging_project_sink'),
+    ...ofType('google_logging_folder_sink'),
+    ...ofType('google_logging_organization_sink'),
+  ]) {
     const topic = topicOf(sink.attrs['destination']);
     if (!topic || topic.dead) {
       problem('entry points', `${at(sink)} forwards to no topic of the flow`);

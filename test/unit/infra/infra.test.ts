@@ -498,6 +498,25 @@ describe('infra/ (Terraform)', function () {
       }
     });
 
+    it('forwards cluster events with one aggregated sink when a folder or organisation is given', function () {
+      for (const parent of ['folders/123456', 'organizations/789']) {
+        const aggregated = loadInfra(infraDir, tools, {
+          vars: { ...VARS, cluster_events_log_parent: parent },
+        });
+        assert.deepEqual(
+          aggregated.instances.filter((i) => i.type === 'google_logging_project_sink'),
+          [],
+        );
+        const sinks = aggregated.instances.filter((i) =>
+          /^google_logging_(folder|organization)_sink$/.test(i.type),
+        );
+        assert.equal(sinks.length, 1, parent);
+        assert.equal(sinks[0]?.attrs['include_children'], true);
+        // The same checks as for project sinks: methods, audit log, writer may publish.
+        assert.deepEqual(messagesOf(checkInfra(aggregated, code)), []);
+      }
+    });
+
     it('finds the functions that load the data key in the code', function () {
       // The KMS check relies on this scan of functions/*.ts: it must see the known users.
       for (const name of ['exportShard', 'restore'])
