@@ -73,14 +73,32 @@ export class LocalPipeline {
       }
     }
     const names = only ?? (Object.keys(Functions) as FunctionName[]);
+    // Each function's own variables first (they may start servers of their own), then the
+    // functions' ports: a port taken for a function is then never one those servers hold.
+    const environments = new Map<FunctionName, Record<string, string>>();
+    for (const name of names)
+      environments.set(name, (await this.options.environmentFor?.(name)) ?? {});
+    for (const name of names) {
+      let port = this.ports.get(name);
+      while (port === undefined || [...this.ports.values()].filter((p) => p === port).length > 1) {
+        port = await freePort();
+        this.ports.set(name, port);
+      }
+    }
     // Every start is awaited, so that a failed one leaves no sibling running unseen by stop().
-    const started = await Promise.allSettled(names.map((name) => this.startFunction(name)));
+    const started = await Promise.allSettled(
+      names.map((name) => this.startFunction(name, environments.get(name))),
+    );
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
   /** Starts (or restarts) one function's server and points its push subscription at it. */
-  async startFunction(name: FunctionName): Promise<FunctionServer> {
+  async startFunction(
+    name: FunctionName,
+    ownEnvironment?: Record<string, string>,
+  ): Promise<FunctionServer> {
+    const own = ownEnvironment ?? (await this.options.environmentFor?.(name));
     // A restarted function keeps its URL, as a deployed function does when an instance crashes.
     const port = this.ports.get(name) ?? (await freePort());
     this.ports.set(name, port);
@@ -98,7 +116,7 @@ export class LocalPipeline {
       {
         ...process.env,
         ...this.options.environment,
-        ...(await this.options.environmentFor?.(name)),
+        ...own,
         FUNCTION_TARGET: name,
         K_SERVICE: name,
       },

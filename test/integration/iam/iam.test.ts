@@ -364,6 +364,26 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     assert.equal(refused.length, 1, 'one announcement was refused');
   });
 
+  it('answers a backup job it may not plan with BackupCompleted Failed', async () => {
+    // What exportManifests publishes to backup-completed: a job for a cluster the policy does not select.
+    const backupId = unique('refused');
+    await bus.publish(pipeline.topic('backup-jobs'), {
+      apiVersion: API_VERSION,
+      kind: 'ClusterBackupJob',
+      backupId,
+      cluster: STANDBY,
+      policy,
+      scheduledTime: '2026-11-26T03:00:00Z',
+    });
+    const done = await completed.waitFor(
+      (m) => m.backupId === backupId,
+      240_000,
+      'BackupCompleted of the refused job',
+    );
+    assert.equal(done.phase, 'Failed', JSON.stringify(done));
+    assert.match(JSON.stringify(done.errors), /does not select cluster/);
+  });
+
   it('restores the backup with its volumes into the other cluster', async () => {
     const restoreId = unique('restore');
     await bus.publish(pipeline.topic('restore'), {
