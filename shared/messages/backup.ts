@@ -76,6 +76,14 @@ export const VolumeSnapshotJob = Type.Object(
     cluster: ClusterRef,
     policy: BackupPolicy,
     pvName: Type.String({ minLength: 1, maxLength: 253 }),
+    /**
+     * Set on a job handed over by an invocation whose budget ran out while
+     * its snapshot was still being made: when the first attempt began, from
+     * which the policy's snapshotTimeoutSeconds counts.
+     */
+    firstAttemptAt: Type.Optional(Timestamp),
+    /** How many invocations have handed this job over so far. */
+    handovers: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
   { additionalProperties: false },
 );
