@@ -10,6 +10,7 @@ import { EXCLUDE_LABEL, selected } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
 import { sanitizeInPlace, type KubeObject } from '../kube/sanitize.js';
+import { isBuiltinGroup } from '../kube/builtin-groups.js';
 
 /**
  * Average objects per pack; cut points depend on the objects only (their keys,
@@ -96,7 +97,8 @@ function toRecord(
   sealer: Sealer | undefined,
 ): EncodedRecord {
   const controller = obj.metadata.ownerReferences?.find((o) => o.controller);
-  const object = sanitizeInPlace(obj);
+  // A custom resource's status is its operator's real state; restore puts it back.
+  const object = sanitizeInPlace(obj, { keepStatus: !isBuiltinGroup(ref.group) });
   const base = {
     group: ref.group,
     version: ref.version,

@@ -34,6 +34,8 @@ export interface RestoreFlags extends PipelineFlags {
   volumeDataPolicy?: RestoreOptions['volumeDataPolicy'];
   zoneMappings?: string;
   dryRun?: boolean;
+  /** false with --no-restore-status (commander sets true otherwise). */
+  restoreStatus?: boolean;
   pipeline?: boolean;
   sourceCluster?: string;
   targetCluster?: string;
@@ -61,6 +63,10 @@ export function restoreFilterOptions(): Option[] {
     ),
     new Option('--zone-mappings <list>', 'restore disks into other zones: from:to,...'),
     new Option('--dry-run', 'report what would be restored, and conflicts, without writing'),
+    new Option(
+      '--no-restore-status',
+      "leave custom resources' status out (their controllers start from the spec alone)",
+    ),
   ];
 }
 
@@ -90,6 +96,7 @@ export function restoreOptionsFrom(flags: RestoreFlags): RestoreOptions {
     zoneMapping: parseMappings(flags.zoneMappings, '--zone-mappings'),
     volumeDataPolicy: flags.volumeDataPolicy,
     dryRun: flags.dryRun === true,
+    ...(flags.restoreStatus === false ? { restoreStatus: false } : {}),
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   return validateFlags(RestoreOptions, defined, 'restore flags');
@@ -117,6 +124,7 @@ const PLAN_DECIDES: [keyof RestoreFlags, string][] = [
  */
 export function restoreNarrowingFrom(flags: RestoreFlags): RestoreNarrowing {
   const decided = PLAN_DECIDES.filter(([key]) => flags[key] !== undefined).map(([, f]) => f);
+  if (flags.restoreStatus === false) decided.push('--no-restore-status');
   if (decided.length) {
     throw new UsageError(
       `${decided.join(', ')}: with --pipeline the restore plan decides this; a request may only narrow it (--include/--exclude-namespaces, --include/--exclude-resources, --dry-run)`,

@@ -7,6 +7,8 @@ const MANAGED_RESOURCES = new Set([
   'events',
   'events.events.k8s.io',
   'controllerrevisions.apps',
+  // Leader-election locks: a restored holder names a pod of the source and only delays election.
+  'leases.coordination.k8s.io',
 ]);
 
 /** Why restore leaves an object to the target cluster by default, or undefined to restore it. */

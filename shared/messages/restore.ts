@@ -58,6 +58,12 @@ export const RestoreOptions = Type.Object(
     targetProject: Type.Optional(Type.String()),
     transformations: Type.Array(TransformationRule, { default: [] }),
     restoreOwnedObjects: Type.Boolean({ default: false }),
+    /**
+     * Custom resources get their backed-up status back (through the status
+     * subresource when their CRD has one). Absent means true: left without
+     * a default so requests written before it keep their digest.
+     */
+    restoreStatus: Type.Optional(Type.Boolean()),
     dryRun: Type.Boolean({ default: false }),
     parallelism: Type.Integer({ minimum: 1, maximum: 64, default: 16 }),
   },

@@ -3,7 +3,12 @@ import type { ConflictPolicy } from '../messages/restore.js';
 import type { ResourceRef } from '../messages/backup.js';
 import { KubeApiError, pathSegment, resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import { sanitize, type KubeObject } from '../kube/sanitize.js';
+import { applyKindRules } from '../kube/kind-rules.js';
+import { isBuiltinGroup } from '../kube/builtin-groups.js';
+import { interceptorWarning } from './intercept.js';
 import type { Outcome } from './report.js';
+import { atVersion, servedAlternative } from './served-version.js';
+import { restoreStatus } from './status.js';
 
 const CUSTOM_RESOURCE_RETRIES = 8;
 
@@ -58,29 +63,41 @@ async function waitGone(http: KubeHttp, path: string): Promise<void> {
   throw new Error('still present 10s after deletion (a finalizer holds it?)');
 }
 
-async function replace(http: KubeHttp, path: string, obj: KubeObject): Promise<Outcome> {
+async function replace(http: KubeHttp, path: string, obj: KubeObject): Promise<KubeObject> {
   const existing = await http.request<KubeObject>('GET', path);
   const update = {
     ...obj,
     metadata: { ...obj.metadata, resourceVersion: existing.metadata['resourceVersion'] },
   };
   try {
-    await http.request('PUT', path, { body: update });
+    return await http.request<KubeObject>('PUT', path, { body: update });
   } catch (error) {
     // 422 means an immutable field differs: the only way to the backed-up state is delete and create.
     if (!(error instanceof KubeApiError && error.status === 422)) throw error;
     await http.request('DELETE', path, { query: { propagationPolicy: 'Background' } });
     await waitGone(http, path);
-    await http.request('POST', path.slice(0, path.lastIndexOf('/')), { body: obj });
+    return http.request<KubeObject>('POST', path.slice(0, path.lastIndexOf('/')), { body: obj });
   }
-  return 'replaced';
+}
+
+export interface ApplyOptions {
+  /** Put a custom resource's backed-up status back (default true). */
+  restoreStatus?: boolean;
+}
+
+interface Applied {
+  outcome: Outcome;
+  reason?: string;
+  /** The object as the target now has it, when this call wrote it. */
+  live?: KubeObject;
+  /** Where it was written: the backup's version, or the one the target serves instead. */
+  ref: ResourceRef;
 }
 
 /**
- * Creates one object, applying the conflict policy when it exists:
- * `fail` reports it, `skip` leaves the live one, `replace` makes the live
- * one equal to the backup. A custom resource whose CRD was just
- * established may 404 for a moment while discovery catches up: retried.
+ * Creates one object, applying the conflict policy when it exists, then
+ * puts back a custom resource's status and says when a restored webhook or
+ * APIService cannot answer yet. See createObject.
  */
 export async function applyObject(
   http: KubeHttp,
@@ -88,36 +105,81 @@ export async function applyObject(
   original: KubeObject,
   policy: ConflictPolicy,
   restoreId: string,
+  options: ApplyOptions = {},
 ): Promise<{ outcome: Outcome; reason?: string }> {
-  const obj = withRestoreLabel(original, restoreId);
-  const collection = resourcePath(ref, obj.metadata.namespace);
+  // Kind rules again: a catalog written before a rule existed still carries what it removes.
+  const { status, ...rest } = applyKindRules(structuredClone(original));
+  const withStatus =
+    status !== undefined && options.restoreStatus !== false && !isBuiltinGroup(ref.group);
+  // Without a status subresource a create keeps the status it is given; that is the restore.
+  const body = (withStatus ? { ...rest, status } : rest) as KubeObject;
+  const applied = await createObject(http, ref, body, policy, restoreId);
+  const reasons = applied.reason ? [applied.reason] : [];
+  const written = applied.outcome === 'restored' || applied.outcome === 'replaced';
+  if (written && withStatus) {
+    const problem = await restoreStatus(http, applied.ref, body, status, applied.live);
+    if (problem) return { outcome: 'failed', reason: [...reasons, problem].join('; ') };
+  }
+  if (written) {
+    const warning = await interceptorWarning(http, body);
+    if (warning) reasons.push(warning);
+  }
+  return { outcome: applied.outcome, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
+}
+
+/**
+ * Creates one object, applying the conflict policy when it exists:
+ * `fail` reports it, `skip` leaves the live one, `replace` makes the live
+ * one equal to the backup. A custom resource whose CRD was just
+ * established may 404 for a moment while discovery catches up: retried.
+ * A version the target does not serve is restored at one it serves, when
+ * that needs no conversion (served-version.ts).
+ */
+async function createObject(
+  http: KubeHttp,
+  backedUpRef: ResourceRef,
+  original: KubeObject,
+  policy: ConflictPolicy,
+  restoreId: string,
+): Promise<Applied> {
+  let ref = backedUpRef;
+  let obj = withRestoreLabel(original, restoreId);
+  let collection = resourcePath(ref, obj.metadata.namespace);
+  let resolved = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      await http.request('POST', collection, { body: obj });
-      return { outcome: 'restored' };
+      const live = await http.request<KubeObject>('POST', collection, { body: obj });
+      return { outcome: 'restored', live, ref };
     } catch (error) {
       if (!(error instanceof KubeApiError)) throw error;
       if (error.status === 409 && error.reason === 'AlreadyExists') {
         const same = await alreadyRestored(http, ref, obj, restoreId);
-        if (same?.startsWith('created')) return { outcome: 'restored', reason: same };
-        if (same) return { outcome: 'skipped', reason: same };
+        if (same?.startsWith('created')) return { outcome: 'restored', reason: same, ref };
+        if (same) return { outcome: 'skipped', reason: same, ref };
         if (policy === 'skip')
           return {
             outcome: 'skipped',
             reason: 'already exists in the target (conflict policy skip)',
+            ref,
           };
         if (policy === 'fail')
           return {
             outcome: 'failed',
             reason: 'already exists in the target (conflict policy fail)',
+            ref,
           };
-        return {
-          outcome: await replace(
-            http,
-            resourcePath(ref, obj.metadata.namespace, obj.metadata.name),
-            obj,
-          ),
-        };
+        const path = resourcePath(ref, obj.metadata.namespace, obj.metadata.name);
+        return { outcome: 'replaced', live: await replace(http, path, obj), ref };
+      }
+      if (error.status === 404 && !resolved) {
+        const alternative = await servedAlternative(http, ref);
+        if (alternative) {
+          resolved = true;
+          ref = alternative;
+          obj = atVersion(obj, ref);
+          collection = resourcePath(ref, obj.metadata.namespace);
+          continue;
+        }
       }
       if (
         error.status === 404 &&

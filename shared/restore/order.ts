@@ -25,6 +25,24 @@ const BUILTIN_LAST = WAVES.length; // workloads and every other built-in resourc
 const CUSTOM = WAVES.length + 1; // custom resources, once their CRDs serve
 const OWNED = WAVES.length + 2; // objects that point at an owner restored before them
 
+/**
+ * Last of all: what intercepts requests to the API server. A webhook whose
+ * service does not run yet (mid-restore it never does) refuses every object
+ * it matches under failurePolicy Fail, and an APIService without its
+ * server makes its group unavailable; restored after everything else, they
+ * cannot block the restore's own objects.
+ */
+const INTERCEPTORS = new Set([
+  'validatingwebhookconfigurations.admissionregistration.k8s.io',
+  'mutatingwebhookconfigurations.admissionregistration.k8s.io',
+  'validatingadmissionpolicies.admissionregistration.k8s.io',
+  'validatingadmissionpolicybindings.admissionregistration.k8s.io',
+  'mutatingadmissionpolicies.admissionregistration.k8s.io',
+  'mutatingadmissionpolicybindings.admissionregistration.k8s.io',
+  'apiservices.apiregistration.k8s.io',
+]);
+const INTERCEPT = WAVES.length + 3;
+
 const BUILTIN_GROUP = /(^$|\.k8s\.io$|^apps$|^batch$|^policy$|^autoscaling$)/;
 
 export function waveOf(
@@ -32,8 +50,9 @@ export function waveOf(
   hasOwners: boolean,
   customGroups: ReadonlySet<string>,
 ): number {
-  if (hasOwners) return OWNED;
   const name = qualifiedName(ref);
+  if (INTERCEPTORS.has(name)) return INTERCEPT;
+  if (hasOwners) return OWNED;
   const index = WAVES.findIndex((w) => w.includes(name));
   if (index >= 0) return index;
   if (customGroups.has(ref.group) || !BUILTIN_GROUP.test(ref.group)) return CUSTOM;

@@ -346,6 +346,7 @@ async function applyChunk(
         object,
         job.options.conflictPolicy,
         job.restoreId,
+        { restoreStatus: job.options.restoreStatus !== false },
       );
       progress.outcomes.push({ ...base, ...result });
     } catch (error) {

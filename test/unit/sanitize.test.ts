@@ -45,7 +45,15 @@ describe('sanitising objects for restore', () => {
       {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'web', namespace: 'shop', annotations: { 'example.com/team': 'shop' } },
+        // Annotations stay as they were: kubectl's next apply merges against its last one.
+        metadata: {
+          name: 'web',
+          namespace: 'shop',
+          annotations: {
+            'kubectl.kubernetes.io/last-applied-configuration': lastApplied,
+            'example.com/team': 'shop',
+          },
+        },
         // The nodePort the user applied stays; the allocated one goes.
         spec: {
           type: 'NodePort',
@@ -58,11 +66,15 @@ describe('sanitising objects for restore', () => {
     );
   });
 
-  it('drops every nodePort when none was asked for, and annotations left empty', () => {
+  it('drops every nodePort when none was asked for', () => {
     const out = stored(
       service({ 'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{}}' }),
     ) as { metadata: object; spec: { ports: object[] } };
-    assert.deepEqual(out.metadata, { name: 'web', namespace: 'shop' });
+    assert.deepEqual(out.metadata, {
+      name: 'web',
+      namespace: 'shop',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{}}' },
+    });
     assert.deepEqual(out.spec.ports, [
       { name: 'http', port: 80 },
       { name: 'admin', port: 81 },
@@ -91,5 +103,114 @@ describe('sanitising objects for restore', () => {
     assert.deepEqual((stored(pv) as { spec: object }).spec, {
       claimRef: { namespace: 'shop', name: 'data' },
     });
+  });
+
+  it("keeps a custom resource's status when asked, and every annotation", () => {
+    const cr: KubeObject = {
+      apiVersion: 'example.lifeboat.dev/v1',
+      kind: 'Widget',
+      metadata: {
+        name: 'w',
+        namespace: 'shop',
+        uid: 'u',
+        generation: 3,
+        deletionTimestamp: '2026-11-26T00:00:00Z',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
+      spec: { size: 1 },
+      status: { phase: 'Ready' },
+    };
+    assert.deepEqual(stored(structuredClone(cr)), {
+      apiVersion: 'example.lifeboat.dev/v1',
+      kind: 'Widget',
+      metadata: {
+        name: 'w',
+        namespace: 'shop',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
+      spec: { size: 1 },
+    });
+    assert.deepEqual(sanitize(cr, { keepStatus: true })['status'], { phase: 'Ready' });
+  });
+
+  it("drops a Job's generated selector and controller-uid labels, not a manual one", () => {
+    const job = (manualSelector?: boolean): KubeObject => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: 'shop' },
+      spec: {
+        ...(manualSelector !== undefined ? { manualSelector } : {}),
+        selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'old' } },
+        template: {
+          metadata: {
+            labels: {
+              'controller-uid': 'old',
+              'batch.kubernetes.io/controller-uid': 'old',
+              'job-name': 'once',
+            },
+          },
+          spec: { containers: [] },
+        },
+      },
+    });
+    assert.deepEqual((stored(job()) as { spec: object }).spec, {
+      template: { metadata: { labels: { 'job-name': 'once' } }, spec: { containers: [] } },
+    });
+    const manual = stored(job(true)) as { spec: { selector?: object } };
+    assert.ok(manual.spec.selector, 'a manual selector is the user’s and stays');
+    const lookalike = { ...job(), apiVersion: 'example.lifeboat.dev/v1' };
+    assert.ok((stored(lookalike) as { spec: { selector?: object } }).spec.selector);
+  });
+
+  it("drops a service-account token Secret's token and account uid, so the target mints one", () => {
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: 'builder-token',
+        namespace: 'shop',
+        annotations: {
+          'kubernetes.io/service-account.name': 'builder',
+          'kubernetes.io/service-account.uid': 'old',
+        },
+      },
+      data: { token: 'dG9r', 'ca.crt': 'Y2E=', namespace: 'c2hvcA==', extra: 'eA==' },
+    };
+    assert.deepEqual(stored(secret), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: 'builder-token',
+        namespace: 'shop',
+        annotations: { 'kubernetes.io/service-account.name': 'builder' },
+      },
+      data: { extra: 'eA==' },
+    });
+  });
+
+  it("drops a claim's binding bookkeeping and the source's node, a Deployment's revision", () => {
+    const pvc: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: 'data',
+        annotations: {
+          'pv.kubernetes.io/bind-completed': 'yes',
+          'volume.kubernetes.io/selected-node': 'node-1',
+          'example.com/keep': 'me',
+        },
+      },
+    };
+    assert.deepEqual((stored(pvc) as KubeObject).metadata.annotations, {
+      'example.com/keep': 'me',
+    });
+    const deployment: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', annotations: { 'deployment.kubernetes.io/revision': '4' } },
+    };
+    assert.equal((stored(deployment) as KubeObject).metadata.annotations, undefined);
   });
 });
