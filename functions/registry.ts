@@ -13,7 +13,8 @@ export const Functions = {
     publishes: ['export-shards', 'disk-snapshots', 'backup-parts', 'backup-completed'],
   },
   exportShard: { trigger: 'export-shards', publishes: ['export-shards', 'backup-parts'] },
-  snapshotDisks: { trigger: 'disk-snapshots', publishes: ['backup-parts'] },
+  // disk-snapshots: a job whose snapshot is still being made hands itself over.
+  snapshotDisks: { trigger: 'disk-snapshots', publishes: ['disk-snapshots', 'backup-parts'] },
   emitCatalog: { trigger: 'backup-parts', publishes: ['backup-completed'] },
   restore: { trigger: 'restore', publishes: ['restore', 'restore-completed'] },
   clusterEvents: { trigger: 'cluster-events', publishes: ['cluster-responses', 'restore'] },

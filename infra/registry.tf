@@ -95,13 +95,15 @@ locals {
     # Snapshots one volume per message (a GCE persistent disk, or a CSI
     # VolumeSnapshot through the cluster) and waits until it is READY, then
     # writes its part. Mostly waiting on Compute Engine operations: little
-    # memory, the full 540 s (the policy's snapshotTimeoutSeconds, 480 by
-    # default, fits inside it; an unfinished snapshot is retried and
-    # adopted, never duplicated). Snapshots are created with
-    # snapshots.insert, a global operation; the quota is read first.
+    # memory, the full 540 s. A snapshot still uploading when the
+    # invocation's budget runs out is handed over: the job is published
+    # again to disk-snapshots and the next invocation adopts the snapshot
+    # by its name, until READY or the policy's snapshotTimeoutSeconds since
+    # the first attempt. Snapshots are created with snapshots.insert, a
+    # global operation; the quota is read first.
     snapshotDisks = {
       trigger       = "disk-snapshots"
-      publishes     = ["backup-parts"]
+      publishes     = ["disk-snapshots", "backup-parts"]
       memory        = "256Mi"
       timeout       = 540
       max_instances = 10
@@ -119,9 +121,11 @@ locals {
       bucket_permissions = ["storage.objects.create", "storage.objects.get"]
     }
 
-    # Reads the plan and every part of one backup and, when all are in,
-    # writes catalog.json (with ifGenerationMatch=0) and its seal (an HMAC
-    # under the data key, hence kms) and publishes BackupCompleted. Holds
+    # Reads the plan and every part of one backup (each part once per
+    # instance) and, when all are in, writes catalog.json (with
+    # ifGenerationMatch=0) and its seal (an HMAC under the data key, hence
+    # kms), then announces it once: a numbered write-once claim, the
+    # BackupCompleted message, announced.json. It deletes nothing. Holds
     # the whole object index in memory: about 1 KB per object, so 512Mi
     # covers clusters of 100k+ objects. 300 s.
     emitCatalog = {
@@ -237,14 +241,6 @@ locals {
       permissions  = ["storage.objects.create", "storage.objects.delete"]
       key_prefixes = ["restores/"]
       backup_files = ["leases/"]
-    }
-
-    # Deletes its announced.json claim when publishing BackupCompleted
-    # fails, so a redelivery announces again (creating is granted above).
-    emitCatalog = {
-      permissions  = ["storage.objects.delete"]
-      key_prefixes = []
-      backup_files = ["announced.json"]
     }
   }
 

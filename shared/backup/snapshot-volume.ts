@@ -25,58 +25,110 @@ async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | unde
   }
 }
 
+/** Where a volume's snapshot stands when an invocation returns. */
+export type SnapshotVolumeResult =
+  | { part: VolumePart }
+  /**
+   * Not finished, not hopeless, and the invocation's budget is spent: the
+   * job continues in a later invocation with these fields (see VolumeSnapshotJob).
+   */
+  | {
+      handover: {
+        firstAttemptAt: string;
+        hookResults: { errors: string[]; warnings: string[] };
+        reason: string;
+      };
+    };
+
+export interface SnapshotVolumeJob {
+  backupId: string;
+  cluster: ClusterRef;
+  policy: BackupPolicy;
+  pvName: string;
+  firstAttemptAt?: string;
+  hookResults?: { errors: string[]; warnings: string[] };
+}
+
+/** However spent the invocation's budget, an attempt gets this long (a few API calls). */
+export const MIN_ATTEMPT_MS = 5000;
+const FIRST_BACKOFF_MS = 2000;
+const MAX_BACKOFF_MS = 60_000;
+
 /**
  * Captures one persistent volume and records its part: reads the PV, its
  * claim and the pods using it (for their hooks), snapshots the disk or the
  * claim, and writes the volume's catalog entry. A redelivered unit whose part
  * exists does nothing again.
+ *
+ * A snapshot takes as long as it takes (a first snapshot of a large disk
+ * uploads for many minutes), so the wait is bounded by the policy's
+ * snapshotTimeoutSeconds counted from the job's first attempt, not by one
+ * invocation: when the invocation's budget (`deadlineMs`) runs out first,
+ * the result is a handover and the caller continues the job later, which
+ * adopts the snapshot by its derived name. A transient failure (a 5xx, a
+ * rate limit) is tried again after a backoff, within the same bound. A
+ * failure that waiting cannot mend is recorded at once.
  */
 export async function snapshotVolume(
   kubeConfig: KubeConfig,
   deps: { store: ObjectStore; disks: DiskSnapshotter },
-  job: { backupId: string; cluster: ClusterRef; policy: BackupPolicy; pvName: string },
+  job: SnapshotVolumeJob,
   deadlineMs: number,
-): Promise<VolumePart> {
+): Promise<SnapshotVolumeResult> {
   const key = volumeKey(job, job.pvName);
   if (await deps.store.exists(key))
-    return parseStoredJson(await deps.store.get(key), key) as VolumePart;
+    return { part: parseStoredJson(await deps.store.get(key), key) as VolumePart };
+  const started = Date.now();
+  // A first attempt in the future (a clock ahead, a forged job) counts from now.
+  const firstAttemptAt = Math.min(started, Date.parse(job.firstAttemptAt ?? '') || started);
+  const giveUpAt = firstAttemptAt + (job.policy.snapshotTimeoutSeconds ?? 480) * 1000;
+  const earlier = job.hookResults ?? { errors: [], warnings: [] };
   const http = new KubeHttp(kubeConfig);
   try {
     const pv = await getOrUndefined<V1PersistentVolume>(
       http,
       `/api/v1/persistentvolumes/${pathSegment(job.pvName, 'PV name')}`,
     );
-    let part: VolumePart;
     if (!pv) {
-      part = {
-        pvName: job.pvName,
-        volume: {
+      return {
+        part: await recorded(deps.store, job, {
           pvName: job.pvName,
-          driver: 'unknown',
-          status: 'FAILED',
-          reason: 'the PV was deleted before its snapshot',
-        },
-        errors: [`volume ${job.pvName}: the PV was deleted before its snapshot`],
-        warnings: [],
+          volume: {
+            pvName: job.pvName,
+            driver: 'unknown',
+            status: 'FAILED',
+            reason: 'the PV was deleted before its snapshot',
+          },
+          errors: [
+            ...earlier.errors,
+            `volume ${job.pvName}: the PV was deleted before its snapshot`,
+          ],
+          warnings: [...earlier.warnings],
+        }),
       };
-    } else {
-      const claimRef = pv.spec?.claimRef;
-      const ns = claimRef?.namespace;
-      const pvc =
-        ns && claimRef?.name
-          ? await getOrUndefined<V1PersistentVolumeClaim>(
-              http,
-              `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/persistentvolumeclaims/${pathSegment(claimRef.name, 'claim name')}`,
-            )
-          : undefined;
-      const pods = ns
-        ? ((
-            await http.request<{ items: V1Pod[] }>(
-              'GET',
-              `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/pods`,
-            )
-          ).items ?? [])
-        : [];
+    }
+    const claimRef = pv.spec?.claimRef;
+    const ns = claimRef?.namespace;
+    const pvc =
+      ns && claimRef?.name
+        ? await getOrUndefined<V1PersistentVolumeClaim>(
+            http,
+            `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/persistentvolumeclaims/${pathSegment(claimRef.name, 'claim name')}`,
+          )
+        : undefined;
+    const pods = ns
+      ? ((
+          await http.request<{ items: V1Pod[] }>(
+            'GET',
+            `/api/v1/namespaces/${pathSegment(ns, 'namespace')}/pods`,
+          )
+        ).items ?? [])
+      : [];
+    const errors = [...earlier.errors];
+    const warnings = [...earlier.warnings];
+    let backoffMs = FIRST_BACKOFF_MS;
+    for (;;) {
+      const attemptEnd = Math.min(giveUpAt, Math.max(deadlineMs, Date.now() + MIN_ATTEMPT_MS));
       const result = await backupVolume(
         {
           backupId: job.backupId,
@@ -91,9 +143,8 @@ export async function snapshotVolume(
             ? { storageLocations: job.policy.snapshotStorageLocations }
             : {}),
           ...(job.policy.snapshotType ? { snapshotType: job.policy.snapshotType } : {}),
-          deadline: Deadline.after(
-            Math.min(deadlineMs - Date.now(), (job.policy.snapshotTimeoutSeconds ?? 480) * 1000),
-          ),
+          // "still UPLOADING after 8m" counts from the first attempt, in whichever invocation.
+          deadline: Deadline.until(attemptEnd, firstAttemptAt),
         },
         {
           disks: deps.disks,
@@ -101,16 +152,54 @@ export async function snapshotVolume(
           exec: new KubePodExec(kubeConfig),
         },
       );
-      part = {
-        pvName: job.pvName,
-        volume: result.entry,
-        errors: result.errors,
-        warnings: result.warnings,
+      // Hooks run only in the attempt that cut the snapshot; every attempt's report is kept.
+      const failure =
+        result.entry.status === 'FAILED'
+          ? `volume ${result.entry.pvName}: ${result.entry.reason ?? 'failed'}`
+          : undefined;
+      errors.push(...result.errors.filter((e) => e !== failure));
+      warnings.push(...result.warnings);
+      const again = result.retryable;
+      const now = Date.now();
+      const wait = again?.pending ? 0 : backoffMs;
+      if (!again || now + wait >= giveUpAt) {
+        return {
+          part: await recorded(deps.store, job, {
+            pvName: job.pvName,
+            volume: result.entry,
+            errors: [...(failure ? [failure] : []), ...errors],
+            warnings,
+          }),
+        };
+      }
+      if (now + wait + MIN_ATTEMPT_MS <= deadlineMs) {
+        await sleep(wait);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      // Some of the backoff here, the rest in the time the next delivery takes to arrive.
+      await sleep(Math.min(wait, Math.max(0, deadlineMs - now)));
+      return {
+        handover: {
+          firstAttemptAt: new Date(firstAttemptAt).toISOString(),
+          hookResults: { errors: errors.slice(-64), warnings: warnings.slice(-64) },
+          reason: again.reason,
+        },
       };
     }
-    await writeVolumePart(deps.store, job, part);
-    return part;
   } finally {
     http.close();
   }
 }
+
+async function recorded(
+  store: ObjectStore,
+  job: Pick<SnapshotVolumeJob, 'cluster' | 'backupId'>,
+  part: VolumePart,
+): Promise<VolumePart> {
+  await writeVolumePart(store, job, part);
+  return part;
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -2,7 +2,7 @@ import type { CustomObjectsApi, V1PersistentVolumeClaim } from '@kubernetes/clie
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
 import { errorMessage, isRetryable, statusOf } from '../errors.js';
 import type { Deadline } from './deadline.js';
-import type { Failed } from './disk-snapshotter.js';
+import type { CaptureHooks, Failed } from './disk-snapshotter.js';
 import { derivedName, volumeSnapshotNameFor } from './names.js';
 import { rewritePersistentVolumeClaim } from './pv-rewrite.js';
 
@@ -36,6 +36,8 @@ export interface VolumeSnapshot {
   };
   status?: {
     boundVolumeSnapshotContentName?: string;
+    /** Set by the snapshot controller once the storage system has cut the snapshot. */
+    creationTime?: string;
     readyToUse?: boolean;
     restoreSize?: string;
     error?: SnapshotError;
@@ -67,6 +69,8 @@ export interface CsiSnapshotRequest {
   pvcName: string;
   volumeSnapshotClass: string;
   deadline: Deadline;
+  /** Run around the cut, only when this call creates the VolumeSnapshot (see CaptureHooks). */
+  hooks?: CaptureHooks;
 }
 
 export type CsiSnapshotOutcome =
@@ -123,11 +127,29 @@ export class CsiSnapshotter {
           source: { persistentVolumeClaimName: pvcName },
         },
       };
-      const created = await this.createOrAdopt(() =>
-        this.api.createNamespacedCustomObject({ ...this.snapshots(namespace), body }),
-      );
+      const { hooks } = request;
+      let created = false;
+      // An existing VolumeSnapshot was cut by whoever created it: adopt it, no hook runs.
+      if (!(await this.find(namespace, name))) {
+        if (hooks && !(await hooks.pre())) {
+          return {
+            status: 'FAILED',
+            reason: `${what}: not taken: a pre hook failed`,
+            retryable: false,
+          };
+        }
+        try {
+          created = await this.createOrAdopt(() =>
+            this.api.createNamespacedCustomObject({ ...this.snapshots(namespace), body }),
+          );
+          await this.waitCut(deadline, namespace, name);
+        } finally {
+          // The cut is made: unfreeze now, not once the snapshot is readyToUse.
+          await hooks?.post();
+        }
+      }
       const ready = await this.waitReady(what, deadline, namespace, name);
-      if (!('snapshot' in ready)) return ready;
+      if ('status' in ready) return ready;
       const { snapshot } = ready;
       if (snapshot.spec.source.persistentVolumeClaimName !== pvcName) {
         return {
@@ -218,7 +240,7 @@ export class CsiSnapshotter {
         }),
       );
       const ready = await this.waitReady(what, deadline, namespace, snapshotName);
-      if (!('snapshot' in ready)) return ready;
+      if ('status' in ready) return ready;
       const pvc = rewritePersistentVolumeClaim(request.pvc, {
         namespace,
         dataSource: { apiGroup: SNAPSHOT_GROUP, kind: 'VolumeSnapshot', name: snapshotName },
@@ -245,6 +267,27 @@ export class CsiSnapshotter {
     }
   }
 
+  private async find(namespace: string, name: string): Promise<VolumeSnapshot | undefined> {
+    try {
+      return (await this.api.getNamespacedCustomObject({
+        ...this.snapshots(namespace),
+        name,
+      })) as VolumeSnapshot;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Until the controller says the snapshot is cut (or failed), or the deadline. */
+  private async waitCut(deadline: Deadline, namespace: string, name: string): Promise<void> {
+    for (;;) {
+      const status = (await this.find(namespace, name))?.status;
+      if (status?.creationTime || status?.readyToUse || status?.error || deadline.expired()) return;
+      await deadline.sleep(this.pollIntervalMs);
+    }
+  }
+
   private async waitReady(
     what: string,
     deadline: Deadline,
@@ -265,6 +308,7 @@ export class CsiSnapshotter {
           status: 'FAILED',
           reason: `${what}: not readyToUse after ${deadline.describe()}`,
           retryable: true,
+          pending: 'not readyToUse',
         };
       }
       await deadline.sleep(this.pollIntervalMs);

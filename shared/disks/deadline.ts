@@ -28,6 +28,14 @@ export class Deadline {
     return new Deadline(clock.now() + ms, ms, clock);
   }
 
+  /**
+   * A deadline at `at` of a wait that began at `since` (an earlier
+   * invocation, say): "after 8m" then counts from `since`.
+   */
+  static until(at: number, since: number, clock: Clock = systemClock): Deadline {
+    return new Deadline(at, Math.max(0, at - since), clock);
+  }
+
   remainingMs(): number {
     return Math.max(0, this.at - this.clock.now());
   }

@@ -19,6 +19,23 @@ export interface SnapshotRequest {
   snapshotType?: SnapshotType;
   /** Everything, the operation and the wait for READY, must be over by then. */
   deadline: Deadline;
+  /** Run around the moment the snapshot is taken, only when this call creates it. */
+  hooks?: CaptureHooks;
+}
+
+/**
+ * What runs around the capture itself (the pods' pre and post hooks). A
+ * snapshot's point in time is fixed once its creation is done, well before
+ * it is READY (GCE uploads for minutes after), so `post` runs then, not
+ * after the wait for READY: a frozen filesystem is never held for the
+ * upload. A call that adopts an existing snapshot runs neither, since its
+ * point in time was fixed by whoever created it.
+ */
+export interface CaptureHooks {
+  /** Before the create; false means a pre hook failed and the snapshot must not be taken. */
+  pre(): Promise<boolean>;
+  /** Once the creation is done (or failed): the post hooks, run at most once. */
+  post(): Promise<void>;
 }
 
 /** The snapshot exists and is READY. */
@@ -40,6 +57,14 @@ export interface Failed {
   status: 'FAILED';
   reason: string;
   retryable: boolean;
+  /**
+   * The status the resource still had when the deadline came (CREATING,
+   * UPLOADING, an operation RUNNING): not a failure of the resource, only
+   * of the wait; a later look may find it READY.
+   */
+  pending?: string;
+  /** The snapshot this call created or found, which exists (or may): whoever records the failure names it, so it is deleted in time. */
+  snapshot?: { project: string; name: string };
 }
 
 export type SnapshotOutcome = SnapshotReady | Failed;

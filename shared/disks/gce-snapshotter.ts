@@ -107,9 +107,13 @@ export class GceSnapshotter implements DiskSnapshotter {
   }
 
   async snapshotDisk(request: SnapshotRequest): Promise<SnapshotOutcome> {
-    const { disk, deadline } = request;
+    const { disk, deadline, hooks } = request;
     const name = snapshotNameFor(request.backupId, disk);
     const what = `snapshot ${name} of disk ${diskPath(disk)}`;
+    // From the insert on, the snapshot may exist whatever happens next: a failure names it.
+    let mayExist = false;
+    const named = (failed: Failed): Failed =>
+      mayExist ? { ...failed, snapshot: { project: disk.project, name } } : failed;
     try {
       const source = await this.getDisk(disk, deadline);
       if (!source)
@@ -118,16 +122,30 @@ export class GceSnapshotter implements DiskSnapshotter {
       // too, and must be adopted even when it used the last unit of it.
       const existing = await this.getSnapshot(disk.project, name, deadline);
       let started: Started = { started: 'adopted' };
+      mayExist = existing !== undefined;
       if (!existing) {
         const noRoom = await this.quota.snapshots(disk.project, callTimeout(deadline));
         if (noRoom) return { ...noRoom, reason: `${what}: ${noRoom.reason}` };
-        started = await this.insertSnapshot(request, name, what);
-        if ('status' in started) return started;
+        if (hooks && !(await hooks.pre())) {
+          return {
+            status: 'FAILED',
+            reason: `${what}: not taken: a pre hook failed`,
+            retryable: false,
+          };
+        }
+        mayExist = true;
+        try {
+          started = await this.insertSnapshot(request, name, what);
+        } finally {
+          // The point in time is fixed once the creation is done: unfreeze now, not after READY.
+          await hooks?.post();
+        }
+        if ('status' in started) return named(started);
       }
       const waited = await this.waitUntilReady(what, deadline, () =>
         this.getSnapshot(disk.project, name, deadline),
       );
-      if (!('ready' in waited)) return waited;
+      if (!('ready' in waited)) return named(waited);
       const ready = waited.ready;
       if (resourcePath(ready.sourceDisk ?? '') !== diskPath(disk)) {
         return nameTaken(what, `its source disk is ${ready.sourceDisk ?? '(none)'}`);
@@ -144,7 +162,7 @@ export class GceSnapshotter implements DiskSnapshotter {
         created: started.started === 'created',
       };
     } catch (error) {
-      return failedFromError(what, error);
+      return named(failedFromError(what, error));
     }
   }
 
@@ -358,6 +376,7 @@ export class GceSnapshotter implements DiskSnapshotter {
         status: 'FAILED',
         reason: `${what}: operation ${operation.name ?? ''} still ${status} after ${deadline.describe()}`,
         retryable: true,
+        pending: `operation ${status}`,
       };
     }
     return operationFailure(what, result.operation);
@@ -377,6 +396,7 @@ export class GceSnapshotter implements DiskSnapshotter {
       status: 'FAILED',
       reason: `${what}: still ${status} after ${deadline.describe()}`,
       retryable: true,
+      pending: status,
     });
     for (;;) {
       let current: T | undefined;

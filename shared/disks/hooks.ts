@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
 import { formatDuration, parseDuration } from './deadline.js';
+import type { CaptureHooks } from './disk-snapshotter.js';
 import type { PodExec } from './pod-exec.js';
 
 /**
@@ -12,7 +13,8 @@ import type { PodExec } from './pod-exec.js';
  *   pre.hook.backup.lifeboat.dev/on-error   Fail (default) or Continue
  *
  * and the same under post.hook.backup.lifeboat.dev/. The pre hook runs
- * before the snapshot, the post hook after it, even when the snapshot failed.
+ * before the snapshot is created, the post hook once its creation is done
+ * (not once it is READY: see CaptureHooks), even when the snapshot failed.
  */
 
 export const HookPhases = ['pre', 'post'] as const;
@@ -133,23 +135,61 @@ export async function withHooks<T>(
   exec: PodExec | undefined,
   action: () => Promise<T>,
 ): Promise<Hooked<T>> {
-  const out: Hooked<T> = { stopped: false, runs: [], errors: [], warnings: [] };
-  for (const pod of pods) {
-    const run = await runHook(hookOf(pod, 'pre'), exec, out);
-    if (run && !run.ok && run.onError === 'Fail') {
-      out.stopped = true;
-      break;
-    }
-  }
-  if (!out.stopped) {
+  const capture = captureHooks(pods, exec);
+  const out: Hooked<T> = capture.report;
+  if (await capture.hooks.pre()) {
     try {
       out.result = await action();
     } catch (error) {
       out.thrown = error;
     }
   }
-  for (const pod of [...pods].reverse()) await runHook(hookOf(pod, 'post'), exec, out);
+  await capture.hooks.post();
   return out;
+}
+
+/** The hooks of `pods` as a snapshotter runs them (see CaptureHooks), and what they did. */
+export interface Capture {
+  hooks: CaptureHooks;
+  /** The post hooks, if the pre hooks ran and the post hooks have not: call it last, always. */
+  finish(): Promise<void>;
+  report: Hooked<never>;
+}
+
+/**
+ * Pre and post hooks for a snapshotter to run at the capture itself: the
+ * pre hooks at most once, and the post hooks at most once and only after
+ * the pre hooks (the same order and on-error rules as withHooks). When the
+ * snapshotter adopts an existing snapshot and calls neither, no hook runs.
+ */
+export function captureHooks(pods: V1Pod[], exec: PodExec | undefined): Capture {
+  const report: Hooked<never> = { stopped: false, runs: [], errors: [], warnings: [] };
+  let preRan = false;
+  let postRan = false;
+  const post = async (): Promise<void> => {
+    if (!preRan || postRan) return;
+    postRan = true;
+    for (const pod of [...pods].reverse()) await runHook(hookOf(pod, 'post'), exec, report);
+  };
+  return {
+    hooks: {
+      pre: async () => {
+        if (preRan) return !report.stopped;
+        preRan = true;
+        for (const pod of pods) {
+          const run = await runHook(hookOf(pod, 'pre'), exec, report);
+          if (run && !run.ok && run.onError === 'Fail') {
+            report.stopped = true;
+            break;
+          }
+        }
+        return !report.stopped;
+      },
+      post,
+    },
+    finish: post,
+    report,
+  };
 }
 
 async function runHook<T>(

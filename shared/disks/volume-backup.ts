@@ -4,8 +4,14 @@ import { errorMessage } from '../errors.js';
 import type { BackupPhase, ClusterRef } from '../messages/common.js';
 import type { CsiSnapshotOutcome, CsiSnapshotter } from './csi-snapshotter.js';
 import type { Deadline } from './deadline.js';
-import type { DiskSnapshotter, SnapshotOutcome, SnapshotType } from './disk-snapshotter.js';
-import { type HookRun, withHooks } from './hooks.js';
+import type {
+  CaptureHooks,
+  DiskSnapshotter,
+  Failed,
+  SnapshotOutcome,
+  SnapshotType,
+} from './disk-snapshotter.js';
+import { captureHooks, type HookRun } from './hooks.js';
 import type { PodExec } from './pod-exec.js';
 import { volumeSourceOf } from './pv-disk.js';
 
@@ -42,6 +48,12 @@ export interface VolumeBackupResult {
   errors: string[];
   warnings: string[];
   hooks: HookRun[];
+  /**
+   * The snapshotter's failure when a later attempt may still succeed (the
+   * snapshot still uploading, a 503): the caller decides whether to try
+   * again or to record the entry as it is.
+   */
+  retryable?: Failed;
 }
 
 export async function backupVolume(
@@ -61,11 +73,11 @@ export async function backupVolume(
     warnings: [`volume ${entry.pvName} is not snapshotted: ${reason}`],
     hooks: [],
   });
-  let action: () => Promise<SnapshotOutcome | CsiSnapshotOutcome>;
+  let action: (hooks: CaptureHooks) => Promise<SnapshotOutcome | CsiSnapshotOutcome>;
   if (source.kind === 'none') return notSnapshotted(source.reason);
   if (source.kind === 'gce-pd') {
     entry.disk = source.disk;
-    action = () =>
+    action = (hooks) =>
       deps.disks.snapshotDisk({
         backupId: request.backupId,
         cluster,
@@ -74,6 +86,7 @@ export async function backupVolume(
         ...(request.storageLocations ? { storageLocations: request.storageLocations } : {}),
         ...(request.snapshotType ? { snapshotType: request.snapshotType } : {}),
         deadline: request.deadline,
+        hooks,
       });
   } else {
     const volumeSnapshotClass = request.csiSnapshotClasses?.[source.driver];
@@ -82,17 +95,30 @@ export async function backupVolume(
     if (!claim)
       return notSnapshotted('a CSI snapshot is taken of a claim, and this PV is not bound to one');
     const csi = deps.csi;
-    action = () =>
+    action = (hooks) =>
       csi.snapshotClaim({
         backupId: request.backupId,
         namespace: claim.namespace,
         pvcName: claim.name,
         volumeSnapshotClass,
         deadline: request.deadline,
+        hooks,
       });
   }
-  const hooked = await withHooks(request.pods ?? [], deps.exec, action);
-  const final = finalEntry(entry, hooked.result, hooked.thrown, hooked.stopped);
+  // The snapshotter runs the hooks at the capture itself (see CaptureHooks): an attempt that
+  // adopts a snapshot an earlier one created runs none, and none is run twice around one cut.
+  const capture = captureHooks(request.pods ?? [], deps.exec);
+  const hooked = capture.report;
+  let outcome: SnapshotOutcome | CsiSnapshotOutcome | undefined;
+  let thrown: unknown;
+  try {
+    outcome = await action(capture.hooks);
+  } catch (error) {
+    thrown = error;
+  } finally {
+    await capture.finish();
+  }
+  const final = finalEntry(entry, outcome, thrown, hooked.stopped);
   return {
     entry: final,
     errors: [
@@ -101,6 +127,7 @@ export async function backupVolume(
     ],
     warnings: hooked.warnings,
     hooks: hooked.runs,
+    ...(outcome?.status === 'FAILED' && outcome.retryable ? { retryable: outcome } : {}),
   };
 }
 
@@ -112,7 +139,11 @@ function finalEntry(
 ): VolumeEntry {
   if (stopped) return { ...entry, status: 'FAILED', reason: 'not snapshotted: a pre hook failed' };
   if (!outcome) return { ...entry, status: 'FAILED', reason: errorMessage(thrown) };
-  if (outcome.status === 'FAILED') return { ...entry, status: 'FAILED', reason: outcome.reason };
+  if (outcome.status === 'FAILED') {
+    // A snapshot that exists (or may) is named even so, so retention deletes it with the backup.
+    const snapshot = outcome.snapshot ? { snapshot: { ...outcome.snapshot } } : {};
+    return { ...entry, ...snapshot, status: 'FAILED', reason: outcome.reason };
+  }
   if ('csiSnapshot' in outcome)
     return { ...entry, status: 'READY', csiSnapshot: outcome.csiSnapshot };
   return { ...entry, status: 'READY', disk: outcome.disk, snapshot: outcome.snapshot };

@@ -84,6 +84,16 @@ export const VolumeSnapshotJob = Type.Object(
     firstAttemptAt: Type.Optional(Timestamp),
     /** How many invocations have handed this job over so far. */
     handovers: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    /** What the hooks of earlier invocations reported (they ran there, around the cut). */
+    hookResults: Type.Optional(
+      Type.Object(
+        {
+          errors: Type.Array(Type.String({ maxLength: 4000 }), { maxItems: 64 }),
+          warnings: Type.Array(Type.String({ maxLength: 4000 }), { maxItems: 64 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

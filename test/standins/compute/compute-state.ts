@@ -65,6 +65,11 @@ export interface ComputeFaults {
   operationStuckRunning?: boolean;
   /** The regions' SSD_TOTAL_GB and DISKS_TOTAL_GB quotas are used up. */
   diskQuotaExhausted?: boolean;
+  /**
+   * Snapshots inserted from now on stay UPLOADING at least this long after
+   * their creation operation is done, as a first snapshot of a large disk does.
+   */
+  snapshotUploadMs?: number;
 }
 
 interface DiskRecord {
@@ -98,6 +103,9 @@ interface SnapshotRecord {
   created: string;
   /** snapshots.get calls in UPLOADING before READY. */
   uploadPolls: number;
+  /** How long it uploads once created (ComputeFaults.snapshotUploadMs), and since when. */
+  uploadMs?: number;
+  readyAt?: number;
   stuck: boolean;
   creation?: OperationRecord;
   /** The operation deleting it; the snapshot goes away when it is DONE without error. */
@@ -301,7 +309,8 @@ export class ComputeState {
     const snapshot = this.snapshots.get(snapshotPathOf(project, name));
     if (!snapshot) throw new ApiFailure(notFound(snapshotPathOf(project, name)));
     if (snapshot.status === 'UPLOADING') {
-      if (snapshot.uploadPolls <= 0) snapshot.status = 'READY';
+      const uploaded = snapshot.readyAt === undefined || Date.now() >= snapshot.readyAt;
+      if (snapshot.uploadPolls <= 0 && uploaded) snapshot.status = 'READY';
       snapshot.uploadPolls -= 1;
     }
     return snapshotJson(snapshot);
@@ -344,6 +353,7 @@ export class ComputeState {
       created: timestamp(),
       uploadPolls: 1,
       stuck: this.faults.snapshotStuckCreating === true,
+      ...(this.faults.snapshotUploadMs ? { uploadMs: this.faults.snapshotUploadMs } : {}),
     };
     this.snapshots.set(path, snapshot);
     return this.startInsert(project, {}, path, snapshot, (error) => {
@@ -351,6 +361,7 @@ export class ComputeState {
       else {
         this.created.snapshots += 1;
         if (!snapshot.stuck) snapshot.status = 'UPLOADING';
+        if (snapshot.uploadMs !== undefined) snapshot.readyAt = Date.now() + snapshot.uploadMs;
       }
     });
   }

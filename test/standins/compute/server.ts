@@ -11,7 +11,7 @@ import {
   type SeedDisk,
   type SeedSnapshot,
 } from './compute-state.js';
-import { ApiFailure, apiError, type Json } from './shapes.js';
+import { ApiFailure, apiError, type ApiError, type Json } from './shapes.js';
 
 export type { ComputeFaults, DiskAddress, SeedDisk, SeedSnapshot } from './compute-state.js';
 
@@ -30,6 +30,7 @@ export class ComputeStandin {
   readonly state = new ComputeState();
   private readonly counts = new Map<string, number>();
   private readonly holds = new Map<string, Hold>();
+  private readonly failures = new Map<string, { remaining: number; error: ApiError }>();
   /** How long operations.wait blocks before answering, like the real one (which blocks up to 2 minutes). */
   waitDelayMs = 5;
 
@@ -136,6 +137,25 @@ export class ComputeStandin {
     return hold;
   }
 
+  /**
+   * The next `count` calls of `method` (e.g. "snapshots.insert") answer
+   * `error` without doing anything: by default 503 backendError, the
+   * transient failure the real API answers now and then; a 429
+   * rateLimitExceeded is another. Counted in callCount like any call.
+   */
+  failNext(
+    method: string,
+    count: number,
+    error: ApiError = apiError(503, 'backendError', 'The service is currently unavailable.'),
+  ): void {
+    this.failures.set(method, { remaining: count, error });
+  }
+
+  /** Injected failures of `method` not yet answered. */
+  pendingFailures(method: string): number {
+    return this.failures.get(method)?.remaining ?? 0;
+  }
+
   // ---- HTTP ----
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -149,7 +169,12 @@ export class ComputeStandin {
       await new Promise((r) => setTimeout(r, this.waitDelayMs));
     let status = 200;
     let payload: Json;
+    const injected = this.failures.get(route.method);
     try {
+      if (injected && injected.remaining > 0) {
+        injected.remaining -= 1;
+        throw new ApiFailure(injected.error);
+      }
       payload = route.run(this.state, body);
     } catch (error) {
       const failure =

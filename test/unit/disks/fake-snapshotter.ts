@@ -24,7 +24,14 @@ export class FakeSnapshotter implements DiskSnapshotter {
     if (this.throwError) throw this.throwError;
     if (this.failWith) return { status: 'FAILED', reason: this.failWith, retryable: false };
     const name = snapshotNameFor(request.backupId, request.disk);
-    this.snapshots.add(`${request.disk.project}/${name}`);
+    const key = `${request.disk.project}/${name}`;
+    // As the real one: hooks around a snapshot this call takes, none around one it adopts.
+    if (!this.snapshots.has(key)) {
+      if (request.hooks && !(await request.hooks.pre()))
+        return { status: 'FAILED', reason: 'not taken: a pre hook failed', retryable: false };
+      this.snapshots.add(key);
+      await request.hooks?.post();
+    }
     return {
       status: 'READY',
       snapshot: { project: request.disk.project, name },

@@ -148,7 +148,7 @@ describe('backupVolume: one volume, one unit of work', () => {
       exec: failing('--freeze'),
     });
     assert.equal(pre.entry.status, 'FAILED');
-    assert.equal(disks.snapshotRequests.length, 0, 'no snapshot of an unfrozen filesystem');
+    assert.equal(disks.snapshots.size, 0, 'no snapshot of an unfrozen filesystem');
     const post = await backupVolume(request({ pods: [mysql] }), {
       disks,
       exec: failing('--unfreeze'),
