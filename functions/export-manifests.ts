@@ -8,14 +8,22 @@ import { DEFAULT_FILTERS, planBackup } from '../shared/backup/plan.js';
 import { volumesToSnapshot } from '../shared/backup/plan-volumes.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
-import { API_VERSION, parseMessage, type BackupPolicy } from '../shared/messages/index.js';
+import { recordFailedBackup } from '../shared/backup/failed-backup.js';
+import { announceOnce } from '../shared/pipeline/announce-once.js';
+import {
+  API_VERSION,
+  parseMessage,
+  type BackupCompleted,
+  type BackupPolicy,
+  type ClusterBackupJob,
+} from '../shared/messages/index.js';
 import { register } from './handle.js';
 
 /** Plans a cluster's backup and fans it out: one message per resource shard and per volume. */
 register(
   'exportManifests',
   (json) => parseMessage('ClusterBackupJob', json),
-  async (carried, { runtime }) => {
+  async (carried, { runtime, deadline }) => {
     const checkedPolicy = async (): Promise<BackupPolicy> => {
       const policy = runtime.deployment.checkBackupJob(carried, 'ClusterBackupJob');
       if (Object.keys(policy.clusterLabels).length > 0) {
@@ -30,24 +38,44 @@ register(
     };
     // Whoever waits for this backup gets an answer: a job that can never be planned (an unknown
     // cluster, a 403 from the API server, Secrets and no key) is announced Failed with the reason.
-    const failed = async (error: unknown): Promise<never> => {
+    // A refused job gets only the message: what the store holds is for jobs the deployment asked for.
+    const refused = async (error: unknown): Promise<never> => {
       if (!isRetryable(error)) {
-        await runtime.bus.publish(runtime.topic('backup-completed'), {
-          apiVersion: API_VERSION,
-          kind: 'BackupCompleted',
-          backupId: carried.backupId,
-          cluster: carried.cluster,
-          phase: 'Failed',
-          catalogKey: Layout.catalog(carried.cluster, carried.backupId),
-          counts: {},
-          errors: [errorMessage(error)],
-        });
+        await runtime.bus.publish(
+          runtime.topic('backup-completed'),
+          failedMessage(carried, errorMessage(error)),
+        );
       }
       throw error;
     };
+    const startedAt = new Date().toISOString();
     // A job is a request: its policy must be deployed as it says, and select its cluster. The
     // deployed policy is the one planned under (and carried on by every later message).
-    const job = { ...carried, policy: await checkedPolicy().catch(failed) };
+    const job = { ...carried, policy: await checkedPolicy().catch(refused) };
+    const failed = async (error: unknown): Promise<never> => {
+      if (isRetryable(error)) throw error;
+      // The key may be what failed: then the record is written unsealed (it restores nothing).
+      const sealer = (await runtime.sealer().catch(() => undefined))?.sealer;
+      const recorded = await recordFailedBackup(
+        runtime.store,
+        job,
+        errorMessage(error),
+        startedAt,
+        sealer,
+      );
+      if (recorded) await announce(recorded);
+      throw error;
+    };
+    const announce = async (message: BackupCompleted): Promise<void> => {
+      await announceOnce(
+        runtime.store,
+        message,
+        async (m) => {
+          await runtime.bus.publish(runtime.topic('backup-completed'), m);
+        },
+        { deadline },
+      );
+    };
     const planJob = async (http: KubeHttp): Promise<BackupPlan> => {
       const filters = job.policy.filters ?? DEFAULT_FILTERS;
       const volumes = job.policy.snapshotVolumes ? await volumesToSnapshot(http, filters) : [];
@@ -121,3 +149,17 @@ register(
     }
   },
 );
+
+/** The answer to a job refused before it touched the store. */
+function failedMessage(job: ClusterBackupJob, reason: string): BackupCompleted {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'BackupCompleted',
+    backupId: job.backupId,
+    cluster: job.cluster,
+    phase: 'Failed',
+    catalogKey: Layout.catalog(job.cluster, job.backupId),
+    counts: {},
+    errors: [reason],
+  };
+}

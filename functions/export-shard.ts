@@ -1,14 +1,18 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
 import { readPlanOf, writeManifestPart, type ManifestPart } from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
-import { isRetryable, PermanentError } from '../shared/errors.js';
+import { failedDeliveries, recordFailedDelivery } from '../shared/backup/delivery-attempts.js';
+import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
-import { failedPart, runShardSegment } from '../shared/backup/run-shard.js';
+import { failedPart, runShardSegment, type ShardOutcome } from '../shared/backup/run-shard.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION, parseMessage } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
-/** After this many deliveries a failing shard is recorded as failed, so the backup can finish. */
+/**
+ * After this many deliveries a failing shard is recorded as failed, so the backup can finish.
+ * Deployed, the subscription's backoff (10 s to 600 s) spreads them over several minutes.
+ */
 const FINAL_ATTEMPT = 5;
 
 /** A long shard logs how far it got at most this often (and after its first page). */
@@ -74,40 +78,58 @@ register(
         ...(part.error ? { error: part.error } : {}),
       });
     };
-    let sealing;
+    const exportSegment = async (
+      finalAttempt: boolean,
+      gaveUp: (error: unknown) => Error,
+    ): Promise<ShardOutcome> => {
+      let sealing;
+      try {
+        sealing = await runtime.sealer();
+      } catch (error) {
+        if (isRetryable(error)) throw error;
+        // A key that can never be loaded here (disabled, missing) ends the shard as failed, so the
+        // backup finishes and says why instead of waiting for a part that never comes.
+        const part = failedPart(shard, error);
+        await writeManifestPart(runtime.store, plan, part);
+        return { part, uploadedBytes: 0 };
+      }
+      const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
+      try {
+        const outcome = await runShardSegment(
+          {
+            http,
+            store: runtime.store,
+            filters: plan.policy.filters ?? DEFAULT_FILTERS,
+            // The plan names the catalog to build on: one read, instead of listing the cluster's backups.
+            knownPacks: await knownPacks(runtime.store, shard.cluster, plan.previousBackupId),
+            ...(sealing ? { sealer: sealing.sealer } : {}),
+            onProgress,
+          },
+          shard,
+          {
+            shardId: shard.shardId,
+            resource,
+            segment: shard.segment,
+            ...(shard.start ? { start: shard.start } : {}),
+          },
+          { deadline, finalAttempt, gaveUp },
+        );
+        return outcome;
+      } finally {
+        http.close();
+      }
+    };
+    const partId = `manifests/${shard.shardId}/${String(shard.segment).padStart(5, '0')}`;
+    const failures = await failedDeliveries(runtime.store, shard, partId, FINAL_ATTEMPT);
+    // The envelope's count when Pub/Sub sends one, else the failures the store has seen.
+    const attempt = Math.max(deliveryAttempt, failures.count + 1);
+    const finalAttempt = attempt >= FINAL_ATTEMPT;
+    const gaveUp = (error: unknown): Error =>
+      new Error(`failed on ${attempt} deliveries; the last: ${errorMessage(error)}`);
     try {
-      sealing = await runtime.sealer();
-    } catch (error) {
-      if (isRetryable(error)) throw error;
-      // A key that can never be loaded here (disabled, missing) ends the shard as failed, so the
-      // backup finishes and says why instead of waiting for a part that never comes.
-      const part = failedPart(shard, error);
-      await writeManifestPart(runtime.store, plan, part);
-      await reportPart(part);
-      return;
-    }
-    const http = new KubeHttp(await runtime.inventory.connect(shard.cluster));
-    try {
-      const outcome = await runShardSegment(
-        {
-          http,
-          store: runtime.store,
-          filters: plan.policy.filters ?? DEFAULT_FILTERS,
-          // The plan names the catalog to build on: one read, instead of listing the cluster's backups.
-          knownPacks: await knownPacks(runtime.store, shard.cluster, plan.previousBackupId),
-          ...(sealing ? { sealer: sealing.sealer } : {}),
-          onProgress,
-        },
-        shard,
-        {
-          shardId: shard.shardId,
-          resource,
-          segment: shard.segment,
-          ...(shard.start ? { start: shard.start } : {}),
-        },
-        { deadline, finalAttempt: deliveryAttempt >= FINAL_ATTEMPT },
-      );
+      const outcome = await exportSegment(finalAttempt, gaveUp);
       if (outcome.next) {
+        // Published again on a redelivery that finds the part: a continuation is never lost.
         await runtime.bus.publish(runtime.topic('export-shards'), {
           ...shard,
           segment: shard.segment + 1,
@@ -115,8 +137,16 @@ register(
         });
       }
       await reportPart(outcome.part);
-    } finally {
-      http.close();
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      await recordFailedDelivery(runtime.store, shard, partId, failures.count, error);
+      if (!finalAttempt) throw error;
+      // Whatever keeps failing (the cluster unreachable, the key service down), the backup
+      // finishes and says why instead of waiting for a part that never comes.
+      log.error({ attempt, reason: errorMessage(error) }, 'exportShard: giving up on this segment');
+      const part = failedPart(shard, gaveUp(error));
+      await writeManifestPart(runtime.store, plan, part);
+      await reportPart(part);
     }
   },
 );

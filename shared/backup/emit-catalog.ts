@@ -5,7 +5,7 @@ import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { PermanentError } from '../errors.js';
-import { readParts, readPlan } from './parts.js';
+import { PartsReader } from './parts-reader.js';
 
 export type EmitResult =
   | { status: 'written' | 'already-written'; catalog: Catalog }
@@ -21,7 +21,8 @@ export async function emitCatalog(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
-  policy: BackupPolicy,
+  /** The plan's policy when absent. */
+  policy: BackupPolicy | undefined,
   extra: {
     encryption?: { keyId: string; wrappedBy: string };
     /** Seals the catalog it writes (see catalog-seal.ts). */
@@ -29,6 +30,8 @@ export async function emitCatalog(
     force?: boolean;
     /** The completion time; the current time unless a test runs a clock of its own. */
     completedAt?: string;
+    /** Remembers parts already read (one per process): each part's body is read once. */
+    reader?: PartsReader;
   } = {},
 ): Promise<EmitResult> {
   if (await store.exists(Layout.catalog(cluster, backupId))) {
@@ -40,8 +43,7 @@ export async function emitCatalog(
       `Backup ${backupId} of ${Layout.clusterKey(cluster)} has expired and is being deleted`,
     );
   }
-  const plan = await readPlan(store, cluster, backupId);
-  const parts = await readParts(store, cluster, backupId);
+  const { plan, ...parts } = await (extra.reader ?? new PartsReader(store)).read(cluster, backupId);
   const missing: string[] = [];
   const errors: string[] = [];
   const packs: PackEntry[] = [];
@@ -85,7 +87,7 @@ export async function emitCatalog(
     backupId,
     cluster,
     kubernetesVersion: plan.kubernetesVersion,
-    policy,
+    policy: policy ?? plan.policy,
     phase: exportedNothing ? 'Failed' : errors.length === 0 ? 'Completed' : 'PartiallyFailed',
     startedAt: plan.startedAt,
     completedAt: extra.completedAt ?? new Date().toISOString(),

@@ -3,6 +3,7 @@ import { canonicalJson } from '../catalog/canonical.js';
 import { WRITTEN_BY } from '../catalog/catalog-format.js';
 import { Layout } from '../catalog/layout.js';
 import { markStoreLayout } from '../catalog/store-layout.js';
+import type { ListPosition } from '../kube/list-pages.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import { PermanentError } from '../errors.js';
@@ -36,6 +37,8 @@ export interface ManifestPart {
   objects: number;
   secrets: number;
   error?: string;
+  /** Where the next segment starts, when this one handed over (older parts lack it). */
+  next?: ListPosition;
 }
 
 export interface VolumePart {

@@ -13,21 +13,29 @@ export interface ShardOutcome {
 }
 
 /**
- * Runs one segment of a shard and records its part. A redelivered segment
- * whose part exists does nothing. A transient error is rethrown for a
- * retry unless `finalAttempt`, when it is recorded as a failed part so the
- * backup can finish as PartiallyFailed instead of waiting forever.
+ * Runs one segment of a shard and records its part, with where the next
+ * segment starts. A redelivered segment whose part exists exports nothing
+ * again but still returns that position, so a continuation lost with the
+ * first delivery (its publish failed, or the process died after writing
+ * the part) is published again. A transient error is rethrown for a retry
+ * unless `finalAttempt`, when it is recorded as a failed part so the backup
+ * can finish as PartiallyFailed instead of waiting forever.
  */
 export async function runShardSegment(
   ctx: ExportContext,
   plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
   shard: { shardId: string; resource: ResourceRef; segment: number; start?: ListPosition },
-  options: { deadline?: number; finalAttempt?: boolean } = {},
+  options: {
+    deadline?: number;
+    finalAttempt?: boolean;
+    /** What the failed part says when the final attempt fails (default: the error itself). */
+    gaveUp?: (error: unknown) => unknown;
+  } = {},
 ): Promise<ShardOutcome> {
   const key = segmentKey(plan, shard.shardId, shard.segment);
   if (await ctx.store.exists(key)) {
     const part = parseStoredJson(await ctx.store.get(key), key) as ManifestPart;
-    return { part, uploadedBytes: 0 };
+    return { part, uploadedBytes: 0, ...(part.next && !part.done ? { next: part.next } : {}) };
   }
   let part: ManifestPart;
   let next: ListPosition | undefined;
@@ -48,10 +56,12 @@ export async function runShardSegment(
       packs: result.packs,
       objects: result.objects,
       secrets: result.secrets,
+      ...(next ? { next } : {}),
     };
   } catch (error) {
-    if (isRetryable(error) && !options.finalAttempt) throw error;
-    part = failedPart(shard, error);
+    if (!isRetryable(error)) part = failedPart(shard, error);
+    else if (options.finalAttempt) part = failedPart(shard, options.gaveUp?.(error) ?? error);
+    else throw error;
   }
   await writeManifestPart(ctx.store, plan, part);
   return { part, uploadedBytes, ...(next ? { next } : {}) };

@@ -26,8 +26,21 @@ export const Layout = {
   /** Written before retention deletes a backup, removed last: a half-deleted backup is never revived. */
   expiring: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}expiring.json`,
+  /** Written once BackupCompleted was published: the backup is announced. */
   announced: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}announced.json`,
+  /**
+   * The n-th claim to announce a backup (n from 1): created only if absent, so one
+   * invocation holds each; a later claim takes over from a holder that died.
+   */
+  announceClaim: (c: ClusterRef, backupId: string, n: number): string =>
+    `${Layout.backupDir(c, backupId)}announce/${String(n).padStart(4, '0')}.json`,
+  /**
+   * The n-th failed delivery (from 1) of the message that produces a part, counted in
+   * the store because the push envelope's deliveryAttempt does not reach the function.
+   */
+  failedAttempt: (c: ClusterRef, backupId: string, partId: string, n: number): string =>
+    `${Layout.backupDir(c, backupId)}attempts/${partId}/${String(n).padStart(4, '0')}.json`,
   deletedMarker: (c: ClusterRef): string => `clusters/${Layout.clusterKey(c)}/deleted.json`,
   plan: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}parts/plan.json`,
@@ -53,7 +66,16 @@ export type KeyKind =
   | { kind: 'unknown' };
 
 export type BackupFile =
-  'catalog' | 'seal' | 'lock' | 'expiring' | 'announced' | 'plan' | 'part' | 'lease';
+  | 'catalog'
+  | 'seal'
+  | 'lock'
+  | 'expiring'
+  | 'announced'
+  | 'announce-claim'
+  | 'plan'
+  | 'part'
+  | 'attempt'
+  | 'lease';
 
 const backupFiles: Record<string, BackupFile> = {
   'catalog.json': 'catalog',
@@ -72,7 +94,11 @@ export function classifyKey(key: string): KeyKind {
     const file =
       backupFiles[rest] ??
       (/^parts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\.json$/.test(rest) ? 'part' : undefined) ??
-      (/^leases\/[^/]+\.json$/.test(rest) ? 'lease' : undefined);
+      (/^leases\/[^/]+\.json$/.test(rest) ? 'lease' : undefined) ??
+      (/^announce\/\d{4,}\.json$/.test(rest) ? 'announce-claim' : undefined) ??
+      (/^attempts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\/\d{4,}\.json$/.test(rest)
+        ? 'attempt'
+        : undefined);
     return file ? { kind: 'backup', clusterKey, backupId, file } : { kind: 'unknown' };
   }
   const pack = /^objects\/sha256\/([0-9a-f]{2})\/([0-9a-f]{64})\.jsonl\.gz$/.exec(key);

@@ -1,5 +1,5 @@
 import { emitCatalog } from '../backup/emit-catalog.js';
-import { readPlan } from '../backup/parts.js';
+import type { PartsReader } from '../backup/parts-reader.js';
 import { Layout } from '../catalog/layout.js';
 import { API_VERSION, type BackupCompleted, type ClusterRef } from '../messages/index.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -10,28 +10,24 @@ import { readCatalog } from '../catalog/catalog-io.js';
  * The BackupCompleted message to publish, when the catalog is (now) written
  * and its completion has not been announced yet; undefined otherwise. A
  * crash between writing the catalog and announcing it is repaired by the
- * next delivery; concurrent deliveries may both announce, which consumers
- * tolerate as they tolerate any Pub/Sub redelivery.
+ * next delivery; announceOnce (announce-once.ts) publishes it once.
  */
 export async function announceBackup(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
   sealing?: { sealer: Sealer; encryption: { keyId: string; wrappedBy: string } },
+  reader?: PartsReader,
 ): Promise<BackupCompleted | undefined> {
   if (await store.exists(Layout.announced(cluster, backupId))) return undefined;
   let catalog;
   if (await store.exists(Layout.catalog(cluster, backupId))) {
     catalog = await readCatalog(store, cluster, backupId);
   } else {
-    const policy = (await readPlan(store, cluster, backupId)).policy;
-    const result = await emitCatalog(
-      store,
-      cluster,
-      backupId,
-      policy,
-      sealing ? { encryption: sealing.encryption, sealer: sealing.sealer } : {},
-    );
+    const result = await emitCatalog(store, cluster, backupId, undefined, {
+      ...(sealing ? { encryption: sealing.encryption, sealer: sealing.sealer } : {}),
+      ...(reader ? { reader } : {}),
+    });
     if (result.status === 'waiting') return undefined;
     catalog = result.catalog;
   }

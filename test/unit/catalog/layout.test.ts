@@ -29,6 +29,17 @@ describe('store layout: classifyKey is the inverse of Layout', () => {
     ['lock', Layout.lock(CLUSTER, BACKUP_ID), backup('lock')],
     ['expiring marker', Layout.expiring(CLUSTER, BACKUP_ID), backup('expiring')],
     ['announcement', Layout.announced(CLUSTER, BACKUP_ID), backup('announced')],
+    ['announcement claim', Layout.announceClaim(CLUSTER, BACKUP_ID, 1), backup('announce-claim')],
+    [
+      'failed delivery of a segment',
+      Layout.failedAttempt(CLUSTER, BACKUP_ID, 'manifests/configmaps/00012', 3),
+      backup('attempt'),
+    ],
+    [
+      'failed delivery of a volume job',
+      Layout.failedAttempt(CLUSTER, BACKUP_ID, 'volumes/pvc-0a1b2c3d', 1),
+      backup('attempt'),
+    ],
     ['plan', Layout.plan(CLUSTER, BACKUP_ID), backup('plan')],
     [
       'manifest part',

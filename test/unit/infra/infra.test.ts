@@ -113,24 +113,6 @@ function dataKeyFunctions(): string[] {
     .sort();
 }
 
-/**
- * emitCatalog creates what a backup needs (granted everywhere), and deletes
- * only its announced.json claim when publishing fails (functions/emit-catalog.ts).
- */
-const emitCatalogWrites = {
-  permissions: ['storage.objects.delete'],
-  writes: [Layout.announced(cluster, backupId)],
-  protects: [
-    ...backupKeys(backupId).filter((k) => k !== Layout.announced(cluster, backupId)),
-    ...backupKeys('announced').filter((k) => k !== Layout.announced(cluster, 'announced')),
-    Layout.lease(cluster, backupId, restoreId),
-    Layout.report(restoreId),
-    Layout.pack('ab'.padEnd(64, '0')),
-    Layout.dataKey('dek-0123456789abcdef'),
-    Layout.storeMarker(),
-  ],
-};
-
 const code: CodeFlow = {
   functions: Functions,
   topicRoles: TopicRoles,
@@ -138,7 +120,7 @@ const code: CodeFlow = {
   validateTick,
   readDeployment,
   tickPolicy,
-  confinedWrites: { restore: restoreWrites, emitCatalog: emitCatalogWrites },
+  confinedWrites: { restore: restoreWrites },
   dataKeyFunctions: dataKeyFunctions(),
 };
 
