@@ -63,6 +63,12 @@ export interface InjectedFault {
   /** The gRPC status (Pub/Sub) or HTTP status to answer with. */
   status: number;
   count: number;
+  /** Pub/Sub only: the fault applies to a Publish to a matching topic, and to no other call. */
+  topic?: RegExp;
+  /** Pub/Sub only: how long the call is held, unanswered, before the fault is answered. */
+  holdMs?: number;
+  /** Called when a call is taken by this fault (before it is held). */
+  onTaken?: (call: ApiCall) => void;
 }
 
 /** JSON bodies up to this size are read for their top-level fields; larger ones are not parsed. */
@@ -145,12 +151,29 @@ export class ApiRecorder {
     if (this.options.file) appendFileSync(this.options.file, `${JSON.stringify(call)}\n`);
   }
 
-  private takeFault(fn: string, api: RecordedApi, path: string): InjectedFault | undefined {
+  private takeFault(
+    fn: string,
+    api: RecordedApi,
+    path: string,
+    topic?: string,
+  ): InjectedFault | undefined {
     const fault = this.faults.find(
-      (f) => f.count > 0 && f.fn === fn && f.api === api && f.path.test(path),
+      (f) =>
+        f.count > 0 &&
+        f.fn === fn &&
+        f.api === api &&
+        f.path.test(path) &&
+        (f.topic === undefined || (topic !== undefined && f.topic.test(topic))),
     );
     if (fault) fault.count--;
     return fault;
+  }
+
+  /** Whether a call could be taken by a fault that depends on its topic, known only from its body. */
+  private topicFaultPending(fn: string, path: string): boolean {
+    return this.faults.some(
+      (f) => f.count > 0 && f.fn === fn && f.api === 'pubsub' && f.topic && f.path.test(path),
+    );
   }
 
   /** An HTTP/1.1 reverse proxy to `upstream`; its base URL. */
@@ -268,7 +291,6 @@ export class ApiRecorder {
     const path = String(headers[h2.HTTP2_HEADER_PATH] ?? '');
     const call: ApiCall = { fn, api: 'pubsub', method: 'POST', path, query: {}, status: -1 };
     stream.on('error', () => undefined);
-    const fault = this.takeFault(fn, 'pubsub', path);
     let head = Buffer.alloc(0);
     const readTopic = (chunk: Buffer): void => {
       if (call.topic !== undefined || head.length > 4096) return;
@@ -276,11 +298,12 @@ export class ApiRecorder {
       const topic = firstStringField(head);
       if (topic !== undefined) call.topic = topic;
     };
-    if (fault) {
-      stream.on('data', readTopic);
-      stream.on('end', () => {
+    const answerFault = (fault: InjectedFault): void => {
+      fault.onTaken?.(call);
+      const answer = (): void => {
         call.status = fault.status;
         this.record(call);
+        if (stream.destroyed || stream.closed) return; // the caller died while it was held
         stream.respond(
           {
             [h2.HTTP2_HEADER_STATUS]: 200,
@@ -290,9 +313,65 @@ export class ApiRecorder {
           },
           { endStream: true },
         );
+      };
+      if (fault.holdMs) setTimeout(answer, fault.holdMs).unref();
+      else answer();
+    };
+    if (this.topicFaultPending(fn, path)) {
+      // The fault depends on the topic: the request is read up to its topic before it is
+      // answered or forwarded, with what was read so far sent on first.
+      const held: Buffer[] = [];
+      let ended = false;
+      let decided = false;
+      const decide = (): void => {
+        if (decided) return;
+        decided = true;
+        stream.off('data', onData);
+        const fault = this.takeFault(fn, 'pubsub', path, call.topic);
+        if (fault) {
+          if (ended) answerFault(fault);
+          else stream.on('end', () => answerFault(fault)).resume();
+          return;
+        }
+        this.forwardGrpcCall(call, upstream, stream, headers, held, ended);
+      };
+      const onData = (chunk: Buffer): void => {
+        held.push(chunk);
+        readTopic(chunk);
+        if (call.topic !== undefined || head.length > 4096) decide();
+      };
+      stream.on('data', onData);
+      stream.on('end', () => {
+        ended = true;
+        decide();
       });
       return;
     }
+    const fault = this.takeFault(fn, 'pubsub', path);
+    if (fault) {
+      stream.on('data', readTopic);
+      stream.on('end', () => answerFault(fault));
+      return;
+    }
+    this.forwardGrpcCall(call, upstream, stream, headers, [], false);
+  }
+
+  /** Forwards a call upstream: `sent` is what was already read of it, `ended` whether that was all. */
+  private forwardGrpcCall(
+    call: ApiCall,
+    upstream: () => ClientHttp2Session,
+    stream: ServerHttp2Stream,
+    headers: Http2Headers,
+    sent: Buffer[],
+    ended: boolean,
+  ): void {
+    let head = Buffer.concat(sent);
+    const readTopic = (chunk: Buffer): void => {
+      if (call.topic !== undefined || head.length > 4096) return;
+      head = Buffer.concat([head, chunk]);
+      const topic = firstStringField(head);
+      if (topic !== undefined) call.topic = topic;
+    };
     const forwarded: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined) continue;
@@ -305,11 +384,15 @@ export class ApiRecorder {
         stream.respond({ [h2.HTTP2_HEADER_STATUS]: 502 }, { endStream: true });
       else stream.close(h2.NGHTTP2_INTERNAL_ERROR);
     });
-    stream.on('data', (chunk: Buffer) => {
-      readTopic(chunk);
-      out.write(chunk);
-    });
-    stream.on('end', () => out.end());
+    for (const chunk of sent) out.write(chunk);
+    if (ended) out.end();
+    else {
+      stream.on('data', (chunk: Buffer) => {
+        readTopic(chunk);
+        out.write(chunk);
+      });
+      stream.on('end', () => out.end());
+    }
     stream.on('close', () => {
       if (!out.closed) out.close(h2.NGHTTP2_CANCEL);
     });

@@ -13,6 +13,7 @@ import { KmsStandin } from '../standins/kms/server.js';
 import { KmsAdmin } from '../support/kms.js';
 import type { FunctionName } from '../../functions/registry.js';
 import { DEPLOYMENT_ENV, type Deployment } from '../../shared/config/deployment.js';
+import type { ApiRecorder } from './api-recorder.js';
 import { LocalPipeline } from './pipeline.js';
 
 /**
@@ -68,6 +69,8 @@ export interface LocalLifeboatOptions {
   kms?: boolean;
   /** More variables for the functions (e.g. GCE_METADATA_HOST of a metadata stand-in); they win. */
   extraEnvironment?: Record<string, string>;
+  /** Puts recording proxies (which can inject faults) between each function and its APIs. */
+  recorder?: ApiRecorder;
 }
 
 export async function startLocalLifeboat(
@@ -103,29 +106,32 @@ export async function startLocalLifeboat(
     }
   }
   const topicPrefix = `lb-${run}-`;
+  const environment: Record<string, string> = {
+    LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
+    LIFEBOAT_PROJECT: project,
+    LIFEBOAT_TOPIC_PREFIX: topicPrefix,
+    ...(kms && kmsKey
+      ? { LIFEBOAT_KMS_KEY: kmsKey, LIFEBOAT_KMS_ENDPOINT: kms.url, LIFEBOAT_KEY_FILE: '' }
+      : { LIFEBOAT_KEY_FILE: keyFile }),
+    ...(options.containerEndpoint
+      ? { LIFEBOAT_CONTAINER_ENDPOINT: options.containerEndpoint, LIFEBOAT_KUBECONFIG: '' }
+      : {
+          LIFEBOAT_KUBECONFIG: need('LIFEBOAT_KUBECONFIG'),
+          LIFEBOAT_CONTAINER_ENDPOINT: container.url,
+        }),
+    LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
+    LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
+    ...(options.deployment ? { [DEPLOYMENT_ENV]: JSON.stringify(options.deployment) } : {}),
+    ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
+    ...options.extraEnvironment,
+  };
+  const recorder = options.recorder;
   const pipeline = new LocalPipeline({
     project,
     topicPrefix,
     logDir: dir,
-    environment: {
-      LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
-      LIFEBOAT_PROJECT: project,
-      LIFEBOAT_TOPIC_PREFIX: topicPrefix,
-      ...(kms && kmsKey
-        ? { LIFEBOAT_KMS_KEY: kmsKey, LIFEBOAT_KMS_ENDPOINT: kms.url, LIFEBOAT_KEY_FILE: '' }
-        : { LIFEBOAT_KEY_FILE: keyFile }),
-      ...(options.containerEndpoint
-        ? { LIFEBOAT_CONTAINER_ENDPOINT: options.containerEndpoint, LIFEBOAT_KUBECONFIG: '' }
-        : {
-            LIFEBOAT_KUBECONFIG: need('LIFEBOAT_KUBECONFIG'),
-            LIFEBOAT_CONTAINER_ENDPOINT: container.url,
-          }),
-      LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
-      LIFEBOAT_LOG_LEVEL: options.logLevel ?? 'info',
-      ...(options.deployment ? { [DEPLOYMENT_ENV]: JSON.stringify(options.deployment) } : {}),
-      ...(options.workBudgetMs ? { LIFEBOAT_WORK_BUDGET_MS: String(options.workBudgetMs) } : {}),
-      ...options.extraEnvironment,
-    },
+    environment,
+    ...(recorder ? { environmentFor: (name) => recorder.environmentFor(name, environment) } : {}),
   });
   try {
     await pipeline.start(options.functions);
