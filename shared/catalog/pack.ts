@@ -87,7 +87,7 @@ export const PACK_MAX_RAW_BYTES = 4 * PACK_CUT_BYTES;
 /** The pack format this version writes; packs of format 1 (no formatVersion) are still read. */
 export const PACK_FORMAT = 2;
 
-interface PackHeader {
+export interface PackHeader {
   /** Absent in format 1, whose header carried the message protocol's apiVersion instead. */
   formatVersion?: number;
   apiVersion?: 'lifeboat.dev/v1';
@@ -96,7 +96,7 @@ interface PackHeader {
   objects: number;
 }
 
-function packFormatOf(header: PackHeader): number | undefined {
+export function packFormatOf(header: PackHeader): number | undefined {
   if (header.formatVersion === undefined)
     return header.apiVersion === 'lifeboat.dev/v1' ? 1 : undefined;
   const format = header.formatVersion;
@@ -109,7 +109,7 @@ function packFormatOf(header: PackHeader): number | undefined {
  * every byte of the pack while hashing each object only once, and the same
  * objects always make the same pack, so an unchanged cluster uploads none.
  */
-function packDigest(headerJson: string, refJsons: string[]): string {
+export function packDigest(headerJson: string, refJsons: string[]): string {
   return sha256(`${headerJson}\n${refJsons.join('\n')}`);
 }
 

@@ -1,6 +1,6 @@
 import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isRetryable } from '../errors.js';
 import type { VolumeDataPolicy } from '../messages/restore.js';
 import type { CsiSnapshotter } from './csi-snapshotter.js';
 import type { Deadline } from './deadline.js';
@@ -59,6 +59,8 @@ export interface VolumeRestoreResult {
   disk?: DiskRef;
   errors: string[];
   warnings: string[];
+  /** Set on a failure that may pass (a disk not READY yet, an API hiccup): trying again can succeed. */
+  retryable?: boolean;
 }
 
 export async function restoreVolume(
@@ -69,9 +71,10 @@ export async function restoreVolume(
   const namespace =
     request.targetNamespace ?? request.pvc.metadata?.namespace ?? entry.pvcNamespace ?? '';
   const claim = { namespace, name: request.pvc.metadata?.name ?? entry.pvcName ?? '' };
-  const fail = (reason: string): VolumeRestoreResult => ({
+  const fail = (reason: string, retryable = false): VolumeRestoreResult => ({
     errors: [`volume ${entry.pvName}: ${reason}`],
     warnings: [],
+    ...(retryable ? { retryable } : {}),
   });
   if (policy === 'no-volume-data') {
     return {
@@ -105,11 +108,11 @@ export async function restoreVolume(
       target: { project: request.targetProject ?? entry.disk.project, ...placement },
       deadline: request.deadline,
     });
-    if (outcome.status === 'FAILED') return fail(outcome.reason);
+    if (outcome.status === 'FAILED') return fail(outcome.reason, outcome.retryable);
     const pair = prebound(rewritePersistentVolume(pv, outcome.disk, claim), request.pvc, namespace);
     return { ...pair, disk: outcome.disk, errors: [], warnings: [] };
   } catch (error) {
-    return fail(errorMessage(error));
+    return fail(errorMessage(error), isRetryable(error));
   }
 }
 
@@ -117,7 +120,7 @@ async function restoreFromCsi(
   request: VolumeRestoreRequest,
   deps: VolumeRestoreDeps,
   namespace: string,
-  fail: (reason: string) => VolumeRestoreResult,
+  fail: (reason: string, retryable?: boolean) => VolumeRestoreResult,
 ): Promise<VolumeRestoreResult> {
   const snapshot = request.entry.csiSnapshot;
   if (!snapshot) return fail('no CSI snapshot recorded');
@@ -130,7 +133,7 @@ async function restoreFromCsi(
     namespace,
     deadline: request.deadline,
   });
-  if (outcome.status === 'FAILED') return fail(outcome.reason);
+  if (outcome.status === 'FAILED') return fail(outcome.reason, outcome.retryable);
   return { pvc: outcome.pvc, errors: [], warnings: [] };
 }
 

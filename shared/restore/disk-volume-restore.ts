@@ -5,30 +5,45 @@ import {
   type V1PersistentVolumeClaim,
 } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog/catalog-schema.js';
+import { mapLimit } from '../concurrency.js';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
-import { Deadline } from '../disks/deadline.js';
+import { Deadline, formatDuration } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { restoreVolume } from '../disks/volume-restore.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
-import type { VolumePreparation, VolumeRestore } from './volume-restore.js';
+import type { VolumeLimits, VolumePreparation, VolumeRestore } from './volume-restore.js';
 
 function replaceContents(target: KubeObject, source: object): void {
   for (const key of Object.keys(target)) delete target[key];
   Object.assign(target, source);
 }
 
+/** Volumes restored at once. */
+export const VOLUME_CONCURRENCY = 8;
+
+/** The default limit on a restore's volume work, over all its steps. */
+export const VOLUMES_OVERALL_MS = 60 * 60_000;
+
+/** The least a step gives its volumes, so a step that starts late still moves them on. */
+const MIN_WINDOW_MS = 5_000;
+
 /**
  * Volumes of a restore: for each volume in the catalog whose claim is being
  * restored, a disk from its snapshot (or the recorded handle, or nothing, by
  * the volume data policy), with the PV and PVC rewritten in place to bind.
+ * Volumes go in parallel until the step's deadline; one not finished then
+ * is pending, picked up by the next step (its disk adopted by name). It
+ * fails on a real failure, or once the restore's overall time for volumes
+ * (counted from its first volume) has run out.
  */
 export class DiskVolumeRestore implements VolumeRestore {
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly disks: DiskSnapshotter,
-    private readonly timeoutMs = 480_000,
+    /** The restore's overall time for volumes, over all its steps. */
+    private readonly overallMs = VOLUMES_OVERALL_MS,
     /** The target cluster's zones (GKE Cluster.locations), when known. */
     private readonly targetZones: readonly string[] = [],
   ) {}
@@ -37,15 +52,16 @@ export class DiskVolumeRestore implements VolumeRestore {
     catalog: Catalog,
     objects: KubeObject[],
     job: RestoreJob,
+    limits: VolumeLimits = { stepDeadline: Infinity, startedAt: Date.now() },
   ): Promise<VolumePreparation> {
-    const volumes: RestoreReport['volumes'] = [];
     const drop = new Set<KubeObject>();
+    const pending = new Set<KubeObject>();
     const policy = catalog.policy.snapshotVolumes
       ? job.options.volumeDataPolicy
       : 'reuse-volume-handle';
     const mapped = (ns: string | undefined): string | undefined =>
       ns === undefined ? ns : (job.options.namespaceMapping[ns] ?? ns);
-    for (const entry of catalog.volumes) {
+    const work = catalog.volumes.flatMap((entry) => {
       const pv = objects.find(
         (o) => o.kind === 'PersistentVolume' && o.metadata.name === entry.pvName,
       );
@@ -55,8 +71,15 @@ export class DiskVolumeRestore implements VolumeRestore {
           o.metadata.name === entry.pvcName &&
           o.metadata.namespace === mapped(entry.pvcNamespace),
       );
-      if (!pvc) continue; // the claim is not part of this restore
-      const result = await restoreVolume(
+      return pvc ? [{ entry, pv, pvc }] : []; // no claim: not part of this restore
+    });
+    const overallAt = limits.startedAt + this.overallMs;
+    const now = Date.now();
+    const until = Math.min(overallAt, Math.max(limits.stepDeadline, now + MIN_WINDOW_MS));
+    const deadline = Deadline.after(Math.max(0, until - now));
+    const csi = new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi));
+    const results = await mapLimit(work, VOLUME_CONCURRENCY, ({ entry, pv, pvc }) =>
+      restoreVolume(
         {
           restoreId: job.restoreId,
           entry,
@@ -67,18 +90,28 @@ export class DiskVolumeRestore implements VolumeRestore {
           targetZones: this.targetZones,
           ...(job.options.targetProject ? { targetProject: job.options.targetProject } : {}),
           ...(pvc.metadata.namespace ? { targetNamespace: pvc.metadata.namespace } : {}),
-          deadline: Deadline.after(this.timeoutMs),
+          deadline,
         },
-        {
-          disks: this.disks,
-          csi: new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi)),
-        },
-      );
+        { disks: this.disks, csi },
+      ),
+    );
+    const volumes: RestoreReport['volumes'] = [];
+    results.forEach((result, i) => {
+      const { entry, pv, pvc } = work[i]!;
+      const failed = result.errors.length > 0;
+      if (failed && result.retryable && Date.now() < overallAt) {
+        pending.add(pvc);
+        if (pv) pending.add(pv);
+        return;
+      }
       if (result.pvc) replaceContents(pvc, result.pvc);
       else drop.add(pvc);
       if (pv && result.pv) replaceContents(pv, result.pv);
       else if (pv) drop.add(pv);
-      const failed = result.errors.length > 0;
+      const late =
+        failed && result.retryable
+          ? [`not done within the restore's ${formatDuration(this.overallMs)} for volumes`]
+          : [];
       volumes.push({
         pvName: entry.pvName,
         outcome: failed ? 'failed' : policy,
@@ -88,12 +121,12 @@ export class DiskVolumeRestore implements VolumeRestore {
             }
           : {}),
         ...(failed
-          ? { reason: result.errors.join('; ') }
+          ? { reason: [...result.errors, ...late].join('; ') }
           : result.warnings.length
             ? { reason: result.warnings.join('; ') }
             : {}),
       });
-    }
-    return { volumes, drop };
+    });
+    return { volumes, drop, pending };
   }
 }

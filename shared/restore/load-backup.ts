@@ -25,6 +25,27 @@ export interface LoadOptions {
 }
 
 /**
+ * Reads a catalog, verifying its digest and (with the data key) its seal;
+ * refuses one that is not authenticated when that is required. What a
+ * restore checks before it reads any pack.
+ */
+export async function readVerifiedCatalog(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+  options: LoadOptions = {},
+): Promise<{ catalog: Catalog; authenticity: Authenticity }> {
+  const catalog = await readCatalog(store, cluster, backupId);
+  const authenticity = await checkSeal(store, catalog, options.sealer);
+  if (options.requireAuthenticated && authenticity !== 'authenticated') {
+    throw new PermanentError(
+      `Backup ${backupId} of ${Layout.clusterKey(cluster)} is ${authenticity}: only a catalog sealed with the data key is restored automatically (lifeboat catalog seal authenticates an older one)`,
+    );
+  }
+  return { catalog, authenticity };
+}
+
+/**
  * Reads a catalog and every pack it lists, verifying the catalog's digest,
  * each pack's digest and each object's digest. Any missing or modified
  * piece is refused here, before anything touches a cluster.
@@ -35,13 +56,7 @@ export async function loadBackup(
   backupId: string,
   options: LoadOptions = {},
 ): Promise<LoadedBackup> {
-  const catalog = await readCatalog(store, cluster, backupId);
-  const authenticity = await checkSeal(store, catalog, options.sealer);
-  if (options.requireAuthenticated && authenticity !== 'authenticated') {
-    throw new PermanentError(
-      `Backup ${backupId} of ${Layout.clusterKey(cluster)} is ${authenticity}: only a catalog sealed with the data key is restored automatically (lifeboat catalog seal authenticates an older one)`,
-    );
-  }
+  const { catalog, authenticity } = await readVerifiedCatalog(store, cluster, backupId, options);
   const packs = await mapLimit(catalog.packs, 8, async (entry) => {
     let gz: Buffer;
     try {

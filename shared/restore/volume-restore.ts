@@ -4,9 +4,24 @@ import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
 
 export interface VolumePreparation {
+  /** The volumes that reached an outcome (restored or failed). */
   volumes: RestoreReport['volumes'];
   /** PVs and PVCs not to create: their data could not be restored, and an empty claim would hide that. */
   drop: Set<KubeObject>;
+  /**
+   * PVs and PVCs whose volume is not finished at the step's deadline (a disk
+   * not READY yet, a passing failure): untouched, for the next step to pick
+   * up again (disks are adopted by their deterministic names).
+   */
+  pending?: Set<KubeObject>;
+}
+
+/** How long volume work may go on. */
+export interface VolumeLimits {
+  /** When this step must hand over (ms since the epoch; Infinity: never). */
+  stepDeadline: number;
+  /** When the restore's first volume began (ms since the epoch): its overall limit counts from it. */
+  startedAt: number;
 }
 
 /**
@@ -15,5 +30,10 @@ export interface VolumePreparation {
  * rewrite the PV and PVC objects in place to point at it.
  */
 export interface VolumeRestore {
-  prepare(catalog: Catalog, objects: KubeObject[], job: RestoreJob): Promise<VolumePreparation>;
+  prepare(
+    catalog: Catalog,
+    objects: KubeObject[],
+    job: RestoreJob,
+    limits?: VolumeLimits,
+  ): Promise<VolumePreparation>;
 }

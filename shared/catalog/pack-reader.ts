@@ -1,0 +1,129 @@
+import { gunzipSync } from 'node:zlib';
+import { NewerFormatError, PermanentError } from '../errors.js';
+import { WRITTEN_BY } from './catalog-format.js';
+import {
+  PACK_FORMAT,
+  PACK_MAX_RAW_BYTES,
+  packDigest,
+  packFormatOf,
+  recordDigest,
+  type PackHeader,
+  type PackRecord,
+} from './pack.js';
+
+/**
+ * A pack verified as decodePack verifies it (format, count, every object's
+ * digest, the pack's digest), kept as its inflated bytes: a record is
+ * parsed only when asked for, so memory is the pack's bytes, not its
+ * objects, however many records a caller leaves untouched.
+ */
+export interface OpenedPack {
+  readonly digest: string;
+  readonly count: number;
+  /** The record at `index` (0-based), parsed afresh on each call. */
+  record(index: number): PackRecord;
+}
+
+const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
+
+function inflate(gzipped: Buffer, expectedDigest: string): Buffer {
+  try {
+    return gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PermanentError(
+        `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
+        error,
+      );
+    }
+    throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
+  }
+}
+
+/** Line boundaries of the text with trailing whitespace trimmed, as decodePack splits it. */
+function lineOffsets(raw: Buffer): { starts: number[]; ends: number[] } {
+  let end = raw.length;
+  while (end > 0 && WHITESPACE.has(raw[end - 1]!)) end--;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = raw.indexOf(0x0a, start);
+    if (nl < 0 || nl >= end) {
+      starts.push(start);
+      ends.push(end);
+      return { starts, ends };
+    }
+    starts.push(start);
+    ends.push(nl);
+    start = nl + 1;
+  }
+}
+
+export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
+  const raw = inflate(gzipped, expectedDigest);
+  const { starts, ends } = lineOffsets(raw);
+  const line = (i: number): string => raw.toString('utf8', starts[i], ends[i]);
+  const headerJson = line(0);
+  let header: PackHeader;
+  try {
+    header = JSON.parse(headerJson) as PackHeader;
+  } catch (error) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no valid header: it was modified after the backup`,
+      error,
+    );
+  }
+  const format = packFormatOf(header);
+  if (format === undefined)
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no recognisable format: it is not a Lifeboat pack`,
+    );
+  if (format > PACK_FORMAT) {
+    throw new NewerFormatError(
+      `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
+    );
+  }
+  const count = starts.length - 1;
+  const parse = (index: number): PackRecord => {
+    try {
+      return JSON.parse(line(index + 1)) as PackRecord;
+    } catch (error) {
+      throw new PermanentError(
+        `Pack ${expectedDigest} is not valid JSON lines: it was modified after the backup`,
+        error,
+      );
+    }
+  };
+  // Every record parsed once to verify it, then dropped: only its ref's JSON is kept, for the digest.
+  const refJsons: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const record = parse(i);
+    if (recordDigest(record) !== record.ref.digest) {
+      throw new PermanentError(
+        `Object ${record.ref.kind} ${record.ref.namespace ?? ''}/${record.ref.name} in pack ${expectedDigest} does not match its digest: it was modified after the backup`,
+      );
+    }
+    refJsons.push(JSON.stringify(record.ref));
+  }
+  if (header.kind !== 'Pack' || header.objects !== count) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} is malformed: header says ${header.objects} objects, found ${count}`,
+    );
+  }
+  const actual = packDigest(headerJson, refJsons);
+  if (actual !== expectedDigest) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} has digest ${actual}: it was modified after the backup`,
+    );
+  }
+  return {
+    digest: expectedDigest,
+    count,
+    record(index: number): PackRecord {
+      if (!Number.isInteger(index) || index < 0 || index >= count)
+        throw new PermanentError(`Pack ${expectedDigest} has no record ${index} (it has ${count})`);
+      return parse(index);
+    },
+  };
+}
