@@ -70,6 +70,11 @@ export interface ComputeFaults {
    * their creation operation is done, as a first snapshot of a large disk does.
    */
   snapshotUploadMs?: number;
+  /**
+   * Disks inserted from now on stay CREATING at least this long after their
+   * creation operation is done, as a large disk restored from a snapshot does.
+   */
+  diskCreateMs?: number;
 }
 
 interface DiskRecord {
@@ -86,6 +91,8 @@ interface DiskRecord {
   created: string;
   /** The operation creating it, which moves on by itself like a real one: see advance(). */
   creation?: OperationRecord;
+  /** When a disk made under ComputeFaults.diskCreateMs turns READY. */
+  readyAt?: number;
 }
 
 interface SnapshotRecord {
@@ -220,6 +227,9 @@ export class ComputeState {
     this.progress(this.disks.get(diskPathOf(address))?.creation);
     const disk = this.disks.get(diskPathOf(address));
     if (!disk) throw new ApiFailure(notFound(diskPathOf(address)));
+    if (disk.readyAt !== undefined && Date.now() < disk.readyAt) {
+      return diskJson({ ...disk, status: 'CREATING' });
+    }
     return diskJson(disk);
   }
 
@@ -273,9 +283,11 @@ export class ComputeState {
       created: timestamp(),
     };
     this.disks.set(path, disk);
+    const createMs = this.faults.diskCreateMs;
     return this.startInsert(project, scope, path, disk, (error) => {
       if (error) this.disks.delete(path);
       else {
+        if (createMs !== undefined) disk.readyAt = Date.now() + createMs;
         disk.status = 'READY';
         this.created.disks += 1;
       }
