@@ -18,7 +18,20 @@ export interface LocalCluster {
   gkeToken: string;
   caData: string;
   kubeconfig: string;
+  /** kube-cluster: the API server and etcd; stopping it also stops its controller manager. */
   service: Service;
+  /** The controller manager kube-cluster runs beside the API server, unless opted out. */
+  controllers?: { pid: number; logFile: string };
+}
+
+/** How startKubeCluster runs a cluster. */
+export interface KubeClusterOptions {
+  /**
+   * Run kube-controller-manager (default true), as every real cluster does:
+   * garbage collection, namespace deletion, workloads, PV binding. Turn it
+   * off only where the controllers' work would change what is measured.
+   */
+  controllers?: boolean;
 }
 
 const scriptDir = dirname(fileURLToPath(import.meta.url));
@@ -61,20 +74,69 @@ export const GKE_IDENTITY = {
   token: `ya29.local-${randomBytes(24).toString('hex')}`,
 } as const;
 
-/** Starts one real API server on loopback, with RBAC on and token auth, and writes its kubeconfig. */
+/**
+ * kube-controller-manager's flags. Every controller a cluster runs by default
+ * ("*"), so restores meet what they would in GKE; it is its own only client
+ * (no per-controller service accounts), with leader election and its serving
+ * port off, so it opens no port at all.
+ */
+function controllerManagerArgs(dir: string): string[] {
+  return [
+    '--controllers=*',
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--use-service-account-credentials=false',
+    `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+    `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`,
+    // Above the default 20/s, so that deleting a namespace full of test objects takes seconds.
+    '--kube-api-qps=100',
+    '--kube-api-burst=200',
+  ];
+}
+
+/**
+ * The controller manager's kubeconfig. It names the API server's CA by file,
+ * which the API server writes as it starts; kube-cluster starts the
+ * controller manager only once the API server is ready.
+ */
+function controllerManagerKubeconfig(server: string, dir: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'local',
+        cluster: { server, 'certificate-authority': join(dir, 'certs', 'apiserver.crt') },
+      },
+    ],
+    users: [{ name: 'kube-controller-manager', user: { token } }],
+    contexts: [{ name: 'local', context: { cluster: 'local', user: 'kube-controller-manager' } }],
+    'current-context': 'local',
+  });
+}
+
+/**
+ * Starts one real API server on loopback, with RBAC on and token auth, and
+ * (unless opted out) its controller manager, and writes its kubeconfig.
+ */
 export async function startKubeCluster(
   binary: string,
   workDir: string,
   name: string,
+  options: KubeClusterOptions = {},
 ): Promise<LocalCluster> {
+  const withControllers = options.controllers ?? true;
   const dir = join(workDir, name);
   mkdirSync(join(dir, 'certs'), { recursive: true });
   const token = randomBytes(24).toString('hex');
   const unprivilegedToken = randomBytes(24).toString('hex');
+  const controllersToken = randomBytes(24).toString('hex');
   writeFileSync(
     join(dir, 'tokens.csv'),
     `${token},admin,admin-uid,system:masters\n${unprivilegedToken},nobody,nobody-uid\n` +
-      `${GKE_IDENTITY.token},${GKE_IDENTITY.user},${GKE_IDENTITY.user}-uid,system:masters\n`,
+      `${GKE_IDENTITY.token},${GKE_IDENTITY.user},${GKE_IDENTITY.user}-uid,system:masters\n` +
+      // Its own user, so the API server's audit and the objects' managedFields name it.
+      `${controllersToken},system:kube-controller-manager,kube-controller-manager-uid,system:masters\n`,
     { mode: 0o600 },
   );
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -83,6 +145,26 @@ export async function startKubeCluster(
   });
 
   const [port, etcdClient, etcdPeer] = [await freePort(), await freePort(), await freePort()];
+  const server = `https://127.0.0.1:${port}`;
+  const controllersLog = join(workDir, `${name}-controller-manager.log`);
+  const controllersPidFile = join(dir, 'controller-manager.pid');
+  let controllerFlags: string[] = [];
+  if (withControllers) {
+    const controllersKubeconfig = join(dir, 'controller-manager.kubeconfig');
+    writeFileSync(
+      controllersKubeconfig,
+      controllerManagerKubeconfig(server, dir, controllersToken),
+      {
+        mode: 0o600,
+      },
+    );
+    controllerFlags = [
+      `--controllers-kubeconfig=${controllersKubeconfig}`,
+      `--controllers-log=${controllersLog}`,
+      `--controllers-pid-file=${controllersPidFile}`,
+      ...controllerManagerArgs(dir).map((a) => `--controllers-arg=${a}`),
+    ];
+  }
   const service = startService(
     `kube-apiserver "${name}"`,
     binary,
@@ -90,6 +172,7 @@ export async function startKubeCluster(
       `--etcd-dir=${join(dir, 'etcd')}`,
       `--etcd-client-port=${etcdClient}`,
       `--etcd-peer-port=${etcdPeer}`,
+      ...controllerFlags,
       '--',
       '--bind-address=127.0.0.1',
       `--secure-port=${port}`,
@@ -112,7 +195,6 @@ export async function startKubeCluster(
     ],
     join(workDir, `${name}-apiserver.log`),
   );
-  const server = `https://127.0.0.1:${port}`;
   let ca = '';
   await waitUntilReady(
     service,
@@ -122,6 +204,27 @@ export async function startKubeCluster(
     },
     120_000,
   );
+  let controllers: LocalCluster['controllers'];
+  if (withControllers) {
+    // The service-account controller gives every namespace its "default"
+    // ServiceAccount as soon as its informers have synced: once "default"
+    // has one, the controllers are running.
+    await waitUntilReady(
+      service,
+      async () =>
+        (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, token, ca))
+          .status === 200,
+      120_000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n(the controller manager logs to ${controllersLog})`,
+      );
+    });
+    controllers = {
+      pid: Number(readFileSync(controllersPidFile, 'utf8')),
+      logFile: controllersLog,
+    };
+  }
   const caData = Buffer.from(ca).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, kubeconfigYaml([{ name, server, caData, token }]), { mode: 0o600 });
@@ -134,6 +237,7 @@ export async function startKubeCluster(
     caData,
     kubeconfig,
     service,
+    ...(controllers ? { controllers } : {}),
   };
 }
 
