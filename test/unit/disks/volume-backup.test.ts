@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Deadline } from '../../../shared/disks/deadline.js';
+import type { SnapshotOutcome } from '../../../shared/disks/disk-snapshotter.js';
 import { hookAnnotation } from '../../../shared/disks/hooks.js';
 import type { PodExec } from '../../../shared/disks/pod-exec.js';
 import {
@@ -159,5 +160,67 @@ describe('backupVolume: one volume, one unit of work', () => {
       /post hook in pod shop\/mysql-0 container mysql failed: exit code 1/,
     );
     assert.equal(phaseForVolumes([post]), 'PartiallyFailed');
+  });
+
+  it('runs no hook around a snapshot it adopts: the attempt that cut it ran them', async () => {
+    const mysql: V1Pod = {
+      metadata: {
+        name: 'mysql-0',
+        namespace: 'shop',
+        annotations: {
+          [hookAnnotation('pre', 'command')]: '["fsfreeze","--freeze","/var/lib/mysql"]',
+          [hookAnnotation('post', 'command')]: '["fsfreeze","--unfreeze","/var/lib/mysql"]',
+        },
+      },
+      spec: { containers: [{ name: 'mysql' }] },
+    };
+    const ran: string[] = [];
+    const exec: PodExec = {
+      exec: async (r) => {
+        ran.push(r.command.join(' '));
+        return { exitCode: 0, stdout: '', stderr: '' };
+      },
+    };
+    const disks = new FakeSnapshotter();
+    const first = await backupVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
+      disks,
+      exec,
+    });
+    assert.equal(first.entry.status, 'READY');
+    assert.deepEqual(ran, [
+      'fsfreeze --freeze /var/lib/mysql',
+      'fsfreeze --unfreeze /var/lib/mysql',
+    ]);
+    const again = await backupVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
+      disks,
+      exec,
+    });
+    assert.equal(again.entry.status, 'READY');
+    assert.equal(ran.length, 2, 'no freeze around a snapshot already cut');
+    assert.deepEqual(again.hooks, []);
+  });
+
+  it('names the snapshot a FAILED volume may have left, and says a later attempt may succeed', async () => {
+    class StillUploading extends FakeSnapshotter {
+      override async snapshotDisk(): Promise<SnapshotOutcome> {
+        return {
+          status: 'FAILED',
+          reason: 'snapshot lb-x: still UPLOADING after 8m',
+          retryable: true,
+          pending: 'UPLOADING',
+          snapshot: { project: 'prod-project', name: 'lb-x' },
+        };
+      }
+    }
+    const result = await backupVolume(request(), { disks: new StillUploading() });
+    assert.equal(result.entry.status, 'FAILED');
+    assert.deepEqual(result.entry.snapshot, { project: 'prod-project', name: 'lb-x' });
+    assert.equal(result.retryable?.pending, 'UPLOADING');
+    assert.deepEqual(result.errors, ['volume pvc-a: snapshot lb-x: still UPLOADING after 8m']);
+    const permanent = new FakeSnapshotter();
+    permanent.failWith = 'the disk does not exist';
+    const gone = await backupVolume(request(), { disks: permanent });
+    assert.equal(gone.retryable, undefined, 'nothing to wait for');
+    assert.equal(gone.entry.snapshot, undefined);
   });
 });
