@@ -13,10 +13,12 @@ const WAVES: string[][] = [
     'storageclasses.storage.k8s.io',
     'volumesnapshotclasses.snapshot.storage.k8s.io',
     'priorityclasses.scheduling.k8s.io',
+    // Well before Secrets: the token controller deletes a token Secret whose account it has not seen.
+    'serviceaccounts',
   ],
   ['persistentvolumes'],
   ['persistentvolumeclaims'],
-  ['serviceaccounts', 'secrets', 'configmaps', 'limitranges', 'resourcequotas'],
+  ['secrets', 'configmaps', 'limitranges', 'resourcequotas'],
   ['clusterroles.rbac.authorization.k8s.io', 'roles.rbac.authorization.k8s.io'],
   ['clusterrolebindings.rbac.authorization.k8s.io', 'rolebindings.rbac.authorization.k8s.io'],
   ['services'],
