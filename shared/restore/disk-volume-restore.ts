@@ -9,11 +9,19 @@ import { mapLimit } from '../concurrency.js';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
 import { Deadline, formatDuration } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
-import { restoreVolume } from '../disks/volume-restore.js';
+import { restoreVolume, type VolumeRestoreResult } from '../disks/volume-restore.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
 import type { VolumeLimits, VolumePreparation, VolumeRestore } from './volume-restore.js';
+
+function notBegun(pvName: string, deadline: Deadline): VolumeRestoreResult {
+  return {
+    errors: [`volume ${pvName}: not begun within the step's ${deadline.describe()}`],
+    warnings: [],
+    retryable: true,
+  };
+}
 
 function replaceContents(target: KubeObject, source: object): void {
   for (const key of Object.keys(target)) delete target[key];
@@ -79,21 +87,24 @@ export class DiskVolumeRestore implements VolumeRestore {
     const deadline = Deadline.after(Math.max(0, until - now));
     const csi = new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi));
     const results = await mapLimit(work, VOLUME_CONCURRENCY, ({ entry, pv, pvc }) =>
-      restoreVolume(
-        {
-          restoreId: job.restoreId,
-          entry,
-          ...(pv ? { pv: pv as unknown as V1PersistentVolume } : {}),
-          pvc: pvc as unknown as V1PersistentVolumeClaim,
-          policy,
-          zoneMapping: job.options.zoneMapping,
-          targetZones: this.targetZones,
-          ...(job.options.targetProject ? { targetProject: job.options.targetProject } : {}),
-          ...(pvc.metadata.namespace ? { targetNamespace: pvc.metadata.namespace } : {}),
-          deadline,
-        },
-        { disks: this.disks, csi },
-      ),
+      // One not begun before the deadline waits for the next step rather than start late.
+      deadline.expired()
+        ? Promise.resolve(notBegun(entry.pvName, deadline))
+        : restoreVolume(
+            {
+              restoreId: job.restoreId,
+              entry,
+              ...(pv ? { pv: pv as unknown as V1PersistentVolume } : {}),
+              pvc: pvc as unknown as V1PersistentVolumeClaim,
+              policy,
+              zoneMapping: job.options.zoneMapping,
+              targetZones: this.targetZones,
+              ...(job.options.targetProject ? { targetProject: job.options.targetProject } : {}),
+              ...(pvc.metadata.namespace ? { targetNamespace: pvc.metadata.namespace } : {}),
+              deadline,
+            },
+            { disks: this.disks, csi },
+          ),
     );
     const volumes: RestoreReport['volumes'] = [];
     results.forEach((result, i) => {
