@@ -217,6 +217,36 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
     );
   });
 
+  it('leaves status out when asked (restoreStatus false), the spec restored all the same', async () => {
+    const bare = `${n.ns}-bare`;
+    const again = await runRestore(
+      { http: target, store, sealer },
+      {
+        restoreId: unique('fidelity-bare'),
+        source: SOURCE,
+        backupId,
+        target: TARGET,
+        options: restoreOptions({
+          restoreStatus: false,
+          includeNamespaces: [n.ns],
+          includeResources: ['namespaces', `gizmos.${n.gizmoGroup}`],
+          namespaceMapping: { [n.ns]: bare },
+          // Out of the restored webhook's reach, which matches the namespace's label.
+          transformations: [
+            {
+              resources: ['namespaces'],
+              patch: [{ op: 'remove', path: '/metadata/labels/fidelity.lifeboat.dev~1webhook' }],
+            },
+          ],
+        }),
+      },
+    );
+    assert.equal(again.phase, 'Completed', JSON.stringify(again.outcomes));
+    const gizmo = await get(target, gizmos(), bare, 'alpha');
+    assert.deepEqual(gizmo?.['spec'], { size: 3 });
+    assert.equal(gizmo['status'], undefined);
+  });
+
   it('keeps owned objects through garbage collection, their owner uids re-pointed', async () => {
     const owned: [Ref, string, Ref, string | undefined, string][] = [
       [F.configmaps, 'gizmo-config', gizmos(), n.ns, 'alpha'],
