@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { emit } from './bench-env.js';
 import { exportBench } from './export-bench.js';
-import { restoreBench } from './restore-bench.js';
+import { RESTORE_PEERS, restoreBench, type RestorePeers } from './restore-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { durabilityBench } from './durability-bench.js';
 
@@ -14,6 +14,12 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
+}
+
+function peers(value: string): RestorePeers {
+  const known = RESTORE_PEERS.find((p) => p === value);
+  if (!known) throw new InvalidArgumentError(`must be one of ${RESTORE_PEERS.join(', ')}`);
+  return known;
 }
 
 const program = new Command('bench').description('Lifeboat benchmarks').exitOverride();
@@ -24,9 +30,19 @@ program
   .action(async (o: { objects: number }) => emit(await exportBench(o.objects)));
 program
   .command('restore')
-  .description('restore time against kubectl apply -f of the same manifests')
+  .description(
+    'restore time and peak RSS (128 MiB heap); against kubectl apply -f of the same manifests',
+  )
   .option('--objects <n>', 'objects to seed', positiveInt, 2000)
-  .action(async (o: { objects: number }) => emit(await restoreBench(o.objects)));
+  .option(
+    '--peers <peers>',
+    `what else restores the same manifests: ${RESTORE_PEERS.join(' or ')}`,
+    peers,
+    'kubectl',
+  )
+  .action(async (o: { objects: number; peers: RestorePeers }) =>
+    emit(await restoreBench(o.objects, o.peers)),
+  );
 
 program
   .command('fanout')
