@@ -49,7 +49,7 @@ import { UNEXERCISED } from '../../iam/permissions.js';
  * data key wrapped with Cloud KMS; Pub/Sub), each behind recording proxies
  * of its own (test/env/api-recorder.ts), through every path that needs a
  * permission: a scheduled backup of clusters with zonal and regional disks,
- * Secrets and a shard longer than one invocation; a refused BackupCompleted
+ * Secrets, a shard and snapshots longer than one invocation; a refused BackupCompleted
  * publish (emitCatalog rolls back its marker); a restore with volumes, in
  * several invocations; the response to a cluster's deletion (last-chance
  * snapshots, locks, a standby restore); and a retention sweep that finishes
@@ -225,9 +225,12 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       environment,
       environmentFor: async (name) => ({
         ...(await recorder.environmentFor(name, environment)),
-        // No time to spare: a shard with another page, and a restore with another wave, each
-        // carry on in a new invocation through their own topic (export-shards, restore).
-        ...(name === 'exportShard' || name === 'restore' ? { LIFEBOAT_WORK_BUDGET_MS: '1' } : {}),
+        // No time to spare: a shard with another page, a restore with another wave, and a
+        // snapshot still uploading each carry on in a new invocation through their own topic
+        // (export-shards, restore, disk-snapshots).
+        ...(name === 'exportShard' || name === 'restore' || name === 'snapshotDisks'
+          ? { LIFEBOAT_WORK_BUDGET_MS: '1' }
+          : {}),
       }),
     });
     await pipeline.start();
@@ -344,19 +347,25 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       status: 7,
       count: 1,
     });
+    // Snapshots upload for longer than one attempt of snapshotDisks, which hands them over.
+    compute.setFaults({ snapshotUploadMs: 8000 });
     await bus.publish(pipeline.topic('schedule'), {
       apiVersion: API_VERSION,
       kind: 'ScheduleTick',
       scheduledTime: '2026-11-26T02:00:00Z',
       policy,
     });
-    for (const cluster of [SHOP, TWIN]) {
-      const done = await completed.waitFor(
-        (m) => m.cluster?.name === cluster.name,
-        240_000,
-        `BackupCompleted of ${cluster.name}`,
-      );
-      assert.equal(done.phase, 'Completed', JSON.stringify(done));
+    try {
+      for (const cluster of [SHOP, TWIN]) {
+        const done = await completed.waitFor(
+          (m) => m.cluster?.name === cluster.name,
+          240_000,
+          `BackupCompleted of ${cluster.name}`,
+        );
+        assert.equal(done.phase, 'Completed', JSON.stringify(done));
+      }
+    } finally {
+      compute.clearFaults();
     }
     const refused = recorder
       .callsOf('emitCatalog')
