@@ -5,6 +5,7 @@ import { KubeApiError, pathSegment, resourcePath, type KubeHttp } from '../kube/
 import { sanitize, type KubeObject } from '../kube/sanitize.js';
 import { applyKindRules } from '../kube/kind-rules.js';
 import { isBuiltinGroup } from '../kube/builtin-groups.js';
+import { errorMessage } from '../errors.js';
 import { interceptorWarning } from './intercept.js';
 import type { Outcome } from './report.js';
 import { atVersion, servedAlternative } from './served-version.js';
@@ -121,7 +122,11 @@ export async function applyObject(
     if (problem) return { outcome: 'failed', reason: [...reasons, problem].join('; ') };
   }
   if (written) {
-    const warning = await interceptorWarning(http, body);
+    // Only a note for the report: a check that cannot be made does not undo the restore.
+    const warning = await interceptorWarning(http, body).catch(
+      (error: unknown) =>
+        `restored; whether its service answers is unknown: ${errorMessage(error)}`,
+    );
     if (warning) reasons.push(warning);
   }
   return { outcome: applied.outcome, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };

@@ -22,7 +22,11 @@ export async function restoreStatus(
   const path = resourcePath(ref, obj.metadata.namespace, obj.metadata.name);
   let live = created;
   for (let attempt = 1; ; attempt++) {
-    live ??= await http.request<KubeObject>('GET', path);
+    try {
+      live ??= await http.request<KubeObject>('GET', path);
+    } catch (error) {
+      return `created, but its status could not be restored: ${errorMessage(error)}`;
+    }
     if (isDeepStrictEqual(live['status'], status)) return undefined;
     try {
       await http.request('PUT', `${path}/status`, { body: { ...live, status } });

@@ -115,6 +115,33 @@ export function newerSprocketCrd(n: FidelityNames): KubeObject {
 }
 
 /**
+ * The crank CRD a newer target already has: v2 only, converting through a
+ * webhook (whose service is absent), so nothing can be restored at v2
+ * without that server.
+ */
+export function newerCrankCrd(n: FidelityNames): KubeObject {
+  const c = crd(
+    n.sprocketGroup,
+    'cranks',
+    'Crank',
+    'Namespaced',
+    [
+      { name: 'v1', served: false, storage: false },
+      { name: 'v2', served: true, storage: true },
+    ],
+    n.runLabel,
+  );
+  (c['spec'] as Record<string, unknown>)['conversion'] = {
+    strategy: 'Webhook',
+    webhook: {
+      conversionReviewVersions: ['v1'],
+      clientConfig: { service: { namespace: 'default', name: 'absent-converter', port: 443 } },
+    },
+  };
+  return c;
+}
+
+/**
  * Seeds the workload issue #15 lists, every object labelled with the run
  * label, and returns what it created (objects controllers make from them,
  * ReplicaSets and Pods, are not listed: restore leaves them to controllers).
@@ -170,7 +197,15 @@ export async function seedFidelityWorkload(http: KubeHttp, n: FidelityNames): Pr
     [{ name: 'v1', served: true, storage: true }],
     runLabel,
   );
-  for (const c of [gizmoCrd, realmCrd, sprocketCrd]) {
+  const crankCrd = crd(
+    n.sprocketGroup,
+    'cranks',
+    'Crank',
+    'Namespaced',
+    [{ name: 'v1', served: true, storage: true }],
+    runLabel,
+  );
+  for (const c of [gizmoCrd, realmCrd, sprocketCrd, crankCrd]) {
     await add(F.crds, c as unknown as Record<string, unknown>);
     await waitEstablished(http, c.metadata.name);
   }
@@ -448,6 +483,12 @@ export async function seedFidelityWorkload(http: KubeHttp, n: FidelityNames): Pr
     spec: { teeth: 12 },
   });
   await withStatus(sprockets, sprocket, { turning: true });
+  await add(ref(n.sprocketGroup, 'v1', 'cranks', true), {
+    apiVersion: `${n.sprocketGroup}/v1`,
+    kind: 'Crank',
+    metadata: { name: 'handle' },
+    spec: { length: 4 },
+  });
   const owner = (o: KubeObject): object => ({
     apiVersion: o.apiVersion,
     kind: o.kind,

@@ -21,6 +21,7 @@ import { unique } from '../../support/environment.js';
 import {
   F,
   fidelityNames,
+  newerCrankCrd,
   newerSprocketCrd,
   seedFidelityWorkload,
   type FidelityNames,
@@ -80,9 +81,10 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
     ({ sealer, encryption } = await sealerFor(store));
     n = fidelityNames(`fidelity-${id}`, id);
     // The target is newer: it already serves the sprocket CRD, at v2 only.
-    const newer = newerSprocketCrd(n);
-    await create(target, F.crds, newer);
-    await waitEstablished(target, newer.metadata.name);
+    for (const newer of [newerSprocketCrd(n), newerCrankCrd(n)]) {
+      await create(target, F.crds, newer);
+      await waitEstablished(target, newer.metadata.name);
+    }
     seeded = await seedFidelityWorkload(source, n);
     ({ catalog } = await runBackup(
       { http: source, store, sealer, encryption },
@@ -105,8 +107,11 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
         source: SOURCE,
         backupId,
         target: TARGET,
-        // skip: the newer sprocket CRD the target has stays as it is.
-        options: restoreOptions({ conflictPolicy: 'skip' }),
+        // skip: the newer CRDs the target has stay as they are. Cranks are restored on their own below.
+        options: restoreOptions({
+          conflictPolicy: 'skip',
+          excludeResources: [`cranks.${n.sprocketGroup}`],
+        }),
       },
     );
   });
@@ -144,10 +149,11 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
     const skipped = report.outcomes.filter(
       (o) => o.outcome === 'skipped' && !managed.test(o.reason ?? ''),
     );
-    assert.deepEqual(
-      skipped.map((o) => o.name),
-      [`sprockets.${n.sprocketGroup}`],
-    );
+    assert.deepEqual(skipped.map((o) => [o.name, o.reason]).sort(), [
+      [`cranks.${n.sprocketGroup}`, 'already exists in the target (conflict policy skip)'],
+      ['handle', 'resource not selected for this restore'],
+      [`sprockets.${n.sprocketGroup}`, 'already exists in the target (conflict policy skip)'],
+    ]);
     const webhook = report.outcomes.find((o) => o.name === `deny-${id}`);
     assert.equal(webhook?.outcome, 'restored');
     assert.match(webhook.reason ?? '', /absent-webhook does not exist in the target/);
@@ -159,7 +165,13 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
 
   it('gives back every object field by field, annotations and custom status included', async () => {
     // The sprocket and what it owns live at another version in the target: checked below.
-    const elsewhere = new Set([`sprockets.${n.sprocketGroup}`, 'cog', 'sprocket-config']);
+    const elsewhere = new Set([
+      `sprockets.${n.sprocketGroup}`,
+      'cog',
+      'sprocket-config',
+      `cranks.${n.sprocketGroup}`,
+      'handle',
+    ]);
     let compared = 0;
     for (const s of seeded) {
       if (elsewhere.has(s.name)) continue;
@@ -214,6 +226,27 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
     assert.deepEqual(
       owned?.metadata.ownerReferences?.map((o) => [o.apiVersion, o.uid]),
       [[`${n.sprocketGroup}/v2`, restored.metadata['uid']]],
+    );
+  });
+
+  it('refuses, naming the versions, a custom resource only a conversion webhook could convert', async () => {
+    const cranks = await runRestore(
+      { http: target, store, sealer },
+      {
+        restoreId: unique('fidelity-cranks'),
+        source: SOURCE,
+        backupId,
+        target: TARGET,
+        options: restoreOptions({ includeResources: [`cranks.${n.sprocketGroup}`] }),
+      },
+    );
+    assert.equal(cranks.phase, 'Failed');
+    const handle = cranks.outcomes.find((o) => o.name === 'handle');
+    assert.equal(handle?.outcome, 'failed');
+    assert.equal(
+      handle.reason,
+      `${n.sprocketGroup}/v1 is not served by the target (it serves v2); ` +
+        'its CRD converts through a Webhook strategy, which only a server can apply',
     );
   });
 
