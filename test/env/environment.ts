@@ -31,8 +31,16 @@ function log(message: string): void {
   process.stderr.write(`[env] ${message}\n`);
 }
 
+/** How startEnvironment starts the local cloud. */
+export interface EnvironmentOptions {
+  /** Run each cluster's controller manager (default true); see KubeClusterOptions. */
+  controllers?: boolean;
+}
+
 /** Starts every service, in parallel where they are independent; on any failure stops the rest. */
-export async function startEnvironment(): Promise<LocalEnvironment> {
+export async function startEnvironment(
+  options: EnvironmentOptions = {},
+): Promise<LocalEnvironment> {
   const workDir = mkdtempSync(join(tmpdir(), 'lifeboat-env-'));
   const services: Service[] = [];
   const stop = async (): Promise<void> => {
@@ -52,8 +60,8 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
     const [pubsub, gcs, source, target] = await Promise.all([
       track(startPubSubEmulator(workDir)),
       track(startFakeGcs(workDir)),
-      track(startKubeCluster(binary, workDir, 'source')),
-      track(startKubeCluster(binary, workDir, 'target')),
+      track(startKubeCluster(binary, workDir, 'source', options)),
+      track(startKubeCluster(binary, workDir, 'target', options)),
     ]);
     const kubeconfig = join(workDir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml([source, target]), { mode: 0o600 });
@@ -71,6 +79,8 @@ export async function startEnvironment(): Promise<LocalEnvironment> {
       LIFEBOAT_ENV_DIR: workDir,
       // The benchmarks read the API server's CPU time from /proc to show where the cores go.
       LIFEBOAT_SOURCE_APISERVER_PID: String(source.service.child.pid ?? ''),
+      // Empty when the clusters run without controllers.
+      LIFEBOAT_SOURCE_CONTROLLER_MANAGER_PID: String(source.controllers?.pid ?? ''),
     };
     return {
       workDir,
