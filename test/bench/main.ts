@@ -9,6 +9,7 @@ import { exportBench } from './export-bench.js';
 import { RESTORE_PEERS, restoreBench, type RestorePeers } from './restore-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { durabilityBench } from './durability-bench.js';
+import { veleroBench } from './velero-bench.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -57,6 +58,17 @@ program
   .option('--seed <n>', 'seed (printed; the same seed replays the run)', positiveInt)
   .action(async (o: { sequences: number; seed?: number }) =>
     emit(await durabilityBench(o.sequences, o.seed ?? (Date.now() % 1_000_000) + 1)),
+  );
+
+program
+  .command('velero')
+  .description(
+    "Lifeboat's backup and restore against Velero's (built from source), default and fast",
+  )
+  .option('--objects <n>', 'objects to seed', positiveInt, 2000)
+  .option('--rounds <n>', 'rounds (medians reported)', positiveInt, 3)
+  .action(async (o: { objects: number; rounds: number }) =>
+    emit(await veleroBench(o.objects, o.rounds)),
   );
 
 try {
