@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds test/env/kube (one kube-apiserver + embedded etcd in a single binary)
-# into a cache outside the repo and prints the binary's path on stdout.
+# Builds test/env/kube (one kube-apiserver + embedded etcd in a single binary,
+# which also runs kube-controller-manager as its "controller-manager"
+# subcommand) into a cache outside the repo and prints the binary's path on
+# stdout.
 # Progress goes to stderr. If the binary for the current sources already
 # exists it is printed at once without invoking Go.
 #
