@@ -1,5 +1,10 @@
 import { knownPacks } from '../shared/backup/known-packs.js';
-import { readPlanOf, writeManifestPart, type ManifestPart } from '../shared/backup/parts.js';
+import {
+  listScopeOf,
+  readPlanOf,
+  writeManifestPart,
+  type ManifestPart,
+} from '../shared/backup/parts.js';
 import { DEFAULT_FILTERS } from '../shared/backup/plan.js';
 import { failedDeliveries, recordFailedDelivery } from '../shared/backup/delivery-attempts.js';
 import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
@@ -102,6 +107,7 @@ register(
             filters: plan.policy.filters ?? DEFAULT_FILTERS,
             // The plan names the catalog to build on: one read, instead of listing the cluster's backups.
             knownPacks: await knownPacks(runtime.store, shard.cluster, plan.previousBackupId),
+            ...listScopeOf(plan),
             ...(sealing ? { sealer: sealing.sealer } : {}),
             onProgress,
           },

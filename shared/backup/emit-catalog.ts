@@ -50,6 +50,8 @@ export async function emitCatalog(
   let objects = 0;
   let secrets = 0;
   const perResource = new Map<string, number>();
+  // A resource is at the plan's revision only if every one of its segments was listed there.
+  const offRevision = new Set<string>();
   for (const shard of plan.shards) {
     const segments = parts.manifests.filter((p) => p.shardId === shard.shardId);
     if (!segments.some((s) => s.done)) {
@@ -65,6 +67,7 @@ export async function emitCatalog(
       objects += s.objects;
       secrets += s.secrets;
       perResource.set(shard.shardId, (perResource.get(shard.shardId) ?? 0) + s.objects);
+      if (s.atRevision !== true) offRevision.add(shard.shardId);
     }
   }
   const volumes = plan.volumes.map((pv) => {
@@ -106,7 +109,9 @@ export async function emitCatalog(
     resources: plan.shards.map((s) => ({
       ...s.resource,
       objects: perResource.get(s.shardId) ?? 0,
+      ...(plan.revision !== undefined ? { atRevision: !offRevision.has(s.shardId) } : {}),
     })),
+    ...(plan.revision !== undefined ? { revision: plan.revision } : {}),
     packs,
     volumes: volumeEntries,
     warnings,

@@ -30,6 +30,10 @@ export interface ExportContext {
   knownPacks: ReadonlySet<string>;
   pageSize?: number;
   onProgress?: (objects: number) => void;
+  /** List at exactly this revision while it lasts (the plan's). */
+  revision?: string;
+  /** List namespaced resources in these namespaces only (the plan's); absent: cluster-wide. */
+  namespaces?: readonly string[];
 }
 
 export interface ExportResult {
@@ -39,6 +43,8 @@ export interface ExportResult {
   uploadedBytes: number;
   /** Set when the time budget ran out first: where the next invocation carries on. */
   next?: ListPosition;
+  /** With a revision asked: whether every page was listed at it. */
+  atRevision?: boolean;
 }
 
 /** FNV-1a: a cheap, stable hash of an object's key; cut points need no cryptography. */
@@ -97,6 +103,8 @@ function toRecord(
   sealer: Sealer | undefined,
 ): EncodedRecord {
   const controller = obj.metadata.ownerReferences?.find((o) => o.controller);
+  const rv: unknown = obj.metadata.resourceVersion;
+  const resourceVersion = typeof rv === 'string' ? rv : undefined;
   // A custom resource's status is its operator's real state; restore puts it back.
   const object = sanitizeInPlace(obj, { keepStatus: !isBuiltinGroup(ref.group) });
   const base = {
@@ -108,6 +116,7 @@ function toRecord(
     ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
     name: object.metadata.name,
     ...(controller ? { owner: { kind: controller.kind, name: controller.name } } : {}),
+    ...(resourceVersion ? { resourceVersion } : {}),
   };
   if (secret) {
     if (!sealer) {
@@ -173,34 +182,54 @@ export async function exportResource(
     await Promise.all(inFlight.splice(0));
   };
 
-  const pages = listPages(ctx.http, ref, {
-    limit: ctx.pageSize ?? 500,
-    labelSelector: ctx.filters.labelSelector,
-    start: options.start,
-  });
-  for await (const { items, position } of pages) {
-    for (const obj of items) {
-      // LIST items carry no apiVersion and kind; the filters below need the kind.
-      obj.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
-      obj.kind ??= ref.kind;
-      if (obj.metadata.deletionTimestamp) continue;
-      if (obj.metadata.labels?.[EXCLUDE_LABEL] === 'true') continue;
-      if (!inNamespaces(obj, ctx.filters)) continue;
-      const secret = isSecret(ref, obj);
-      const record = toRecord(ref, obj, secret, ctx.sealer);
-      batch.push(record);
-      batchBytes += record.line.length;
-      result.objects += 1;
-      if (secret) result.secrets += 1;
-      if (isCut(objectKey(obj), batch.length, batchBytes)) await flush();
-    }
-    ctx.onProgress?.(result.objects);
-    if (options.deadline !== undefined && Date.now() > options.deadline && position.continueToken) {
+  // Namespace by namespace when the plan chose so, resuming in the namespace a segment stopped in.
+  const scopes: (string | undefined)[] =
+    ref.namespaced && ctx.namespaces ? [...ctx.namespaces] : [undefined];
+  const resumeAt = options.start?.namespace;
+  const first = resumeAt !== undefined ? Math.max(0, scopes.indexOf(resumeAt)) : 0;
+  let atRevision = options.start?.atRevision !== false;
+  for (let i = first; i < scopes.length; i++) {
+    const namespace = scopes[i];
+    const start = i === first && resumeAt === namespace ? options.start : undefined;
+    const pages = listPages(ctx.http, ref, {
+      limit: ctx.pageSize ?? 500,
+      labelSelector: ctx.filters.labelSelector,
+      ...(start ? { start } : {}),
+      ...(ctx.revision !== undefined ? { revision: ctx.revision } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+    });
+    for await (const { items, position } of pages) {
+      if (position.atRevision === false) atRevision = false;
+      for (const obj of items) {
+        // LIST items carry no apiVersion and kind; the filters below need the kind.
+        obj.apiVersion ??= ref.group ? `${ref.group}/${ref.version}` : ref.version;
+        obj.kind ??= ref.kind;
+        if (obj.metadata.deletionTimestamp) continue;
+        if (obj.metadata.labels?.[EXCLUDE_LABEL] === 'true') continue;
+        if (!inNamespaces(obj, ctx.filters)) continue;
+        const secret = isSecret(ref, obj);
+        const record = toRecord(ref, obj, secret, ctx.sealer);
+        batch.push(record);
+        batchBytes += record.line.length;
+        result.objects += 1;
+        if (secret) result.secrets += 1;
+        if (isCut(objectKey(obj), batch.length, batchBytes)) await flush();
+      }
+      ctx.onProgress?.(result.objects);
+      if (options.deadline === undefined || Date.now() <= options.deadline) continue;
+      // Out of time: hand over where the listing stands, or at the next namespace.
+      const next: ListPosition | undefined = position.continueToken
+        ? { ...position, atRevision }
+        : i + 1 < scopes.length
+          ? { namespace: scopes[i + 1]!, atRevision }
+          : undefined;
+      if (!next) continue;
       await drain();
       await pages.return(undefined);
-      return { ...result, next: position };
+      return { ...result, next, ...(ctx.revision !== undefined ? { atRevision } : {}) };
     }
   }
+  if (ctx.revision !== undefined) result.atRevision = atRevision;
   await drain();
   return result;
 }

@@ -25,6 +25,18 @@ export interface BackupPlan {
   /** Persistent volumes to snapshot (by PV name); empty when snapshots are off. */
   volumes: string[];
   warnings: string[];
+  /** The etcd revision every shard lists at (older plans lack it: listed at the latest). */
+  revision?: string;
+  /** Namespaced resources are listed in these namespaces only; absent: cluster-wide. */
+  namespaces?: string[];
+}
+
+/** How the plan says shards list: at its revision, and in its namespaces (see list-scope.ts). */
+export function listScopeOf(plan: BackupPlan): { revision?: string; namespaces?: string[] } {
+  return {
+    ...(plan.revision !== undefined ? { revision: plan.revision } : {}),
+    ...(plan.namespaces !== undefined ? { namespaces: plan.namespaces } : {}),
+  };
 }
 
 /** One segment of a shard's export; the last segment has `done`. */
@@ -39,6 +51,8 @@ export interface ManifestPart {
   error?: string;
   /** Where the next segment starts, when this one handed over (older parts lack it). */
   next?: ListPosition;
+  /** Whether every page of this segment was listed at the plan's revision. */
+  atRevision?: boolean;
 }
 
 export interface VolumePart {

@@ -2,6 +2,7 @@ import type { BackupFilters, BackupPolicy, ClusterRef } from '../messages/common
 import { discoverResources, qualifiedName } from '../kube/discovery.js';
 import { resourceInBackup } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
+import { planListScope } from './list-scope.js';
 import type { BackupPlan } from './parts.js';
 
 export const DEFAULT_FILTERS: BackupFilters = {
@@ -29,9 +30,10 @@ export async function planBackup(
     startedAt?: string;
   },
 ): Promise<BackupPlan> {
-  const [version, discovery] = await Promise.all([
+  const [version, discovery, scope] = await Promise.all([
     http.request<{ gitVersion: string }>('GET', '/version'),
     discoverResources(http),
+    planListScope(http, job.filters),
   ]);
   const shards = discovery.resources
     .filter((r) => resourceInBackup(r, job.filters))
@@ -47,5 +49,6 @@ export async function planBackup(
     shards,
     volumes: job.volumes,
     warnings: discovery.warnings,
+    ...scope,
   };
 }

@@ -7,7 +7,7 @@ import type { KubeHttp } from '../kube/kube-http.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { emitCatalog } from './emit-catalog.js';
 import { knownPacks, previousBackupId } from './known-packs.js';
-import { writePlan, type BackupPlan } from './parts.js';
+import { listScopeOf, writePlan, type BackupPlan } from './parts.js';
 import { DEFAULT_FILTERS, planBackup } from './plan.js';
 import { runShardSegment } from './run-shard.js';
 import type { VolumeBackup } from './volume-backup.js';
@@ -113,6 +113,7 @@ export async function exportShardInProcess(
       store: deps.store,
       filters: started.filters,
       knownPacks: started.known,
+      ...listScopeOf(started.plan),
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
       onProgress: (n: number) => {
         if (!progress) return;

@@ -57,6 +57,7 @@ export async function runShardSegment(
       objects: result.objects,
       secrets: result.secrets,
       ...(next ? { next } : {}),
+      ...(result.atRevision !== undefined ? { atRevision: result.atRevision } : {}),
     };
   } catch (error) {
     if (!isRetryable(error)) part = failedPart(shard, error);

@@ -4,10 +4,15 @@ import { BackupPolicy } from '../messages/common.js';
 import { validate } from '../validate.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 import { canonicalJson, sha256 } from './canonical.js';
-import { StoredCatalogV1, StoredCatalogV2, type Catalog } from './catalog-schema.js';
+import {
+  StoredCatalogV1,
+  StoredCatalogV2,
+  StoredCatalogV3,
+  type Catalog,
+} from './catalog-schema.js';
 
 /** The catalog format this version writes. Readers exist for every format ever released. */
-export const CATALOG_FORMAT = 2;
+export const CATALOG_FORMAT = 3;
 
 /** Who wrote a catalog, recorded in it so a reader too old for its format can say what to run. */
 export const WRITTEN_BY = `lifeboat ${LIFEBOAT_VERSION}`;
@@ -19,6 +24,7 @@ const readers: Record<
 > = {
   1: { schema: StoredCatalogV1, writtenBy: () => 'lifeboat 0.1.0' },
   2: { schema: StoredCatalogV2, writtenBy: (raw) => String(raw['writtenBy']) },
+  3: { schema: StoredCatalogV3, writtenBy: (raw) => String(raw['writtenBy']) },
 };
 
 /** Format 1 catalogs carried the message protocol's apiVersion and no format of their own. */

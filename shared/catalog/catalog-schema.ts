@@ -142,11 +142,36 @@ export const StoredCatalogV2 = Type.Object(
 );
 
 /**
+ * Format 3 (Lifeboat 0.3.0): a point in time. `revision` is the etcd
+ * revision the backup was listed at, and each resource says whether it was
+ * (`atRevision` false: listed later, its revision compacted before its
+ * shard ran or its API served outside etcd). Catalogs of formats 1 and 2
+ * have neither: their resources were each listed whenever their shard ran.
+ */
+export const StoredCatalogV3 = Type.Object(
+  {
+    formatVersion: Type.Literal(3),
+    writtenBy: Type.String({ minLength: 1 }),
+    ...catalogBody,
+    resources: Type.Array(
+      Type.Object({
+        ...ResourceRef.properties,
+        objects: Type.Integer({ minimum: 0 }),
+        atRevision: Type.Optional(Type.Boolean()),
+      }),
+    ),
+    revision: Type.Optional(Type.String({ minLength: 1 })),
+    policy: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+/**
  * A catalog as the code uses it, whatever format it was read from: the
  * current shape, with `formatVersion` saying what was stored. Its `digest`
  * is the SHA-256 of the stored catalog's canonical JSON without the digest.
  */
-export type Catalog = Omit<Static<typeof StoredCatalogV2>, 'policy' | 'formatVersion'> & {
+export type Catalog = Omit<Static<typeof StoredCatalogV3>, 'policy' | 'formatVersion'> & {
   formatVersion: number;
   policy: BackupPolicy;
 };

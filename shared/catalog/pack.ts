@@ -20,6 +20,11 @@ export interface ObjectRef {
   digest: string;
   /** The controlling owner, if any: restore leaves such objects to the controller. */
   owner?: { kind: string; name: string };
+  /**
+   * The object's resourceVersion when it was listed (the API server's, dropped from the
+   * manifest): with the catalog's revision, it lets anyone check the backup's consistency.
+   */
+  resourceVersion?: string;
 }
 
 /** One line of a pack: the sanitised manifest, or for a Secret its sealed form. */

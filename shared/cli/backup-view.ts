@@ -66,12 +66,23 @@ export function formatBackupSummary(summary: ReturnType<typeof backupSummary>, c
   return formatFields(fields) + problems(catalog);
 }
 
+/** The revision a backup was listed at, and every resource listed later than it. */
+function pointInTime(catalog: Catalog): string {
+  if (catalog.revision === undefined)
+    return 'not recorded (each resource listed when its shard ran)';
+  const late = catalog.resources.filter((r) => r.atRevision === false).map((r) => qualifiedName(r));
+  return late.length === 0
+    ? `revision ${catalog.revision} (every resource)`
+    : `revision ${catalog.revision}, except ${late.sort().join(', ')} (listed later)`;
+}
+
 /** `backup describe`: everything the catalog says, and the objects with --details. */
 export function formatDescribe(catalog: Catalog, records: PackRecord[] | undefined): string {
   const f = catalog.policy.filters;
   const fields: [string, string | number | undefined][] = [
     ...headline(catalog),
     ['Kubernetes version', catalog.kubernetesVersion],
+    ['Point in time', pointInTime(catalog)],
     ['Policy', catalog.policy.name],
     [
       'Namespaces',

@@ -12,6 +12,10 @@ interface ListPage {
 export interface ListPosition {
   continueToken?: string;
   afterKey?: string;
+  /** A listing namespace by namespace: the namespace the token and key belong to. */
+  namespace?: string;
+  /** False once any page of this listing was read at another revision than the one asked. */
+  atRevision?: boolean;
 }
 
 /** etcd's order: by namespace, then name. */
@@ -47,26 +51,44 @@ export const OBJECT_BYTES_MAX = 3 * 1024 * 1024;
 export async function* listPages(
   http: KubeHttp,
   ref: ResourceRef,
-  options: { limit: number; labelSelector?: string; start?: ListPosition },
+  options: {
+    limit: number;
+    labelSelector?: string;
+    start?: ListPosition;
+    /** List at exactly this etcd revision while it lasts (see below). */
+    revision?: string;
+    /** Only this namespace's objects (a namespaced resource). */
+    namespace?: string;
+  },
 ): AsyncGenerator<{ items: KubeObject[]; position: ListPosition; restarts: number }> {
   let afterKey = options.start?.afterKey;
   let restarts = 0;
   let token: string | undefined;
   const maxLimit = Math.max(1, options.limit);
   let limit = maxLimit;
+  // A point in time: the first page asks for exactly `revision` and every later page follows
+  // its continue token, which carries that revision. Once the revision is compacted (410 on
+  // the first page or on a token), or the server does not list at it (an aggregated API
+  // served outside etcd answers at another revision, or refuses the parameters), the listing
+  // goes on at the latest revision and says so: `atRevision` is false from then on.
+  let atRevision = options.revision !== undefined && options.start?.atRevision !== false;
+  const path = resourcePath(ref, options.namespace);
   const fetchPage = async (continueToken: string | undefined): Promise<ListPage> => {
     for (;;) {
       let bytes = 0;
+      const exact = atRevision && continueToken === undefined;
       try {
-        const page = await http.request<ListPage>('GET', resourcePath(ref), {
+        const page = await http.request<ListPage>('GET', path, {
           query: {
             limit,
             continue: continueToken,
             labelSelector: options.labelSelector,
+            ...(exact ? { resourceVersion: options.revision, resourceVersionMatch: 'Exact' } : {}),
           },
           maxBytes: limit === 1 ? OBJECT_BYTES_MAX : PAGE_BYTES_MAX,
           onBytes: (n) => (bytes = n),
         });
+        if (exact && page.metadata?.resourceVersion !== options.revision) atRevision = false;
         if (bytes > PAGE_BYTES_BUDGET) limit = Math.max(1, Math.floor(limit / 2));
         else if (bytes < PAGE_BYTES_BUDGET / 4 && (page.items?.length ?? 0) >= limit)
           limit = Math.min(maxLimit, limit * 2);
@@ -84,6 +106,10 @@ export async function* listPages(
         }
         if (error instanceof KubeApiError && error.status === 410 && continueToken) {
           return { items: [], metadata: { continue: '\u0000restart' } };
+        }
+        if (exact && error instanceof KubeApiError && [400, 410, 422].includes(error.status)) {
+          atRevision = false;
+          continue;
         }
         throw error;
       }
@@ -105,6 +131,15 @@ export async function* listPages(
     const last = page.items.at(-1);
     if (last)
       afterKey = afterKey === undefined || objectKey(last) > afterKey ? objectKey(last) : afterKey;
-    yield { items, position: { continueToken: token, afterKey }, restarts };
+    yield {
+      items,
+      position: {
+        ...(token !== undefined ? { continueToken: token } : {}),
+        ...(afterKey !== undefined ? { afterKey } : {}),
+        ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+        ...(options.revision !== undefined ? { atRevision } : {}),
+      },
+      restarts,
+    };
   }
 }

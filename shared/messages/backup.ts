@@ -127,6 +127,10 @@ export const BackupCompleted = Type.Object(
     catalogKey: Type.String({ minLength: 1 }),
     counts: Counts,
     errors: Type.Array(Type.String()),
+    /** The etcd revision the backup was listed at (a point in time). */
+    revision: Type.Optional(Type.String()),
+    /** Resources (qualified names) that could not be listed at that revision: listed later. */
+    notAtRevision: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false },
 );

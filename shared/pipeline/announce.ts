@@ -5,6 +5,8 @@ import { API_VERSION, type BackupCompleted, type ClusterRef } from '../messages/
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { readCatalog } from '../catalog/catalog-io.js';
+import type { Catalog } from '../catalog/catalog-schema.js';
+import { qualifiedName } from '../kube/discovery.js';
 
 /**
  * The BackupCompleted message to publish, when the catalog is (now) written
@@ -40,5 +42,19 @@ export async function announceBackup(
     catalogKey: Layout.catalog(cluster, backupId),
     counts: { ...catalog.counts },
     errors: catalog.errors,
+    ...pointInTimeOf(catalog),
+  };
+}
+
+/** What a BackupCompleted says of a catalog's point in time: its revision and what missed it. */
+export function pointInTimeOf(
+  catalog: Catalog,
+): Pick<BackupCompleted, 'revision' | 'notAtRevision'> {
+  if (catalog.revision === undefined) return {};
+  return {
+    revision: catalog.revision,
+    notAtRevision: catalog.resources
+      .filter((r) => r.atRevision === false)
+      .map((r) => qualifiedName(r)),
   };
 }

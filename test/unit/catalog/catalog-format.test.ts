@@ -131,18 +131,27 @@ describe('catalog formats', () => {
     assert.equal(catalog.counts.objects, (raw['counts'] as Json)['objects']);
   });
 
-  it('writes format 2, signed by this version, and reads it back equal', async () => {
+  it('reads the format-3 golden catalog as a point in time: its revision, every resource at it', async () => {
+    const { store } = await goldenCopy('format-3');
+    const catalog = await readCatalog(store, SOURCE, GOLDEN);
+    assert.equal(catalog.formatVersion, 3);
+    assert.match(catalog.revision ?? '', /^\d+$/);
+    assert.ok(catalog.resources.length > 0);
+    assert.ok(catalog.resources.every((r) => r.atRevision === true));
+  });
+
+  it('writes format 3, signed by this version, and reads it back equal', async () => {
     const store = tempStore();
     const written = await writeCatalog(
       store,
       unsigned('nightly-1', '2026-06-15T02:00:00.000Z', 'Completed'),
     );
-    assert.equal(CATALOG_FORMAT, 2);
-    assert.equal(written.formatVersion, 2);
+    assert.equal(CATALOG_FORMAT, 3);
+    assert.equal(written.formatVersion, 3);
     assert.equal(written.writtenBy, `lifeboat ${pkg.version}`);
 
     const raw = await readStored(store, CLUSTER, 'nightly-1');
-    assert.equal(raw['formatVersion'], 2);
+    assert.equal(raw['formatVersion'], 3);
     assert.equal(raw['writtenBy'], `lifeboat ${pkg.version}`);
     assert.equal(raw['apiVersion'], undefined);
     assert.equal(raw['digest'], catalogDigest(raw));
@@ -182,7 +191,7 @@ describe('catalog formats', () => {
       ['a policy field added', (raw) => ((raw['policy'] as Json)['snapshotType'] = 'STANDARD')],
     ];
 
-    for (const format of ['format-1', 'format-2']) {
+    for (const format of ['format-1', 'format-2', 'format-3']) {
       for (const [what, edit] of edits) {
         it(`${format}: refuses ${what} changed after the backup`, async () => {
           const { store } = await goldenCopy(format);
@@ -241,7 +250,7 @@ describe('catalog formats', () => {
     it('refuses a newer format with the version that wrote it and the formats it reads', async () => {
       const store = tempStore();
       const newer = {
-        formatVersion: 3,
+        formatVersion: 4,
         writtenBy: 'lifeboat 0.9.0',
         kind: 'Catalog',
         backupId: 'nightly-1',
@@ -253,7 +262,7 @@ describe('catalog formats', () => {
       const error = await rejects(
         readCatalog(store, CLUSTER, 'nightly-1'),
         NewerFormatError,
-        'format 3',
+        'format 4',
         'lifeboat 0.9.0',
         `formats 1 to ${CATALOG_FORMAT}`,
         `lifeboat ${LIFEBOAT_VERSION} reads`,
