@@ -67,11 +67,16 @@ describe('the two API servers are separate clusters with RBAC on', () => {
   });
 });
 
-/** Polls `probe` until it returns a value, failing with `what` after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value, failing with `what` after
+ * `timeoutMs`. The default is long because the garbage collector and the
+ * namespace controller pause for up to 30 s whenever another test leaves a
+ * resource that cannot be listed (a CRD whose conversion webhook is down).
+ */
 async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
+  timeoutMs = 90_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -98,7 +103,8 @@ async function gone(read: () => Promise<unknown>): Promise<true | undefined> {
 const container = { name: 'main', image: 'registry.invalid/app:1' };
 
 for (const which of ['source', 'target'] as const) {
-  describe(`the controllers of "${which}"`, () => {
+  describe(`the controllers of "${which}"`, function () {
+    this.timeout(200_000); // room for two waits of `eventually`
     const kc = (): ReturnType<typeof kubeConfigFor> => kubeConfigFor(which);
     let namespace = '';
 
