@@ -11,9 +11,11 @@ import { mapNamespaces } from '../../shared/restore/transform.js';
 import { required } from '../support/environment.js';
 import { benchKeyFile, benchStore, emit, seconds } from './bench-env.js';
 import { ensureSeeded, WORKER_HEAP_MB } from './export-bench.js';
-import { benchNamespaces } from './seed.js';
+import { BENCH_RESOURCES, benchNamespaces } from './seed.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
+/** The kinds the seed creates: controllers copy a Service's labels onto its Endpoints and EndpointSlices. */
+const SEEDED_KINDS = new Set<string>(BENCH_RESOURCES.map((r) => r.kind));
 const exportWorker = fileURLToPath(new URL('./export-worker.js', import.meta.url));
 const restoreWorker = fileURLToPath(new URL('./restore-worker.js', import.meta.url));
 
@@ -80,7 +82,9 @@ export async function restoreBench(
   const docs = records
     .map((r) => mapNamespaces(manifestOf(r, sealer), kmap))
     .filter(
-      (d) => d.kind === 'Namespace' || d.metadata.labels?.['lifeboat.dev/bench'] !== undefined,
+      (d) =>
+        d.kind === 'Namespace' ||
+        (SEEDED_KINDS.has(d.kind) && d.metadata.labels?.['lifeboat.dev/bench'] !== undefined),
     );
   const namespaces = docs.filter((d) => d.kind === 'Namespace');
   const rest = docs.filter((d) => d.kind !== 'Namespace');
