@@ -1,6 +1,9 @@
 /**
  * One backup of the bench namespaces, in its own process so that its peak
- * RSS is the export's alone. Prints one JSON line. Usage: N PREFIX BACKUP_ID
+ * RSS is the export's alone. Prints one JSON line.
+ * Usage: N PREFIX BACKUP_ID [CLUSTER NAMESPACE]: by default the source's
+ * bench-N-* namespaces; with CLUSTER (source or target) and NAMESPACE, that
+ * one namespace, named without a wildcard so it is listed namespace by namespace.
  */
 import { runBackup } from '../../shared/backup/run-backup.js';
 import { loadSealer } from '../../shared/crypto/data-key.js';
@@ -15,6 +18,11 @@ const [n, prefix, backupId] = [
   String(process.argv[3]),
   String(process.argv[4]),
 ];
+const cluster = process.argv[5] ?? 'source';
+if (cluster !== 'source' && cluster !== 'target') {
+  throw new Error(`export worker: CLUSTER must be source or target, not ${cluster}`);
+}
+const namespace = process.argv[6];
 const store = new CountingStore(await benchStore(prefix));
 const wrapper = new LocalKeyWrapper(benchKeyFile());
 const sealer = await loadSealer(store, wrapper);
@@ -24,7 +32,7 @@ const policy = validate(
     name: 'bench',
     projects: ['local'],
     snapshotVolumes: false,
-    filters: { includeNamespaces: [`bench-${n}-*`] },
+    filters: { includeNamespaces: [namespace ?? `bench-${n}-*`] },
   },
   'bench policy',
 );
@@ -32,12 +40,12 @@ const started = performance.now();
 const cpuStarted = ownCpuMs();
 const { catalog } = await runBackup(
   {
-    http: http('source'),
+    http: http(cluster),
     store,
     sealer,
     encryption: { keyId: sealer.keyId, wrappedBy: wrapper.id },
   },
-  { backupId, cluster: { project: 'local', location: 'local', name: 'source' }, policy },
+  { backupId, cluster: { project: 'local', location: 'local', name: cluster }, policy },
 );
 const exportMs = performance.now() - started;
 const cpuMs = ownCpuMs() - cpuStarted;

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { emit } from './bench-env.js';
-import { exportBench } from './export-bench.js';
+import { exportBench, namespaceOnlyBench } from './export-bench.js';
 import { RESTORE_PEERS, restoreBench, type RestorePeers } from './restore-bench.js';
 import { fanoutBench } from './fanout-bench.js';
 import { durabilityBench } from './durability-bench.js';
@@ -28,7 +28,10 @@ program
   .command('export')
   .description('export time against a bare paginated LIST; memory; incremental bytes')
   .option('--objects <n>', 'objects to seed', positiveInt, 2000)
-  .action(async (o: { objects: number }) => emit(await exportBench(o.objects)));
+  .option('--namespace-only', 'back up one small namespace: full cluster against an empty one')
+  .action(async (o: { objects: number; namespaceOnly?: boolean }) =>
+    emit(await (o.namespaceOnly ? namespaceOnlyBench(o.objects) : exportBench(o.objects))),
+  );
 program
   .command('restore')
   .description(
