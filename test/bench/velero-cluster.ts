@@ -25,7 +25,9 @@ function kubectl(kubeconfig: string, args: string[], input?: string): string {
     });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`kubectl ${args.slice(0, 3).join(' ')} failed: ${stderr.trim()}`);
+    throw new Error(`kubectl ${args.slice(0, 3).join(' ')} failed: ${stderr.trim()}`, {
+      cause: error,
+    });
   }
 }
 
