@@ -91,6 +91,7 @@ export class ApiRecorder {
   private readonly sessions: ClientHttp2Session[] = [];
   private readonly environments = new Map<string, Promise<Record<string, string>>>();
   private readonly faults: InjectedFault[] = [];
+  private stopped = false;
 
   constructor(private readonly options: { file?: string } = {}) {}
 
@@ -119,6 +120,7 @@ export class ApiRecorder {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const session of this.sessions) session.destroy();
     await Promise.all(
       this.servers.map(
@@ -148,7 +150,10 @@ export class ApiRecorder {
 
   private record(call: ApiCall): void {
     this.calls.push(call);
-    if (this.options.file) appendFileSync(this.options.file, `${JSON.stringify(call)}\n`);
+    // A call answered after stop() (a function still winding down) is kept, not written: the
+    // file's folder may be gone by then.
+    if (this.options.file && !this.stopped)
+      appendFileSync(this.options.file, `${JSON.stringify(call)}\n`);
   }
 
   private takeFault(

@@ -337,9 +337,9 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     if (!process.env['LIFEBOAT_KEEP_ENV']) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('backs up both clusters, emitCatalog rolling back its marker when the announcement is refused once', async () => {
-    // The first BackupCompleted emitCatalog publishes is refused (PERMISSION_DENIED): it deletes
-    // its announcement marker so that the redelivery announces the backup.
+  it('backs up both clusters, emitCatalog releasing its claim when the announcement is refused once', async () => {
+    // The first BackupCompleted emitCatalog publishes is refused (PERMISSION_DENIED): it writes
+    // a released claim (it deletes nothing) so that the redelivery announces the backup.
     recorder.inject({
       fn: 'emitCatalog',
       api: 'pubsub',
