@@ -59,7 +59,14 @@ export const ExportShard = Type.Object(
     /** Where the previous segment stopped. */
     start: Type.Optional(
       Type.Object(
-        { continueToken: Type.Optional(Type.String()), afterKey: Type.Optional(Type.String()) },
+        {
+          continueToken: Type.Optional(Type.String()),
+          afterKey: Type.Optional(Type.String()),
+          /** Listed namespace by namespace: the namespace the token and key belong to. */
+          namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+          /** False once a page was listed at another revision than the plan's. */
+          atRevision: Type.Optional(Type.Boolean()),
+        },
         { additionalProperties: false },
       ),
     ),
