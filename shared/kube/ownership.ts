@@ -21,6 +21,8 @@ export function managedReason(obj: KubeObject, qualifiedResource: string): strin
   const { name, namespace } = obj.metadata;
   if (obj.kind === 'ConfigMap' && name === 'kube-root-ca.crt')
     return 'published by the target cluster itself';
+  if (obj.kind === 'ServiceAccount' && name === 'default' && isBareServiceAccount(obj))
+    return 'made by the target cluster in every namespace (this one carries nothing of its own)';
   if (obj.kind === 'Service' && namespace === 'default' && name === 'kubernetes')
     return 'the API server’s own Service';
   if (
@@ -52,4 +54,22 @@ export function managedReason(obj: KubeObject, qualifiedResource: string): strin
     return 'maintained by the target API server';
   }
   return undefined;
+}
+
+/**
+ * A ServiceAccount as the service-account controller makes it: no image pull
+ * secrets, no token mount setting, no labels or annotations. Restoring it
+ * would only race the target's controller, which makes the same one.
+ */
+function isBareServiceAccount(obj: KubeObject): boolean {
+  const sa = obj as KubeObject & {
+    imagePullSecrets?: unknown[];
+    automountServiceAccountToken?: boolean;
+  };
+  return (
+    (sa.imagePullSecrets?.length ?? 0) === 0 &&
+    sa.automountServiceAccountToken === undefined &&
+    Object.keys(obj.metadata.labels ?? {}).length === 0 &&
+    Object.keys(obj.metadata.annotations ?? {}).length === 0
+  );
 }
