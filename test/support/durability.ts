@@ -9,7 +9,7 @@ import {
   type InProcessBackup,
   type StartedBackup,
 } from '../../shared/backup/run-backup.js';
-import { catalogDigest } from '../../shared/catalog/catalog-format.js';
+import { CATALOG_FORMAT, catalogDigest } from '../../shared/catalog/catalog-format.js';
 import { readCatalog } from '../../shared/catalog/catalog-io.js';
 import { classifyKey, Layout } from '../../shared/catalog/layout.js';
 import { isRetryable } from '../../shared/errors.js';
@@ -375,7 +375,7 @@ class Sequence {
       return;
     }
     const newer = JSON.parse(original.toString('utf8')) as Record<string, unknown>;
-    newer['formatVersion'] = 3;
+    newer['formatVersion'] = CATALOG_FORMAT + 1;
     newer['writtenBy'] = 'lifeboat 9.0.0';
     newer['digest'] = catalogDigest(newer);
     await this.inner.put(key, JSON.stringify(newer));
@@ -403,6 +403,9 @@ class Sequence {
     if (catalog['formatVersion'] === undefined) return;
     delete catalog['formatVersion'];
     delete catalog['writtenBy'];
+    // Format 1 had no point in time.
+    delete catalog['revision'];
+    for (const r of catalog['resources'] as Record<string, unknown>[]) delete r['atRevision'];
     catalog['apiVersion'] = 'lifeboat.dev/v1';
     catalog['digest'] = catalogDigest(catalog);
     await this.inner.put(key, JSON.stringify(catalog));
