@@ -99,7 +99,9 @@ register(
         ...(sealing ? { encryption: sealing.encryption } : {}),
       });
     };
-    const kubeConfig = await runtime.inventory.connect(job.cluster).catch(failed);
+    // A cluster the inventory does not know gets the message only: a store entry for every name a
+    // message can make up would let a publisher fill the store.
+    const kubeConfig = await runtime.inventory.connect(job.cluster).catch(refused);
     const http = new KubeHttp(kubeConfig);
     try {
       const plan = await planJob(http).catch(failed);

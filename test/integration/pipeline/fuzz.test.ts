@@ -682,11 +682,15 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
         authorised: (m) => sameCluster(m['cluster'], SOURCE) && m['backupId'] === 'fuzz-catalog',
         mayWrite: (key, change) =>
           change === 'created' &&
-          [
+          ([
             Layout.catalog(SOURCE, 'fuzz-catalog'),
             Layout.seal(SOURCE, 'fuzz-catalog'),
             Layout.announced(SOURCE, 'fuzz-catalog'),
-          ].includes(key),
+          ].includes(key) ||
+            // Claims to announce it, numbered (announce-once.ts).
+            key.startsWith(
+              Layout.announceClaim(SOURCE, 'fuzz-catalog', 1).replace(/\d+\.json$/, ''),
+            )),
         refusedThroughEmulator: () => [
           {
             ...header('PartDone'),
