@@ -15,8 +15,7 @@ import { claimFor, csiRegionalPv, csiZonalPv, inTreePv } from '../../unit/disks/
  * a disk in another zone with the original bytes, and the rewritten PV and
  * PVC bind on the real target API server. With no controller-manager there,
  * the test plays the binder: the pair is created pre-bound (PV claimRef ->
- * PVC, PVC volumeName -> PV) and the test sets both phases to Bound through
- * the status subresource, as the PV controller would after checking them.
+ * PVC, PVC volumeName -> PV) and the target's PV controller binds them.
  */
 describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the target', () => {
   let standin: ComputeStandin;
@@ -140,7 +139,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
         );
       }
 
-      // Play the binder: it would bind this pre-bound pair; record the phases it would set.
+      // The target's PV controller binds this pre-bound pair.
       await bind(core, pvName, targetNs, createdPvc.metadata?.name ?? '');
       const boundPv = await core.readPersistentVolume({ name: pvName });
       const boundPvc = await core.readNamespacedPersistentVolumeClaim({
@@ -153,7 +152,11 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
       assert.equal(boundPvc.spec?.volumeName, pvName);
 
       // Redelivery of the same restore: the same disk, adopted, and no second one.
-      const again = await restoreVolume(request, { disks: snapshotter });
+      // (A delivery of its own, with its own deadline: the binder above took its time.)
+      const again = await restoreVolume(
+        { ...request, deadline: Deadline.after(10_000) },
+        { disks: snapshotter },
+      );
       assert.deepEqual(again.disk, disk);
       assert.equal(standin.state.created.disks, disksBefore + 1, 'one disk for two deliveries');
     });
@@ -253,27 +256,25 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
   });
 });
 
-/** What the PV controller does for a pre-bound pair: claimRef gets the claim's uid, both phases become Bound. */
+/**
+ * Waits for the target's PV controller (the local clusters run one) to bind
+ * the pre-bound pair: claimRef given the claim's uid, both phases Bound.
+ */
 async function bind(
   core: CoreV1Api,
   pvName: string,
   namespace: string,
   claimName: string,
 ): Promise<void> {
-  const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: claimName });
-  const pv = await core.readPersistentVolume({ name: pvName });
-  if (pv.spec?.claimRef) pv.spec.claimRef.uid = claim.metadata?.uid ?? '';
-  const updated = await core.replacePersistentVolume({ name: pvName, body: pv });
-  updated.status = { phase: 'Bound' };
-  await core.replacePersistentVolumeStatus({ name: pvName, body: updated });
-  claim.status = {
-    phase: 'Bound',
-    accessModes: claim.spec?.accessModes ?? [],
-    capacity: pv.spec?.capacity ?? {},
-  };
-  await core.replaceNamespacedPersistentVolumeClaimStatus({
-    namespace,
-    name: claimName,
-    body: claim,
-  });
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const claim = await core.readNamespacedPersistentVolumeClaim({ namespace, name: claimName });
+    const pv = await core.readPersistentVolume({ name: pvName });
+    if (pv.status?.phase === 'Bound' && claim.status?.phase === 'Bound') return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the PV controller did not bind ${pvName} and ${namespace}/${claimName} (${pv.status?.phase}, ${claim.status?.phase})`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
