@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { resourcePath } from '../../../shared/kube/kube-http.js';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import type { Catalog } from '../../../shared/catalog/catalog-schema.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
@@ -117,6 +118,23 @@ describe('restore fidelity: a varied workload comes back as it was', function ()
   });
 
   after(async () => {
+    // Whatever this test made outside its namespace would be in the next whole-cluster backup
+    // of this environment, and would conflict in the target with what it left there (the
+    // sprocket CRD the target serves at another version): every cluster-scoped object goes,
+    // CRDs and namespaces included, in both clusters.
+    const clusterScoped = (seeded ?? []).filter((s) => !s.ref.namespaced);
+    for (const http of [source, target]) {
+      for (const s of clusterScoped)
+        await http
+          ?.request('DELETE', resourcePath(s.ref, undefined, s.name))
+          .catch(() => undefined);
+    }
+    if (n) {
+      for (const crd of [newerSprocketCrd(n), newerCrankCrd(n)])
+        await target
+          ?.request('DELETE', resourcePath(F.crds, undefined, crd.metadata.name))
+          .catch(() => undefined);
+    }
     // The failing webhook and the unavailable APIService would trouble later tests in this environment.
     for (const http of [source, target]) {
       for (const [ref, name] of [
