@@ -1,7 +1,7 @@
 import { resourcePath, type KubeHttp } from '../../shared/kube/kube-http.js';
 import type { KubeObject } from '../../shared/kube/sanitize.js';
 import { waitEstablished } from '../../shared/restore/apply-object.js';
-import { create, R, type Ref } from './kube.js';
+import { create, R, waitBound, type Ref } from './kube.js';
 
 const ref = (group: string, version: string, resource: string, namespaced: boolean): Ref => ({
   group,
@@ -446,7 +446,7 @@ export async function seedFidelityWorkload(http: KubeHttp, n: FidelityNames): Pr
       accessModes: ['ReadWriteOnce'],
       storageClassName: `manual-${id}`,
       hostPath: { path: `/tmp/fidelity-${id}` },
-      claimRef: { namespace: ns, name: 'data' },
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'data' },
     },
   });
   await add(F.pvcs, {
@@ -458,6 +458,7 @@ export async function seedFidelityWorkload(http: KubeHttp, n: FidelityNames): Pr
       resources: { requests: { storage: '1Gi' } },
     },
   });
+  await waitBound(http, `pv-${id}`, ns, 'data');
 
   const gizmos = ref(n.gizmoGroup, 'v1', 'gizmos', true);
   const realms = ref(n.gizmoGroup, 'v1', 'realms', false);

@@ -83,3 +83,34 @@ export async function ensure(http: KubeHttp, ref: Ref, obj: object): Promise<voi
     if (!(error instanceof KubeApiError && error.status === 409)) throw error;
   }
 }
+
+/**
+ * Waits until the PV controller has bound a pre-bound PV and its claim, so
+ * a backup taken next sees them as they stay: binding annotates the claim
+ * and completes the PV's claimRef, and a backup racing it holds a state
+ * that changes a moment later. Nothing binds without controllers.
+ */
+export async function waitBound(
+  http: KubeHttp,
+  pv: string,
+  namespace: string,
+  claim: string,
+): Promise<void> {
+  if (process.env['LIFEBOAT_CONTROLLERS'] === 'off') return;
+  const phase = (o: KubeObject | undefined): string | undefined =>
+    (o?.['status'] as { phase?: string } | undefined)?.phase;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [volume, claimed] = await Promise.all([
+      get(http, R.pvs, undefined, pv),
+      get(http, R.pvcs, namespace, claim),
+    ]);
+    if (phase(volume) === 'Bound' && phase(claimed) === 'Bound') return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `PV ${pv} and claim ${namespace}/${claim} not Bound after 60 s (PV ${phase(volume)}, claim ${phase(claimed)})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,6 +1,6 @@
 import type { KubeHttp } from '../../shared/kube/kube-http.js';
 import { waitEstablished } from '../../shared/restore/apply-object.js';
-import { create, ensure, R } from './kube.js';
+import { create, ensure, R, waitBound } from './kube.js';
 
 export const WIDGET_CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -194,7 +194,7 @@ export async function seedWorkload(
       accessModes: ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: 'Retain',
       storageClassName: 'standard',
-      claimRef: { namespace: ns, name: 'uploads' },
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'uploads' },
       csi: {
         driver: 'pd.csi.storage.gke.io',
         volumeHandle: `projects/acme/zones/europe-west1-b/disks/${pv}`,
@@ -211,6 +211,7 @@ export async function seedWorkload(
       resources: { requests: { storage: '5Gi' } },
     },
   });
+  await waitBound(http, pv, ns, 'uploads');
   await create(http, R.widgets, {
     apiVersion: 'example.lifeboat.dev/v1',
     kind: 'Widget',
