@@ -35,7 +35,7 @@ program
 program
   .command('restore')
   .description(
-    'restore time and peak RSS (128 MiB heap); against kubectl apply -f of the same manifests',
+    'restore time and peak RSS (128 MiB heap); against bare parallel POSTs and kubectl apply (client- and server-side)',
   )
   .option('--objects <n>', 'objects to seed', positiveInt, 2000)
   .option(
