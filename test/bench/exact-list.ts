@@ -1,5 +1,5 @@
 import { resourcePath, type KubeHttp } from '../../shared/kube/kube-http.js';
-import { BENCH_RESOURCES } from './seed.js';
+import type { ResourceRef } from '../../shared/messages/backup.js';
 
 type Page = { items: unknown[]; metadata: { continue?: string; resourceVersion?: string } };
 
@@ -12,14 +12,18 @@ export async function currentRevision(http: KubeHttp): Promise<string> {
 }
 
 /**
- * The bare paginated LIST of the bench resources, as `bareList`, but at
+ * The bare paginated LIST of the backup's resources, as `bareList`, but at
  * exactly `revision` (resourceVersionMatch=Exact on the first page, then
  * continue tokens), as a point-in-time backup lists. Without `revision`, a
  * plain LIST, so that the two differ in nothing else.
  */
-export async function bareListAt(http: KubeHttp, revision?: string): Promise<number> {
+export async function bareListAt(
+  http: KubeHttp,
+  resources: readonly ResourceRef[],
+  revision?: string,
+): Promise<number> {
   const counts = await Promise.all(
-    BENCH_RESOURCES.map(async (r) => {
+    resources.map(async (r) => {
       let total = 0;
       let token: string | undefined;
       do {

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bareList, benchNamespaces, countSeeded, seed } from './seed.js';
+import { bareList, benchNamespaces, countSeeded, seed, settle } from './seed.js';
 import { bareListAt, currentRevision } from './exact-list.js';
 import { cannotPin, withPinnedTopology } from './pinning.js';
+import { floorResources } from './bench-policy.js';
 import { required } from '../support/environment.js';
 import { KubeApiError } from '../../shared/kube/kube-http.js';
 import { availableParallelism } from 'node:os';
@@ -39,17 +40,26 @@ function runWorker(n: number, prefix: string, backupId: string, only?: Only): Wo
   return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as WorkerResult;
 }
 
-/** Seeds N mixed objects into the source once; later runs reuse them. */
+/**
+ * Seeds N mixed objects into the source once (later runs reuse them), then
+ * waits until the controllers have made theirs, so every round and the
+ * incremental backup see the same cluster.
+ */
 export async function ensureSeeded(n: number): Promise<void> {
   const source = http('source');
   const present = await countSeeded(source, n);
   if (present >= n) {
     emit({ event: 'seed reused', objects: present });
-    return;
+  } else {
+    const started = performance.now();
+    await seed(source, n, (done) => emit({ event: 'seeding', done, of: n }));
+    emit({ event: 'seeded', objects: n, seed_s: seconds(performance.now() - started) });
   }
   const started = performance.now();
-  await seed(source, n, (done) => emit({ event: 'seeding', done, of: n }));
-  emit({ event: 'seeded', objects: n, seed_s: seconds(performance.now() - started) });
+  const objects = await settle(source, await floorResources(source, n), (listed) =>
+    emit({ event: 'settling', listed }),
+  );
+  emit({ event: 'settled', objects, settle_s: seconds(performance.now() - started) });
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -82,7 +92,8 @@ async function timedList(what: string, list: () => Promise<number>): Promise<[nu
  */
 async function rounds(n: number, run: string, topology: string): Promise<Record<string, number>> {
   const source = http('source');
-  await bareList(source); // warm the API server's watch cache, which the export uses too
+  const resources = await floorResources(source, n);
+  await bareList(source, resources); // warm the API server's watch cache, which the export uses too
   const floors: number[] = [];
   const fulls: WorkerResult[] = [];
   const plain: number[] = [];
@@ -92,7 +103,7 @@ async function rounds(n: number, run: string, topology: string): Promise<Record<
   let listed = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const [listCpu, listServerCpu] = [ownCpuMs(), apiServerCpuMs()];
-    const [count, floorS] = await timedList('floor', () => bareList(source));
+    const [count, floorS] = await timedList('floor', () => bareList(source, resources));
     listed = count;
     floors.push(floorS);
     const listCpuS = seconds(ownCpuMs() - listCpu);
@@ -106,7 +117,7 @@ async function rounds(n: number, run: string, topology: string): Promise<Record<
     // Alternating which goes first, so that neither always follows the export's load.
     for (const atRevision of round % 2 === 0 ? [false, true] : [true, false]) {
       const [, listS] = await timedList(atRevision ? 'exact' : 'plain', async () =>
-        bareListAt(source, atRevision ? await currentRevision(source) : undefined),
+        bareListAt(source, resources, atRevision ? await currentRevision(source) : undefined),
       );
       (atRevision ? exact : plain).push(listS);
     }
@@ -200,6 +211,7 @@ export async function exportBench(n: number): Promise<Record<string, unknown>> {
 async function ensureSmall(cluster: 'source' | 'target'): Promise<string> {
   const kube = http(cluster);
   if ((await countSeeded(kube, SMALL)) < SMALL) await seed(kube, SMALL, () => undefined);
+  await settle(kube, await floorResources(kube, SMALL), () => undefined);
   const namespace = benchNamespaces(SMALL)[0];
   if (!namespace) throw new Error('no bench namespace for the small set');
   return namespace;

@@ -8,10 +8,9 @@
 import { runBackup } from '../../shared/backup/run-backup.js';
 import { loadSealer } from '../../shared/crypto/data-key.js';
 import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
-import { validate } from '../../shared/validate.js';
-import { BackupPolicy } from '../../shared/messages/common.js';
 import { benchKeyFile, benchStore, http, ownCpuMs, seconds } from './bench-env.js';
 import { CountingStore } from './counting-store.js';
+import { benchPolicy } from './bench-policy.js';
 
 const [n, prefix, backupId] = [
   Number(process.argv[2]),
@@ -26,16 +25,7 @@ const namespace = process.argv[6];
 const store = new CountingStore(await benchStore(prefix));
 const wrapper = new LocalKeyWrapper(benchKeyFile());
 const sealer = await loadSealer(store, wrapper);
-const policy = validate(
-  BackupPolicy,
-  {
-    name: 'bench',
-    projects: ['local'],
-    snapshotVolumes: false,
-    filters: { includeNamespaces: [namespace ?? `bench-${n}-*`] },
-  },
-  'bench policy',
-);
+const policy = benchPolicy(n, namespace);
 const started = performance.now();
 const cpuStarted = ownCpuMs();
 const { catalog } = await runBackup(

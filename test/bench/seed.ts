@@ -1,5 +1,6 @@
 import { mapLimit } from '../../shared/concurrency.js';
 import { KubeApiError, resourcePath, type KubeHttp } from '../../shared/kube/kube-http.js';
+import type { ResourceRef } from '../../shared/messages/backup.js';
 
 export const BENCH_RESOURCES = [
   {
@@ -57,10 +58,12 @@ function manifest(kind: string, ns: string, name: string, i: number, n: number):
         spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
       };
     default:
+      // No replicas: the local clusters have no scheduler or kubelets, so Pods would stay Pending
+      // and their Deployments would time out mid-bench and change under an incremental backup.
       return {
         metadata,
         spec: {
-          replicas: 1 + (i % 3),
+          replicas: 0,
           selector: { matchLabels: { app: name } },
           template: {
             metadata: { labels: { app: name } },
@@ -135,10 +138,13 @@ export async function seed(
   });
 }
 
-/** The floor: a bare paginated LIST of the same objects, through raw HTTP, as parallel as the export. */
-export async function bareList(http: KubeHttp): Promise<number> {
+/**
+ * The floor: a bare paginated LIST of the same resources the backup lists
+ * (bench-policy.ts), through raw HTTP, as parallel as the export.
+ */
+export async function bareList(http: KubeHttp, resources: readonly ResourceRef[]): Promise<number> {
   const counts = await Promise.all(
-    BENCH_RESOURCES.map(async (r) => {
+    resources.map(async (r) => {
       let total = 0;
       let token: string | undefined;
       do {
@@ -156,4 +162,30 @@ export async function bareList(http: KubeHttp): Promise<number> {
     }),
   );
   return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Waits until the controllers have made what they make from the seed
+ * (a ReplicaSet per Deployment, Endpoints and an EndpointSlice per Service):
+ * until the floor counts the same objects three times 2 s apart.
+ */
+export async function settle(
+  http: KubeHttp,
+  resources: readonly ResourceRef[],
+  onProgress: (objects: number) => void,
+): Promise<number> {
+  let last = -1;
+  let same = 0;
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    const objects = await bareList(http, resources);
+    same = objects === last ? same + 1 : 0;
+    last = objects;
+    if (same >= 2) return objects;
+    if (Date.now() > deadline) {
+      throw new Error(`the controllers were still adding objects after 15 minutes (${objects})`);
+    }
+    onProgress(objects);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
