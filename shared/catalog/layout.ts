@@ -41,6 +41,13 @@ export const Layout = {
    */
   failedAttempt: (c: ClusterRef, backupId: string, partId: string, n: number): string =>
     `${Layout.backupDir(c, backupId)}attempts/${partId}/${String(n).padStart(4, '0')}.json`,
+  /** A restore drill's report, beside the backup it drilled. */
+  drillReport: (c: ClusterRef, backupId: string, drillId: string): string =>
+    `${Layout.drills(c, backupId)}${drillId}.json`,
+  drills: (c: ClusterRef, backupId: string): string => `${Layout.backupDir(c, backupId)}drills/`,
+  /** Where a drill is found by its id alone (it points at the report beside the backup). */
+  drillIndex: (drillId: string): string => `drills/${drillId}.json`,
+  drillIndexPrefix: (): string => 'drills/',
   deletedMarker: (c: ClusterRef): string => `clusters/${Layout.clusterKey(c)}/deleted.json`,
   plan: (c: ClusterRef, backupId: string): string =>
     `${Layout.backupDir(c, backupId)}parts/plan.json`,
@@ -75,7 +82,8 @@ export type BackupFile =
   | 'plan'
   | 'part'
   | 'attempt'
-  | 'lease';
+  | 'lease'
+  | 'drill';
 
 const backupFiles: Record<string, BackupFile> = {
   'catalog.json': 'catalog',
@@ -95,6 +103,7 @@ export function classifyKey(key: string): KeyKind {
       backupFiles[rest] ??
       (/^parts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\.json$/.test(rest) ? 'part' : undefined) ??
       (/^leases\/[^/]+\.json$/.test(rest) ? 'lease' : undefined) ??
+      (/^drills\/[^/]+\.json$/.test(rest) ? 'drill' : undefined) ??
       (/^announce\/\d{4,}\.json$/.test(rest) ? 'announce-claim' : undefined) ??
       (/^attempts\/(manifests\/[^/]+\/\d+|volumes\/[^/]+)\/\d{4,}\.json$/.test(rest)
         ? 'attempt'
@@ -106,6 +115,7 @@ export function classifyKey(key: string): KeyKind {
   if (
     /^clusters\/[^/]+\/deleted\.json$/.test(key) ||
     /^restores\/[^/]+\/(report|progress)\.json$/.test(key) ||
+    /^drills\/[^/]+\.json$/.test(key) ||
     /^keys\/[^/]+\.json$/.test(key) ||
     key === Layout.storeMarker()
   )

@@ -12,11 +12,13 @@ import {
 } from './backup.js';
 import { AuditLogEntry, ClusterResponse } from './cluster-event.js';
 import { RestoreCompleted, RestoreRequest } from './restore.js';
+import { DrillCompleted, DrillJob } from './drill.js';
 
 export * from './common.js';
 export * from './backup.js';
 export * from './restore.js';
 export * from './cluster-event.js';
+export * from './drill.js';
 
 /** Every Lifeboat message, by kind: the single source of their types. */
 export const MessageSchemas = {
@@ -30,6 +32,8 @@ export const MessageSchemas = {
   RestoreCompleted,
   ClusterResponse,
   RetentionTick,
+  DrillJob,
+  DrillCompleted,
 } as const satisfies Record<string, TSchema>;
 
 export type MessageKind = keyof typeof MessageSchemas;

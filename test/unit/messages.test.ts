@@ -125,6 +125,41 @@ const examples: Record<MessageKind, { valid: object; broken: object; error: RegE
     broken: { scheduledTime: 'yesterday' },
     error: /\/scheduledTime: must match format "date-time"|scheduledTime/,
   },
+  DrillJob: {
+    valid: {
+      drillId: 'w48',
+      policy: { name: 'weekly', projects: ['acme-prod'], drillCluster: cluster },
+      cluster,
+    },
+    broken: {
+      drillId: 'w48',
+      policy: { name: 'weekly', projects: ['acme-prod'], drillCluster: { ...cluster, name: '' } },
+    },
+    error: /\/policy\/drillCluster\/name/,
+  },
+  DrillCompleted: {
+    valid: {
+      drillId: 'w48',
+      policy: 'weekly',
+      source: cluster,
+      backupId: 'nightly-20261126t0200',
+      drillCluster: cluster,
+      verdict: 'passed',
+      rtoSeconds: 42.5,
+      reasons: [],
+      leftBehind: [],
+    },
+    broken: {
+      drillId: 'w48',
+      policy: 'weekly',
+      source: cluster,
+      drillCluster: cluster,
+      verdict: 'maybe',
+      reasons: [],
+      leftBehind: [],
+    },
+    error: /\/verdict/,
+  },
 };
 
 describe('message schemas', () => {
