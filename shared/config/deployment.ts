@@ -7,6 +7,7 @@ import { LOCAL } from '../clusters/kubeconfig-inventory.js';
 import { PermanentError, ValidationError } from '../errors.js';
 import { globMatch } from '../glob.js';
 import { BackupPolicy, type ClusterRef } from '../messages/common.js';
+import { DrillPolicy } from '../messages/drill.js';
 import {
   RestoreOptions,
   RestorePlan,
@@ -16,7 +17,8 @@ import {
 import { validate } from '../validate.js';
 
 /**
- * What this deployment may do: its backup policies and restore plans. It is
+ * What this deployment may do: its backup policies, restore plans and drill
+ * policies. It is
  * deployed configuration (Terraform renders it into LIFEBOAT_DEPLOYMENT of
  * every function), so whoever can publish a message can only ask for what
  * is already allowed here, never widen it.
@@ -25,6 +27,7 @@ export const Deployment = Type.Object(
   {
     backupPolicies: Type.Array(BackupPolicy, { default: [] }),
     restorePlans: Type.Array(RestorePlan, { default: [] }),
+    drillPolicies: Type.Array(DrillPolicy, { default: [] }),
   },
   { additionalProperties: false },
 );
@@ -46,7 +49,9 @@ function patternMatches(pattern: ClusterPattern, cluster: ClusterRef): boolean {
 }
 
 /** The clusters a policy can select, as patterns (labels are checked where clusters are listed). */
-function policyPatterns(policy: BackupPolicy): ClusterPattern[] {
+function policyPatterns(
+  policy: Pick<BackupPolicy, 'projects' | 'locations' | 'clusterNames'>,
+): ClusterPattern[] {
   return policy.projects.flatMap((project) =>
     policy.locations.flatMap((location) =>
       policy.clusterNames.map((name) => ({ project, location, name })),
@@ -96,8 +101,13 @@ function impliedPlans(policy: BackupPolicy): RestorePlan[] {
 
 /** The top-level fields in which two policies differ (no filters means the default ones). */
 function differingFields(first: BackupPolicy, second: BackupPolicy): string[] {
-  const a = { ...first, filters: first.filters ?? DEFAULT_FILTERS };
-  const b = { ...second, filters: second.filters ?? DEFAULT_FILTERS };
+  return differingKeys(
+    { ...first, filters: first.filters ?? DEFAULT_FILTERS },
+    { ...second, filters: second.filters ?? DEFAULT_FILTERS },
+  );
+}
+
+function differingKeys(a: object, b: object): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys]
     .filter(
@@ -118,8 +128,18 @@ export interface AuthorisedRestore {
 export class DeployedConfiguration {
   private readonly policies = new Map<string, BackupPolicy>();
   private readonly plans = new Map<string, RestorePlan>();
+  private readonly drills = new Map<string, DrillPolicy>();
 
-  constructor(deployment: Deployment) {
+  /** Without drillPolicies (code that predates drills), no drill is deployed. */
+  constructor(deployment: Omit<Deployment, 'drillPolicies'> & { drillPolicies?: DrillPolicy[] }) {
+    for (const drill of deployment.drillPolicies ?? []) {
+      if (this.drills.has(drill.name)) {
+        throw new ValidationError(DEPLOYMENT_ENV, [
+          `/drillPolicies: drill policy ${drill.name} is defined twice`,
+        ]);
+      }
+      this.drills.set(drill.name, drill);
+    }
     for (const policy of deployment.backupPolicies) {
       if (this.policies.has(policy.name)) {
         throw new ValidationError(DEPLOYMENT_ENV, [
@@ -167,6 +187,42 @@ export class DeployedConfiguration {
 
   planNames(): string[] {
     return [...this.plans.keys()].sort();
+  }
+
+  drillPolicyNames(): string[] {
+    return [...this.drills.keys()].sort();
+  }
+
+  /** The drill policy deployed under this name today, if any. */
+  drillPolicy(name: string): DrillPolicy | undefined {
+    return this.drills.get(name);
+  }
+
+  /**
+   * The deployed drill policy a DrillJob carries, which must be exactly the
+   * deployed one (so its drill cluster is the deployed drill cluster, the
+   * only cluster a drill writes to) and must select the job's cluster.
+   */
+  checkDrillJob(job: { policy: DrillPolicy; cluster?: ClusterRef | undefined }): DrillPolicy {
+    const where = 'DrillJob';
+    const deployed = this.drills.get(job.policy.name);
+    if (!deployed) {
+      throw new PermanentError(
+        `${where}: no drill policy named ${job.policy.name} is deployed (deployed: ${this.drillPolicyNames().join(', ') || 'none'}); refused`,
+      );
+    }
+    const differs = differingKeys(job.policy, deployed);
+    if (differs.length) {
+      throw new PermanentError(
+        `${where}: drill policy ${deployed.name} differs from the deployed one in ${differs.join(', ')}; refused`,
+      );
+    }
+    if (job.cluster && !policyPatterns(deployed).some((p) => patternMatches(p, job.cluster!))) {
+      throw new PermanentError(
+        `${where}: drill policy ${deployed.name} does not select cluster ${clusterText(job.cluster)}; refused`,
+      );
+    }
+    return deployed;
   }
 
   /** The policy deployed under this name today, if any. */
