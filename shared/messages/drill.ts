@@ -112,6 +112,8 @@ export const DrillObjectMismatch = Type.Object(
     /** 'missing', 'differs' (with the first differing paths), or 'failed' (the restore's reason). */
     problem: Type.Union([Type.Literal('missing'), Type.Literal('differs'), Type.Literal('failed')]),
     detail: Type.Optional(Type.String()),
+    /** A cluster-scoped object the drill cluster already had: compared, not overwritten; noted, not failed. */
+    inPlace: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

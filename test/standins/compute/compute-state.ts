@@ -84,7 +84,7 @@ interface DiskRecord {
   sizeGb: number;
   type: string;
   bytes: Buffer;
-  status: 'CREATING' | 'READY';
+  status: 'CREATING' | 'READY' | 'DELETING';
   labels: Record<string, string>;
   description?: string;
   sourceSnapshot?: { path: string; id: string };
@@ -159,8 +159,8 @@ export class ComputeState {
   faults: ComputeFaults = {};
   /** Resources actually created through the API (not seeded), to prove "one per request". */
   readonly created = { snapshots: 0, disks: 0 };
-  /** Snapshots actually deleted through the API (their delete operation DONE without error). */
-  readonly deleted = { snapshots: 0 };
+  /** Resources actually deleted through the API (their delete operation DONE without error). */
+  readonly deleted = { snapshots: 0, disks: 0 };
 
   seedDisk(seed: SeedDisk): void {
     const replicaZones = seed.replicaZones ?? [];
@@ -292,6 +292,28 @@ export class ComputeState {
         this.created.disks += 1;
       }
     });
+  }
+
+  /**
+   * disks.delete and regionDisks.delete: a zone or region operation; the
+   * disk is DELETING until it is DONE, then gone. Refused (400, as the API
+   * does) while the disk is still being created.
+   */
+  deleteDisk(address: DiskAddress): Json {
+    const path = diskPathOf(address);
+    const disk = this.disks.get(path);
+    if (!disk) throw new ApiFailure(notFound(path));
+    if (disk.status !== 'READY') throw new ApiFailure(notReady(path));
+    const scope = address.zone ? { zone: address.zone } : { region: address.region ?? '' };
+    disk.status = 'DELETING';
+    const operation = this.startOperation(address.project, scope, path, disk, 'delete', (error) => {
+      if (error) disk.status = 'READY';
+      else {
+        this.disks.delete(path);
+        this.deleted.disks += 1;
+      }
+    });
+    return operationJson(operation);
   }
 
   private replicaZones(value: unknown, project: string, region: string): string[] {

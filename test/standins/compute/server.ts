@@ -22,7 +22,7 @@ export type { ComputeFaults, DiskAddress, SeedDisk, SeedSnapshot } from './compu
  * no Compute Engine emulator anywhere.
  *
  * Served: projects.get, regions.get, snapshots.insert/get/delete (global),
- * disks.insert/get (zonal), regionDisks.insert/get, and get/wait of global,
+ * disks.insert/get/delete (zonal), regionDisks.insert/get/delete, and get/wait of global,
  * zone and region operations. Anything else answers 404 and is counted under
  * "unsupported", so a test can prove nothing unexpected was called.
  */
@@ -124,6 +124,7 @@ export class ComputeStandin {
     this.state.created.snapshots = 0;
     this.state.created.disks = 0;
     this.state.deleted.snapshots = 0;
+    this.state.deleted.disks = 0;
   }
 
   /**
@@ -268,6 +269,14 @@ const ROUTES: { verb: string; pattern: RegExp; route: (project: string, m: strin
       }),
     },
     {
+      verb: 'DELETE',
+      pattern: /^zones\/([^/]+)\/disks\/([^/]+)$/,
+      route: (p, [z = '', n = '']) => ({
+        method: 'disks.delete',
+        run: (s) => s.deleteDisk({ project: p, zone: z, name: n }),
+      }),
+    },
+    {
       verb: 'POST',
       pattern: /^regions\/([^/]+)\/disks$/,
       route: (p, [r = '']) => ({
@@ -281,6 +290,14 @@ const ROUTES: { verb: string; pattern: RegExp; route: (project: string, m: strin
       route: (p, [r = '', n = '']) => ({
         method: 'regionDisks.get',
         run: (s) => s.getDisk({ project: p, region: r, name: n }),
+      }),
+    },
+    {
+      verb: 'DELETE',
+      pattern: /^regions\/([^/]+)\/disks\/([^/]+)$/,
+      route: (p, [r = '', n = '']) => ({
+        method: 'regionDisks.delete',
+        run: (s) => s.deleteDisk({ project: p, region: r, name: n }),
       }),
     },
     ...(['GET', 'POST'] as const).flatMap((verb) => {

@@ -1,0 +1,185 @@
+import type { Catalog } from '../catalog/catalog-schema.js';
+import { Deadline } from '../disks/deadline.js';
+import { restoredDiskNameFor } from '../disks/names.js';
+import { errorMessage } from '../errors.js';
+import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import type { KubeObject } from '../kube/sanitize.js';
+import { RESTORE_LABEL } from '../restore/apply-object.js';
+import type { DrillDisks } from './drill-disks.js';
+import { drillPrefix } from './drill-names.js';
+
+export interface CleanupResult {
+  objectsDeleted: number;
+  disksDeleted: number;
+  /** What is still there when cleanup gave up: each named with where it is. */
+  leftBehind: string[];
+}
+
+interface ResourceKind {
+  group: string;
+  version: string;
+  resource: string;
+  namespaced: boolean;
+}
+
+interface Created {
+  path: string;
+  what: string;
+}
+
+const NAMESPACES: ResourceKind = {
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  namespaced: false,
+};
+const PVS: ResourceKind = {
+  group: '',
+  version: 'v1',
+  resource: 'persistentvolumes',
+  namespaced: false,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const isGone = (error: unknown): boolean =>
+  error instanceof KubeApiError && (error.status === 404 || error.status === 410);
+
+/** Objects of one cluster-scoped resource carrying the drill's restore label; none when the resource is gone. */
+async function labelled(
+  http: KubeHttp,
+  kind: ResourceKind,
+  restoreId: string,
+): Promise<KubeObject[]> {
+  try {
+    const list = await http.request<{ items?: KubeObject[] }>('GET', resourcePath(kind), {
+      query: { labelSelector: `${RESTORE_LABEL}=${restoreId}` },
+    });
+    return list.items ?? [];
+  } catch (error) {
+    if (isGone(error)) return [];
+    throw error;
+  }
+}
+
+/**
+ * Deletes what a drill created in the drill cluster and at Compute Engine,
+ * and waits until it is gone: its namespaces (named with its prefix and
+ * carrying its restore label; the namespace controller deletes what is in
+ * them), the cluster-scoped objects carrying its label (of every
+ * cluster-scoped resource the backup holds, PVs always), then the disks
+ * the restore made (once their PVs are gone nothing holds them). Found by
+ * label, not from the restore's report, so a drill stopped half-way still
+ * cleans up what it made. Every delete goes through the drill's guarded
+ * client, which refuses anything without the label.
+ */
+export async function cleanUpDrill(
+  http: KubeHttp,
+  disks: DrillDisks | undefined,
+  catalog: Catalog | undefined,
+  drillId: string,
+  restoreId: string,
+  diskPaths: readonly string[],
+  timeoutMs: number,
+): Promise<CleanupResult> {
+  const until = Date.now() + timeoutMs;
+  const leftBehind: string[] = [];
+  const created: Created[] = [];
+  const kinds = new Map<string, ResourceKind>([['/persistentvolumes', PVS]]);
+  for (const entry of catalog?.packs ?? []) {
+    const r = entry.resource;
+    if (!r.namespaced && r.resource !== 'namespaces') kinds.set(`${r.group}/${r.resource}`, r);
+  }
+  // Namespaces first: what runs in them goes before the volumes it holds.
+  for (const kind of [NAMESPACES, ...kinds.values()]) {
+    try {
+      for (const obj of await labelled(http, kind, restoreId)) {
+        if (kind === NAMESPACES && !obj.metadata.name.startsWith(drillPrefix(drillId))) continue;
+        created.push({
+          path: resourcePath(kind, undefined, obj.metadata.name),
+          what: `${kind.resource} ${obj.metadata.name}`,
+        });
+      }
+    } catch (error) {
+      leftBehind.push(
+        `${kind.resource} labelled ${RESTORE_LABEL}=${restoreId}: could not be listed: ${errorMessage(error)}`,
+      );
+    }
+  }
+  let objectsDeleted = 0;
+  for (const c of created) {
+    try {
+      await http.request('DELETE', c.path, { query: { propagationPolicy: 'Background' } });
+      objectsDeleted += 1;
+    } catch (error) {
+      if (!isGone(error)) leftBehind.push(`${c.what}: ${errorMessage(error)}`);
+    }
+  }
+  let remaining = created;
+  while (remaining.length > 0) {
+    const still: Created[] = [];
+    for (const c of remaining) {
+      try {
+        await http.request('GET', c.path);
+        still.push(c);
+      } catch (error) {
+        if (!isGone(error)) still.push(c);
+      }
+    }
+    remaining = still;
+    if (remaining.length === 0 || Date.now() > until) break;
+    await sleep(500);
+  }
+  for (const c of remaining) {
+    if (!leftBehind.some((l) => l.startsWith(`${c.what}:`)))
+      leftBehind.push(`${c.what}: still there ${Math.round(timeoutMs / 1000)}s after its deletion`);
+  }
+  const disksDeleted = await deleteDisks(disks, restoreId, diskPaths, until, leftBehind);
+  return { objectsDeleted, disksDeleted, leftBehind };
+}
+
+/** The disks a restore made: those its report names, and those its names would give (a restore stopped early). */
+export function restoredDiskCandidates(
+  catalog: Catalog | undefined,
+  restoreId: string,
+  targetProject: string | undefined,
+  reported: readonly string[],
+): string[] {
+  const paths = new Set(reported);
+  for (const v of catalog?.volumes ?? []) {
+    if (!v.disk || !v.snapshot) continue;
+    const name = restoredDiskNameFor(restoreId, v.disk);
+    const project = targetProject ?? v.disk.project;
+    if (v.disk.zone) paths.add(`projects/${project}/zones/${v.disk.zone}/disks/${name}`);
+    else if (v.disk.region) paths.add(`projects/${project}/regions/${v.disk.region}/disks/${name}`);
+  }
+  return [...paths];
+}
+
+async function deleteDisks(
+  disks: DrillDisks | undefined,
+  restoreId: string,
+  paths: readonly string[],
+  until: number,
+  leftBehind: string[],
+): Promise<number> {
+  if (paths.length === 0) return 0;
+  if (!disks) {
+    leftBehind.push(...paths.map((p) => `disk ${p}: no Compute Engine client to delete it`));
+    return 0;
+  }
+  let deleted = 0;
+  for (const path of paths) {
+    try {
+      const outcome = await disks.delete(
+        path,
+        restoreId,
+        Deadline.after(Math.max(10_000, until - Date.now())),
+      );
+      if (outcome === 'deleted') deleted += 1;
+    } catch (error) {
+      leftBehind.push(`disk ${path}: ${errorMessage(error)}`);
+    }
+  }
+  return deleted;
+}
