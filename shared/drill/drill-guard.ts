@@ -35,6 +35,8 @@ interface Target {
   objectPath?: string;
 }
 
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
 function parsePath(path: string): Target {
   const clean = path.split('?')[0] ?? '';
   const parts = clean.split('/').filter((p) => p !== '');
@@ -44,10 +46,12 @@ function parsePath(path: string): Target {
   if (rest[0] === 'namespaces') {
     if (rest.length === 1) return { namespaceCollection: true };
     const namespace = decodeURIComponent(rest[1] ?? '');
-    if (rest.length <= 3) {
-      // The Namespace itself (or its status/finalize subresource).
-      return { namespace, namespaceCollection: false, objectPath: `${base}/namespaces/${rest[1]}` };
+    const namespacePath = `${base}/namespaces/${rest[1]}`;
+    // The Namespace itself, or its status or finalize subresource.
+    if (rest.length === 2 || (rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2] ?? ''))) {
+      return { namespace, namespaceCollection: false, objectPath: namespacePath };
     }
+    // A collection in the namespace (length 3), or one object in it and its subresources.
     return {
       namespace,
       namespaceCollection: false,
@@ -128,7 +132,8 @@ export class DrillKubeHttp extends KubeHttp {
     if (target.namespace !== undefined && !target.namespace.startsWith(prefix)) {
       this.refuse(method, path, `namespace ${target.namespace} lacks the drill prefix ${prefix}`);
     }
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    // Inside a drill namespace a binding grants only there; a cluster-scoped one reaches further.
+    if (target.namespace === undefined && method !== 'DELETE') {
       const outside = namespacesReferenced(body).find((ns) => !ns.startsWith(prefix));
       if (outside !== undefined) {
         this.refuse(
