@@ -1,4 +1,5 @@
 import { readCatalog } from '../catalog/catalog-io.js';
+import { lastDrillOf } from '../drill/drill-store.js';
 import { mapLimit } from '../concurrency.js';
 import { loadBackup } from '../restore/load-backup.js';
 import { backupSummary, formatDescribe } from './backup-view.js';
@@ -7,6 +8,7 @@ import { CliNotFoundError, ExitCode, oneLine } from './exit-codes.js';
 import { clusterLabel, findCatalog, scanBackups } from './find-backup.js';
 import { parseClusterRef, type OutputFormat } from './options.js';
 import { emit, formatTable } from './output.js';
+import { rtoText } from './drill-view.js';
 
 export interface BackupInspectFlags {
   store?: string;
@@ -25,6 +27,9 @@ interface Row {
   warnings?: number;
   startedAt?: string;
   completedAt?: string;
+  /** The backup's last restore drill: passed, failed, or none (never drilled). */
+  drill?: 'passed' | 'failed' | 'none';
+  drillRtoSeconds?: number;
   reason?: string;
 }
 
@@ -52,6 +57,7 @@ export async function getBackups(names: string[], flags: BackupInspectFlags): Pr
     if (!b.hasCatalog) return { ...base, phase: 'Incomplete', reason: 'no catalog yet' };
     try {
       const c = await readCatalog(store, b.cluster, b.backupId);
+      const drill = await lastDrillOf(store, b.cluster, b.backupId);
       return {
         ...base,
         phase: c.phase,
@@ -61,6 +67,8 @@ export async function getBackups(names: string[], flags: BackupInspectFlags): Pr
         warnings: c.warnings.length,
         startedAt: c.startedAt,
         completedAt: c.completedAt,
+        drill: drill?.verdict ?? 'none',
+        ...(drill?.rtoSeconds !== undefined ? { drillRtoSeconds: drill.rtoSeconds } : {}),
       };
     } catch (error) {
       return { ...base, phase: 'Invalid', reason: oneLine(error) };
@@ -68,7 +76,18 @@ export async function getBackups(names: string[], flags: BackupInspectFlags): Pr
   });
   emit(flags.output, { items: rows }, () =>
     formatTable(
-      ['NAME', 'CLUSTER', 'PHASE', 'OBJECTS', 'VOLUMES', 'ERRORS', 'WARNINGS', 'COMPLETED'],
+      [
+        'NAME',
+        'CLUSTER',
+        'PHASE',
+        'OBJECTS',
+        'VOLUMES',
+        'ERRORS',
+        'WARNINGS',
+        'COMPLETED',
+        'DRILL',
+        'RTO',
+      ],
       rows.map((r) => [
         r.name,
         r.cluster,
@@ -78,6 +97,8 @@ export async function getBackups(names: string[], flags: BackupInspectFlags): Pr
         r.errors,
         r.warnings,
         r.completedAt,
+        r.drill,
+        r.drill === undefined ? undefined : rtoText(r.drillRtoSeconds),
       ]),
     ),
   );

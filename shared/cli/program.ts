@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerCatalogCommands } from './catalog-commands.js';
+import { registerDrillCommands } from './drill-commands.js';
 import { registerRestoreCommands } from './restore-commands.js';
 import { registerRetentionCommands } from './retention-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
@@ -29,5 +30,6 @@ export function createProgram(): Command {
   registerScheduleCommands(program);
   registerCatalogCommands(program);
   registerRetentionCommands(program);
+  registerDrillCommands(program);
   return program;
 }

@@ -15,7 +15,7 @@ export interface DrillFindings {
   restoreErrors: string[];
   /** Objects the restore reported failed: `resource ns/name: reason`. */
   failedObjects: string[];
-  /** Objects compared with the catalog. */
+  /** Objects the drill restored and compared with the catalog (not the drill cluster's own, compared in place). */
   compared: number;
   mismatches: DrillObjectMismatch[];
   volumes: DrillVolumeCheck[];

@@ -225,7 +225,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
     stopped,
     restoreErrors: restore?.errors ?? [],
     failedObjects: objects?.failedObjects ?? [],
-    compared: objects?.compared ?? 0,
+    compared: (objects?.compared ?? 0) - (objects?.comparedInPlace ?? 0),
     mismatches: objects?.mismatches ?? [],
     volumes,
     ...(rtoSeconds !== undefined ? { rtoSeconds } : {}),

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { act } from './exit-codes.js';
+import { keyFileOption, kmsKeyOption, outputOption, storeOption } from './options.js';
+import type { DrillInspectFlags } from './drill-inspect.js';
+import type { DrillRunFlags } from './drill-run.js';
+
+/** `lifeboat drill run|get|describe`. */
+export function registerDrillCommands(program: Command): void {
+  const drill = program
+    .command('drill')
+    .description('prove backups restorable: restore into a drill cluster, verify, clean up');
+
+  drill
+    .command('run')
+    .description(
+      "drill the latest Completed backup of each cluster a drill policy selects, in-process into the policy's drill cluster",
+    )
+    .requiredOption('--policy <file>', 'drill policy, YAML or JSON')
+    .option('--cluster <project/location/name>', 'drill only this cluster')
+    .option('--backup <name>', "drill this backup instead of the cluster's latest (with --cluster)")
+    .option('--id <id>', 'drill id (default: yymmddhhmmss of now)')
+    .option('--kubeconfig <file>', 'kubeconfig of the drill cluster (default: $KUBECONFIG)')
+    .option(
+      '--context <context>',
+      'kubeconfig context of the drill cluster (default: the current one)',
+    )
+    .addOption(storeOption())
+    .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
+    .option(
+      '--compute-endpoint <url>',
+      'Compute Engine API endpoint for disks from snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',
+    )
+    .addOption(outputOption())
+    .action(
+      act(async (flags: DrillRunFlags) =>
+        (await import('./drill-run.js')).runDrillsInProcess(flags),
+      ),
+    );
+
+  drill
+    .command('get')
+    .description('list drills in the store, newest first')
+    .addOption(storeOption())
+    .addOption(outputOption())
+    .action(
+      act(async (flags: DrillInspectFlags) =>
+        (await import('./drill-inspect.js')).getDrills(flags),
+      ),
+    );
+
+  drill
+    .command('describe')
+    .description("show a drill's report: verdict and reasons, RTO, objects, volumes, cleanup")
+    .argument('<name>', 'drill id')
+    .addOption(storeOption())
+    .addOption(outputOption())
+    .action(
+      act(async (name: string, flags: DrillInspectFlags) =>
+        (await import('./drill-inspect.js')).describeDrill(name, flags),
+      ),
+    );
+}
