@@ -10,3 +10,4 @@ import './emit-catalog.js';
 import './restore.js';
 import './cluster-events.js';
 import './retention.js';
+import './drill.js';

@@ -19,6 +19,8 @@ export const Functions = {
   restore: { trigger: 'restore', publishes: ['restore', 'restore-completed'] },
   clusterEvents: { trigger: 'cluster-events', publishes: ['cluster-responses', 'restore'] },
   retention: { trigger: 'retention', publishes: [] },
+  // drill: a job naming no cluster becomes one drill per cluster, on the same topic.
+  drill: { trigger: 'drill', publishes: ['drill', 'drill-completed'] },
 } as const satisfies Record<string, { trigger: TopicRole; publishes: readonly TopicRole[] }>;
 
 export type FunctionName = keyof typeof Functions;

@@ -1,11 +1,12 @@
 # What this deployment may do, rendered once from the variables: the
-# backup policies and the restore plans, in the camelCase JSON of Deployment
+# backup policies, the restore plans and the drill policies, in the camelCase JSON of Deployment
 # (shared/config/deployment.ts), set as LIFEBOAT_DEPLOYMENT on every function
 # (functions.tf). The functions refuse a ScheduleTick or ClusterBackupJob
 # whose policy is not exactly the deployed policy of its name, and a
-# RestoreRequest that no deployed plan allows; so each scheduler job's tick
-# carries local.deployed_policies[name] itself (scheduler.tf), never a
-# second rendering of the same variable.
+# RestoreRequest that no deployed plan allows, and a DrillJob whose drill
+# policy is not exactly the deployed one; so each scheduler job's message
+# carries local.deployed_policies[name] (or local.deployed_drill_policies[name])
+# itself (scheduler.tf), never a second rendering of the same variable.
 #
 # Unset optional fields are left out rather than written as null: the
 # schemas allow no null and no unknown field.
@@ -86,9 +87,37 @@ locals {
     } : k => v if v != null }
   }
 
+  # The drill policies: each drill job (scheduler.tf) carries
+  # local.deployed_drill_policies[name] itself, as a tick carries its policy.
+  deployed_drill_policies = {
+    for name, p in var.drill_policies : name => { for k, v in {
+      name           = name
+      projects       = p.projects
+      locations      = p.locations
+      clusterNames   = p.cluster_names
+      clusterLabels  = p.cluster_labels
+      backupPolicies = p.backup_policies
+      schedule       = p.schedule
+      drillCluster = {
+        project  = p.drill_cluster.project
+        location = p.drill_cluster.location
+        name     = p.drill_cluster.name
+      }
+      namespaces        = p.namespaces
+      excludeNamespaces = p.exclude_namespaces
+      restoreVolumes    = p.restore_volumes
+      timeoutSeconds    = p.timeout_seconds
+      pass = p.pass == null ? null : {
+        objectsEqualCatalog         = p.pass.objects_equal_catalog
+        volumesBoundToRestoredDisks = p.pass.volumes_bound_to_restored_disks
+      }
+    } : k => v if v != null }
+  }
+
   deployment = {
     backupPolicies = [for name, p in local.deployed_policies : p]
     restorePlans   = [for name, p in local.deployed_restore_plans : p]
+    drillPolicies  = [for name, p in local.deployed_drill_policies : p]
   }
   deployment_json = jsonencode(local.deployment)
 }

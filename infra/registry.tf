@@ -33,6 +33,8 @@ locals {
     "cluster-events",
     "cluster-responses",
     "retention",
+    "drill",
+    "drill-completed",
   ]
 
   functions = {
@@ -222,6 +224,39 @@ locals {
         "storage.objects.list",
       ]
     }
+
+    # A restore drill: a job without a cluster (the scheduler's) lists the
+    # clusters its policy selects (container.clusters.list) and publishes
+    # one drill per cluster to its own topic; a drill restores the latest
+    # Completed backup through the ordinary restore path into the policy's
+    # drill cluster (so it needs what restore needs: the data key, disks
+    # created from snapshots with labels), compares every object with the
+    # catalog, then deletes every object and disk it made and waits until
+    # they are gone (compute.disks.delete, awaited as zonal or regional
+    # operations). Like restore, it reads the whole store and writes only
+    # its own objects (confined_object_writes). 2Gi for hashing and
+    # decompression, as restore; the full 540 s.
+    drill = {
+      trigger       = "drill"
+      publishes     = ["drill", "drill-completed"]
+      memory        = "2Gi"
+      timeout       = 540
+      max_instances = 2
+      kms           = true
+      project_permissions = [
+        "compute.disks.create",
+        "compute.disks.delete",
+        "compute.disks.get",
+        "compute.disks.setLabels",
+        "compute.regionOperations.get",
+        "compute.regions.get",
+        "compute.snapshots.useReadOnly",
+        "compute.zoneOperations.get",
+        "container.clusters.get",
+        "container.clusters.list",
+      ]
+      bucket_permissions = ["storage.objects.get", "storage.objects.list"]
+    }
   }
 
   # Object writes a function may make only on some keys of the store,
@@ -241,6 +276,16 @@ locals {
       permissions  = ["storage.objects.create", "storage.objects.delete"]
       key_prefixes = ["restores/"]
       backup_files = ["leases/"]
+    }
+
+    # The drill's restore writes what a restore writes (above); the drill
+    # adds its report beside the backup it drilled
+    # (backups/<cluster>/<backup>/drills/<id>.json) and its index entry
+    # (drills/<id>.json), and deletes nothing of the backup.
+    drill = {
+      permissions  = ["storage.objects.create", "storage.objects.delete"]
+      key_prefixes = ["restores/", "drills/"]
+      backup_files = ["leases/", "drills/"]
     }
   }
 

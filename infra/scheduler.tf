@@ -1,6 +1,6 @@
-# Cloud Scheduler publishes the ticks that start backups and retention.
-# The bodies are the messages of shared/messages/backup.ts, built here from
-# the variables; a test validates them with the code's own schemas, and
+# Cloud Scheduler publishes the ticks that start backups, retention and
+# restore drills. The bodies are the messages of shared/messages/backup.ts
+# and shared/messages/drill.ts, built here from the variables; a test validates them with the code's own schemas, and
 # checks that each tick's policy is the deployed one (deployment.tf).
 
 locals {
@@ -10,6 +10,18 @@ locals {
     for name, policy in local.deployed_policies : name => {
       apiVersion = local.api_version
       kind       = "ScheduleTick"
+      policy     = policy
+    }
+  }
+
+  # A drill job without a cluster drills every cluster its policy selects;
+  # the body is the same on every run, so the drill function gives each
+  # drill it starts an id of its own, made from this message's id.
+  drill_jobs = {
+    for name, policy in local.deployed_drill_policies : name => {
+      apiVersion = local.api_version
+      kind       = "DrillJob"
+      drillId    = "scheduled"
       policy     = policy
     }
   }
@@ -48,6 +60,23 @@ resource "google_cloud_scheduler_job" "retention" {
   pubsub_target {
     topic_name = google_pubsub_topic.topic["retention"].id
     data       = base64encode(jsonencode(local.retention_tick))
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_cloud_scheduler_job" "drill" {
+  for_each = local.drill_jobs
+
+  name        = "${var.prefix}drill-${each.key}"
+  description = "Lifeboat drill policy ${each.key}: publishes a DrillJob to ${var.prefix}drill."
+  region      = var.region
+  schedule    = var.drill_policies[each.key].schedule
+  time_zone   = var.drill_policies[each.key].time_zone
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["drill"].id
+    data       = base64encode(jsonencode(each.value))
   }
 
   depends_on = [google_project_service.enabled]

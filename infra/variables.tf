@@ -312,6 +312,74 @@ variable "restore_plans" {
   }
 }
 
+variable "drill_policies" {
+  description = <<-EOT
+    Restore drill policies by name. Each gets a Cloud Scheduler job that publishes a DrillJob
+    carrying the whole policy to the drill topic on its cron `schedule`; the drill function
+    restores the latest Completed backup of each cluster the policy selects into
+    `drill_cluster` (namespaces renamed drill-<id>-<namespace>), compares what came back
+    with the catalog, measures the recovery time, removes everything it made and publishes
+    DrillCompleted. The fields are those of DrillPolicy in shared/messages/drill.ts, in
+    snake_case; omitted fields take the same defaults as there. `drill_cluster` is the only
+    cluster a drill of the policy ever writes to: give it a cluster of its own, never a
+    production one.
+  EOT
+  type = map(object({
+    schedule           = string
+    time_zone          = optional(string, "Etc/UTC")
+    projects           = list(string)
+    locations          = optional(list(string), ["-"])
+    cluster_names      = optional(list(string), ["*"])
+    cluster_labels     = optional(map(string), {})
+    backup_policies    = optional(list(string))
+    drill_cluster      = object({ project = string, location = string, name = string })
+    namespaces         = optional(list(string), ["*"])
+    exclude_namespaces = optional(list(string), [])
+    restore_volumes    = optional(bool, true)
+    timeout_seconds    = optional(number, 3600)
+    pass = optional(object({
+      objects_equal_catalog           = optional(bool, true)
+      volumes_bound_to_restored_disks = optional(bool, true)
+    }))
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.drill_policies) : can(regex("^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$", name))])
+    error_message = "Drill policy names must be 1-40 lowercase letters, digits and hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition = alltrue([for p in values(var.drill_policies) : (
+      length(p.schedule) >= 9 && length(p.schedule) <= 100 &&
+      length(p.projects) > 0 &&
+      can(regex("^([a-z][-a-z0-9]{4,28}[a-z0-9]|local)$", p.drill_cluster.project)) &&
+      length(p.drill_cluster.location) >= 1 && length(p.drill_cluster.location) <= 63 &&
+      can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", p.drill_cluster.name)) &&
+      p.timeout_seconds >= 30 && p.timeout_seconds <= 86400 && floor(p.timeout_seconds) == p.timeout_seconds &&
+      alltrue([for b in coalesce(p.backup_policies, ["x"]) : can(regex("^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$", b))]) &&
+      try(length(p.backup_policies) > 0, true) &&
+      alltrue([for s in concat(p.namespaces, p.exclude_namespaces) : s != ""])
+    )])
+    error_message = "In every drill policy: a cron schedule (9-100 characters); at least one project; drill_cluster with a project id, a location and a cluster name; timeout_seconds a whole number 30-86400; backup_policies, when set, one or more policy names; no empty namespace."
+  }
+}
+
+variable "drill_alert_notification_channels" {
+  description = <<-EOT
+    Cloud Monitoring notification channels (projects/PROJECT/notificationChannels/ID) the
+    "restore drill failed" alert policy pages. Empty (the default): the alert policy still
+    opens incidents, visible in Cloud Monitoring, but notifies nobody.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.drill_alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "Each notification channel must be projects/PROJECT/notificationChannels/ID."
+  }
+}
+
 variable "retention_schedule" {
   description = "Cron schedule of the retention tick (expire backups, snapshots and unreferenced objects)."
   type        = string

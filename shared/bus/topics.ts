@@ -11,6 +11,8 @@ export const TopicRoles = [
   'cluster-events',
   'cluster-responses',
   'retention',
+  'drill',
+  'drill-completed',
 ] as const;
 export type TopicRole = (typeof TopicRoles)[number];
 

@@ -56,11 +56,14 @@ export interface LocalLifeboatOptions {
   /** Clusters from this Container API endpoint instead of the environment's kubeconfig. */
   containerEndpoint?: string;
   /**
-   * The backup policies and restore plans deployed (LIFEBOAT_DEPLOYMENT), as
-   * Terraform would render them; none deployed allows no backup or restore.
-   * Fields left out take their schema defaults.
+   * The backup policies, restore plans and drill policies deployed
+   * (LIFEBOAT_DEPLOYMENT), as Terraform would render them; none deployed
+   * allows no backup, restore or drill. Fields left out take their schema
+   * defaults.
    */
-  deployment?: { backupPolicies?: unknown[]; restorePlans?: unknown[] } | Deployment;
+  deployment?:
+    | { backupPolicies?: unknown[]; restorePlans?: unknown[]; drillPolicies?: unknown[] }
+    | Deployment;
   /**
    * Wrap the data key with a Cloud KMS key (version 1 primary) on a KMS
    * stand-in, as deployed (LIFEBOAT_KMS_KEY, LIFEBOAT_KMS_ENDPOINT), instead

@@ -140,6 +140,12 @@ describe('IAM permission table (test/iam/permissions.ts)', function () {
 const OWN_KEYS: Record<string, string[]> = {
   restore: ['restores/r/report.json', 'backups/c/b/leases/r.json'],
   emitCatalog: ['backups/c/b/announced.json'],
+  drill: [
+    'restores/drill-d1/report.json',
+    'backups/c/b/leases/drill-d1.json',
+    'backups/c/b/drills/d1.json',
+    'drills/d1.json',
+  ],
 };
 
 describe('IAM comparison (test/iam/iam-compare.ts)', function () {

@@ -10,15 +10,18 @@ import { DeployedConfiguration, Deployment } from '../../../shared/config/deploy
 import { WatchedMethods } from '../../../shared/messages/cluster-event.js';
 import { parseMessage } from '../../../shared/messages/index.js';
 import { RestorePlan } from '../../../shared/messages/restore.js';
+import { DrillPolicy } from '../../../shared/messages/drill.js';
+import { DRILL_FAILED_LOG } from '../../../functions/drill-verdict.js';
 import { validate } from '../../../shared/validate.js';
 import { checkInfra, Checks, type Check, type CodeFlow, type Problem } from './infra-check.js';
 import { loadInfra, type InfraModel } from './infra-model.js';
 import { infraDir, infraTools, repoRoot, run, tofuEnv, type InfraTools } from './tools.js';
 
 /** The message each scheduler-fed topic carries. */
-const TICKS: Record<string, 'ScheduleTick' | 'RetentionTick'> = {
+const TICKS: Record<string, 'ScheduleTick' | 'RetentionTick' | 'DrillJob'> = {
   schedule: 'ScheduleTick',
   retention: 'RetentionTick',
+  drill: 'DrillJob',
 };
 
 function validateTick(role: string, body: unknown): string[] {
@@ -101,6 +104,26 @@ const restoreWrites = {
   ],
 };
 
+/**
+ * The drill function writes what its restore writes, its report beside the
+ * backup it drilled and its index entry (shared/drill/drill-store.ts), and
+ * must touch nothing else of a backup.
+ */
+const drillWrites = {
+  permissions: restoreWrites.permissions,
+  writes: [
+    ...restoreWrites.writes,
+    Layout.drillReport(cluster, backupId, 'd0123456789a'),
+    Layout.drillIndex('d0123456789a'),
+  ],
+  protects: [
+    ...restoreWrites.protects,
+    ...backupKeys('drills'),
+    `backups/${Layout.clusterKey(cluster)}/${backupId}/drillsx/d1.json`,
+    'drills.json',
+  ],
+};
+
 /** The functions whose module (functions/*.ts) loads the data key: runtime.sealer(). */
 function dataKeyFunctions(): string[] {
   const dir = join(repoRoot, 'functions');
@@ -120,7 +143,7 @@ const code: CodeFlow = {
   validateTick,
   readDeployment,
   tickPolicy,
-  confinedWrites: { restore: restoreWrites },
+  confinedWrites: { restore: restoreWrites, drill: drillWrites },
   dataKeyFunctions: dataKeyFunctions(),
 };
 
@@ -154,6 +177,28 @@ const VARS = {
       delete_lock_days: 7,
       standby_cluster: { project: 'dr-project', location: 'europe-west4', name: 'standby' },
       restore_on_recreate: true,
+    },
+  },
+  drill_policies: {
+    weekly: {
+      schedule: '0 6 * * 1',
+      projects: ['prod-project'],
+      drill_cluster: { project: 'dr-project', location: 'europe-west4', name: 'drills' },
+    },
+    'full-drill': {
+      schedule: '0 5 1 * *',
+      time_zone: 'Europe/Paris',
+      projects: ['prod-project', 'shared-project'],
+      locations: ['europe-west1'],
+      cluster_names: ['prod-*'],
+      cluster_labels: { tier: 'critical' },
+      backup_policies: ['critical'],
+      drill_cluster: { project: 'dr-project', location: 'europe-west4', name: 'drills' },
+      namespaces: ['app-*'],
+      exclude_namespaces: ['app-debug'],
+      restore_volumes: false,
+      timeout_seconds: 900,
+      pass: { objects_equal_catalog: true, volumes_bound_to_restored_disks: false },
     },
   },
   restore_plans: {
@@ -289,7 +334,11 @@ describe('infra/ (Terraform)', function () {
 
     it('deploys nothing (and the code accepts it) when no policy or plan is set', function () {
       const bare = loadInfra(infraDir, tools, { vars: { project: VARS.project } });
-      assert.deepEqual(deploymentOf(bare), { backupPolicies: [], restorePlans: [] });
+      assert.deepEqual(deploymentOf(bare), {
+        backupPolicies: [],
+        restorePlans: [],
+        drillPolicies: [],
+      });
       assert.deepEqual(messagesOf(checkInfra(bare, code), 'deployment'), []);
     });
 
@@ -463,6 +512,80 @@ describe('infra/ (Terraform)', function () {
         // What enumerateClusters does with it.
         assert.doesNotThrow(() => deployed.checkPolicy(tick.policy, 'ScheduleTick'));
       }
+    });
+
+    it('carries in each drill job exactly the deployed drill policy of its name, which the drill function accepts', function () {
+      const deployed = new DeployedConfiguration(
+        validate(Deployment, deploymentOf(model), 'LIFEBOAT_DEPLOYMENT'),
+      );
+      const jobs = model.instances.filter(
+        (i) => i.type === 'google_cloud_scheduler_job' && i.name === 'drill',
+      );
+      assert.deepEqual(jobs.map((j) => j.key).sort(), ['full-drill', 'weekly']);
+      assert.deepEqual(deployed.drillPolicyNames(), ['full-drill', 'weekly']);
+      for (const job of jobs) {
+        const target = (job.attrs['pubsub_target'] as Record<string, unknown>[])[0];
+        assert.equal(target?.['topic_name'], '@ref:google_pubsub_topic.topic[drill].id');
+        const drill = parseMessage(
+          'DrillJob',
+          JSON.parse(Buffer.from(String(target?.['data']), 'base64').toString('utf8')),
+        );
+        assert.equal(drill.cluster, undefined, 'a scheduled drill drills every selected cluster');
+        assert.equal(
+          canonicalJson(drill.policy),
+          canonicalJson(deployed.drillPolicy(drill.policy.name)),
+          `${job.address}`,
+        );
+        // What the drill function does with it.
+        assert.doesNotThrow(() => deployed.checkDrillJob(drill));
+      }
+    });
+
+    it('renders each drill policy, field for field and with the schema’s defaults', function () {
+      const deployment = validate(Deployment, deploymentOf(model), 'LIFEBOAT_DEPLOYMENT');
+      const expected = (policy: Record<string, unknown>): DrillPolicy =>
+        validate(DrillPolicy, policy, 'expected drill policy');
+      const drillCluster = { project: 'dr-project', location: 'europe-west4', name: 'drills' };
+      assert.deepEqual(
+        [...deployment.drillPolicies].sort((a, b) => a.name.localeCompare(b.name)),
+        [
+          expected({
+            name: 'full-drill',
+            schedule: '0 5 1 * *',
+            projects: ['prod-project', 'shared-project'],
+            locations: ['europe-west1'],
+            clusterNames: ['prod-*'],
+            clusterLabels: { tier: 'critical' },
+            backupPolicies: ['critical'],
+            drillCluster,
+            namespaces: ['app-*'],
+            excludeNamespaces: ['app-debug'],
+            restoreVolumes: false,
+            timeoutSeconds: 900,
+            pass: { objectsEqualCatalog: true, volumesBoundToRestoredDisks: false },
+          }),
+          expected({
+            name: 'weekly',
+            schedule: '0 6 * * 1',
+            projects: ['prod-project'],
+            drillCluster,
+          }),
+        ],
+      );
+    });
+
+    it('pages on the log entry the drill function writes for a failed drill', function () {
+      const alerts = model.instances.filter((i) => i.type === 'google_monitoring_alert_policy');
+      assert.equal(alerts.length, 1, 'one alert policy');
+      const condition = (alerts[0]!.attrs['conditions'] as Record<string, unknown>[])[0];
+      const matched = (condition?.['condition_matched_log'] as Record<string, unknown>[])[0];
+      const filter = String(matched?.['filter']);
+      assert.ok(
+        filter.includes(`jsonPayload.message="${DRILL_FAILED_LOG}"`),
+        `the filter names the drill function's message "${DRILL_FAILED_LOG}": ${filter}`,
+      );
+      assert.ok(filter.includes('jsonPayload.verdict="failed"'), filter);
+      assert.ok(filter.includes('resource.labels.service_name="lifeboat-drill"'), filter);
     });
 
     it('forwards cluster events from every project a backup policy lists, and its own', function () {
@@ -845,7 +968,7 @@ describe('infra/ (Terraform)', function () {
 
       it('fails when it has a topic the code does not', function () {
         edit('registry.tf', (text) =>
-          text.replace(/"retention",\n(\s*)\]/, '"retention",\n$1"audit",\n$1]'),
+          text.replace(/"drill-completed",\n(\s*)\]/, '"drill-completed",\n$1"audit",\n$1]'),
         );
         const found = messagesOf(check(), 'topics');
         assert.ok(
