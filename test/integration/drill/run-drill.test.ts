@@ -4,6 +4,7 @@ import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import type { Catalog } from '../../../shared/catalog/catalog-schema.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
+import { Deadline } from '../../../shared/disks/deadline.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { labelValue } from '../../../shared/disks/names.js';
 import { GceDrillDisks, RESTORE_DISK_LABEL } from '../../../shared/drill/drill-disks.js';
@@ -250,5 +251,36 @@ describe('restore drills', function () {
     assert.deepEqual(drillDisks(id), []);
     assert.equal(compute.state.created.disks, disksBefore, 'no disk was made');
     assert.deepEqual(await readDrillReport(store, id), report);
+  });
+
+  it('fails a drill whose volume cannot be restored, after writing, and still leaves nothing behind', async () => {
+    // One volume's snapshot is gone: its disk cannot be made, the rest of the backup restores.
+    const lost = catalog.volumes.find((v) => v.snapshot)!;
+    const deleted = await snapshotter.deleteSnapshot(lost.snapshot!, Deadline.after(10_000));
+    assert.equal(deleted.status, 'DELETED');
+    const id = drillId();
+    const disksBefore = compute.state.created.disks;
+    let written: string[] = [];
+    const report = await runDrill(
+      deps({
+        onProgress: (message) => {
+          if (message.endsWith('cleaning up')) written = drillDisks(id);
+        },
+      }),
+      job(id, { backupId: catalog.backupId }),
+    );
+    assert.equal(report.verdict, 'failed');
+    const reasons = report.reasons.join('\n');
+    assert.match(reasons, new RegExp(`volume\\(s\\) not bound .*${lost.pvName}`));
+    assert.ok(report.rtoSeconds !== undefined, 'it verified, and failed the verification');
+    // It had written: a namespace, objects and the other volume's disk, all removed again.
+    assert.equal(written.length, 1, 'the other volume got its disk');
+    assert.equal(compute.state.created.disks - disksBefore, 1);
+    assert.equal(report.cleanup.disksDeleted, 1);
+    assert.ok(report.cleanup.objectsDeleted >= 2, 'its namespace and the other PV');
+    assert.deepEqual(report.leftBehind, []);
+    assert.deepEqual(await drillNamespaces(id), []);
+    assert.deepEqual(await labelled(id), []);
+    assert.deepEqual(drillDisks(id), []);
   });
 });
