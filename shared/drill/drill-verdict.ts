@@ -49,7 +49,8 @@ export function drillVerdict(f: DrillFindings): { verdict: DrillVerdict; reasons
     if (f.compared === 0)
       reasons.push('the backup holds no object the drill selects: nothing was proven');
     if (f.criteria.objectsEqualCatalog) {
-      const own = f.mismatches.filter((m) => !m.inPlace);
+      // Objects the restore failed are listed above already.
+      const own = f.mismatches.filter((m) => !m.inPlace && m.problem !== 'failed');
       reasons.push(
         ...listed(
           `${own.length} object(s) not as the catalog says`,
