@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
 import { act } from './exit-codes.js';
-import { keyFileOption, kmsKeyOption, outputOption, storeOption } from './options.js';
+import {
+  keyFileOption,
+  kmsKeyOption,
+  outputOption,
+  pipelineOptions,
+  storeOption,
+} from './options.js';
 import type { DrillInspectFlags } from './drill-inspect.js';
-import type { DrillRunFlags } from './drill-run.js';
+import type { DrillPipelineFlags } from './drill-pipeline.js';
 
 /** `lifeboat drill run|get|describe`. */
 export function registerDrillCommands(program: Command): void {
@@ -10,13 +16,16 @@ export function registerDrillCommands(program: Command): void {
     .command('drill')
     .description('prove backups restorable: restore into a drill cluster, verify, clean up');
 
-  drill
+  const run = drill
     .command('run')
     .description(
-      "drill the latest Completed backup of each cluster a drill policy selects, in-process into the policy's drill cluster",
+      "drill the latest Completed backup of each cluster a drill policy selects: in-process into the policy's drill cluster, or --pipeline through the deployed drill function",
     )
     .requiredOption('--policy <file>', 'drill policy, YAML or JSON')
-    .option('--cluster <project/location/name>', 'drill only this cluster')
+    .option(
+      '--cluster <project/location/name>',
+      'drill only this cluster (required with --pipeline)',
+    )
     .option('--backup <name>', "drill this backup instead of the cluster's latest (with --cluster)")
     .option('--id <id>', 'drill id (default: yymmddhhmmss of now)')
     .option('--kubeconfig <file>', 'kubeconfig of the drill cluster (default: $KUBECONFIG)')
@@ -31,12 +40,18 @@ export function registerDrillCommands(program: Command): void {
       '--compute-endpoint <url>',
       'Compute Engine API endpoint for disks from snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',
     )
-    .addOption(outputOption())
-    .action(
-      act(async (flags: DrillRunFlags) =>
-        (await import('./drill-run.js')).runDrillsInProcess(flags),
-      ),
+    .option(
+      '--pipeline',
+      'publish the drill to the deployed pipeline (the policy must be a deployed one) and follow it to its verdict',
     );
+  for (const o of [...pipelineOptions(true), outputOption()]) run.addOption(o);
+  run.action(
+    act(async (flags: DrillPipelineFlags) =>
+      flags.pipeline
+        ? (await import('./drill-pipeline.js')).runDrillThroughPipeline(flags)
+        : (await import('./drill-run.js')).runDrillsInProcess(flags),
+    ),
+  );
 
   drill
     .command('get')

@@ -64,7 +64,7 @@ export function readDrillPolicyFile(path: string): DrillPolicy {
 }
 
 /** `yymmddhhmmss` of now: a drill id that sorts by time and leaves room for the namespace. */
-function defaultDrillId(now = new Date()): string {
+export function defaultDrillId(now = new Date()): string {
   return now.toISOString().replace(/[-:T]/g, '').slice(2, 14);
 }
 

@@ -72,7 +72,10 @@ function pubsubFor(projectId: string): PubSub {
   return new PubSub({ projectId });
 }
 
-export interface Follow<K extends 'BackupCompleted' | 'RestoreCompleted'> {
+/** The answers a CLI command can follow a published message to. */
+export type FollowedKind = 'BackupCompleted' | 'RestoreCompleted' | 'DrillCompleted';
+
+export interface Follow<K extends FollowedKind> {
   publishTo: TopicRole;
   message: unknown;
   completedOn: TopicRole;
@@ -88,7 +91,7 @@ export interface Follow<K extends 'BackupCompleted' | 'RestoreCompleted'> {
  * published (so the answer cannot be missed) and is deleted afterwards,
  * also on timeout and on Ctrl-C.
  */
-export async function publishAndFollow<K extends 'BackupCompleted' | 'RestoreCompleted'>(
+export async function publishAndFollow<K extends FollowedKind>(
   flags: PipelineFlags,
   follow: Follow<K>,
 ): Promise<MessageOf<K>> {
@@ -152,7 +155,7 @@ async function waitFor<T>(answer: Promise<T>, timeoutMs: number, what: string, i
       () =>
         reject(
           new Error(
-            `no ${what} within ${Math.round(timeoutMs / 1000)}s; the pipeline may still be working (raise --timeout, or look later with backup/restore describe)`,
+            `no ${what} within ${Math.round(timeoutMs / 1000)}s; the pipeline may still be working (raise --timeout, or look later with backup/restore/drill describe)`,
           ),
         ),
       timeoutMs,

@@ -70,6 +70,21 @@ describe('lifeboat drill: usage', function () {
       2,
     ],
     [
+      'flags the deployment decides in pipeline mode, naming them',
+      [
+        ...['drill', 'run', '--policy', good, '--pipeline', '--cluster', 'local/local/source'],
+        ...['--kubeconfig', kubeconfig, '--key-file', kubeconfig, '--project', 'p'],
+      ],
+      /--kubeconfig, --key-file cannot be used with --pipeline: the deployed drill policy decides/,
+      2,
+    ],
+    [
+      'a pipeline drill without --cluster',
+      ['drill', 'run', '--policy', good, '--pipeline', '--project', 'p'],
+      /missing --cluster PROJECT\/LOCATION\/NAME: with --pipeline, drill run drills one cluster/,
+      2,
+    ],
+    [
       'describe of a drill not in the store',
       ['drill', 'describe', 'w48', '--store', store],
       /drill "w48" not found/,
