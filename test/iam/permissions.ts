@@ -22,7 +22,8 @@ import type { ApiCall, RecordedApi } from '../env/api-recorder.js';
  *    snapshot needs compute.disks.createSnapshot and compute.snapshots.create); a disk
  *    from a snapshot (https://cloud.google.com/compute/docs/disks/restore-snapshot:
  *    compute.disks.create and compute.snapshots.useReadOnly); labels given at
- *    creation need the resource's setLabels permission.
+ *    creation need the resource's setLabels permission; disks.delete and
+ *    regionDisks.delete: compute.disks.delete.
  *  - GKE: https://cloud.google.com/kubernetes-engine/docs/reference/rest/v1/projects.locations.clusters
  *    (get: container.clusters.get; list: container.clusters.list). Lifeboat
  *    reads the endpoint and CA with clusters.get and connects with its own
@@ -201,6 +202,14 @@ const RULES: Rule[] = [
       ...(has(call, 'sourceDisk') ? ['compute.disks.useReadOnly'] : []),
       ...(has(call, 'labels') ? ['compute.disks.setLabels'] : []),
     ],
+  },
+  {
+    // disks.delete and regionDisks.delete: both document compute.disks.delete.
+    api: 'compute',
+    verb: 'DELETE',
+    path: new RegExp(`${COMPUTE}/(?:zones|regions)/[^/]+/disks/[^/]+$`),
+    method: 'compute.disks.delete / compute.regionDisks.delete',
+    permissions: fixed('compute.disks.delete'),
   },
   {
     // get and wait alike (the wait method documents the same permission).

@@ -52,7 +52,9 @@ import { UNEXERCISED } from '../../iam/permissions.js';
  * Secrets, a shard and snapshots longer than one invocation; a refused BackupCompleted
  * publish (emitCatalog rolls back its marker); a restore with volumes, in
  * several invocations; the response to a cluster's deletion (last-chance
- * snapshots, locks, a standby restore); and a retention sweep that finishes
+ * snapshots, locks, a standby restore); a scheduled restore drill (one drill
+ * per selected cluster, disks made from the snapshots and deleted again);
+ * and a retention sweep that finishes
  * an abandoned backup and deletes an expired one with its snapshot. Each
  * recorded call is mapped to the permissions Google documents for it
  * (test/iam/permissions.ts) and the union, per function, is compared with
@@ -149,6 +151,16 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     },
   };
   const regionalPv = `${ns}-regional-pv`;
+  /** Drills SHOP's backups into the standby cluster, volumes included. */
+  const drillPolicy = {
+    name: unique('drill'),
+    projects: [PROJECT],
+    clusterNames: [SHOP.name],
+    backupPolicies: [policyName],
+    drillCluster: STANDBY,
+    namespaces: [ns],
+    timeoutSeconds: 600,
+  };
 
   let tools: InfraTools;
   let recorder: ApiRecorder;
@@ -163,6 +175,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
   let completed: Inbox<Msg>;
   let restored: Inbox<Msg>;
   let responses: Inbox<Msg>;
+  let drilled: Inbox<Msg>;
   let uses: Use[] = [];
   let unmapped: string[] = [];
   let started = 0;
@@ -215,7 +228,11 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       LIFEBOAT_CONTAINER_ENDPOINT: container.url,
       LIFEBOAT_COMPUTE_ENDPOINT: compute.url,
       LIFEBOAT_LOG_LEVEL: 'info',
-      [DEPLOYMENT_ENV]: JSON.stringify({ backupPolicies: [policy], restorePlans: [copyPlan] }),
+      [DEPLOYMENT_ENV]: JSON.stringify({
+        backupPolicies: [policy],
+        restorePlans: [copyPlan],
+        drillPolicies: [drillPolicy],
+      }),
       ...metadata.environment(),
     };
     pipeline = new LocalPipeline({
@@ -249,6 +266,11 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       bus,
       pipeline.topic('cluster-responses'),
       `${topicPrefix}t-responses`,
+    );
+    drilled = await Inbox.open<Msg>(
+      bus,
+      pipeline.topic('drill-completed'),
+      `${topicPrefix}t-drilled`,
     );
 
     // The workload: Secrets, a CRD, a zonal PD and a regional PD behind claims.
@@ -326,7 +348,12 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
   });
 
   after(async () => {
-    await Promise.all([completed?.close(), restored?.close(), responses?.close()]);
+    await Promise.all([
+      completed?.close(),
+      restored?.close(),
+      responses?.close(),
+      drilled?.close(),
+    ]);
     await pipeline?.stop();
     await bus?.close();
     await recorder?.stop();
@@ -391,6 +418,41 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     );
     assert.equal(done.phase, 'Failed', JSON.stringify(done));
     assert.match(JSON.stringify(done.errors), /does not select cluster/);
+  });
+
+  it('drills the backup on schedule into the drill cluster, its disks made and deleted again', async function () {
+    // The workload's finalizer ConfigMap keeps the drill namespace from going (no controller
+    // lifts its finalizer in the drill cluster): the drill waits out its cleanup, then deletes
+    // its disks and reports what it left behind.
+    this.timeout(480_000);
+    // Before the restores into the same cluster: the drill's volumes are its own, nothing else's.
+    // The drill policy's scheduler job: no cluster, so the function lists the clusters it selects.
+    await bus.publish(pipeline.topic('drill'), {
+      apiVersion: API_VERSION,
+      kind: 'DrillJob',
+      drillId: 'scheduled',
+      policy: drillPolicy,
+    });
+    const done = await drilled.waitFor(
+      (m) => (m['source'] as { name?: string } | undefined)?.name === SHOP.name,
+      450_000,
+      'DrillCompleted',
+    );
+    const detail = JSON.stringify(done);
+    assert.ok(
+      typeof done['rtoSeconds'] === 'number',
+      `the drill was verified and timed: ${detail}`,
+    );
+    const leftBehind = (done['leftBehind'] as string[] | undefined) ?? [];
+    assert.deepEqual(
+      leftBehind.filter((l) => l.startsWith('disk ')),
+      [],
+      `no disk left behind: ${detail}`,
+    );
+    const deletes = recorder
+      .callsOf('drill')
+      .filter((c) => c.api === 'compute' && c.method === 'DELETE');
+    assert.equal(deletes.length, 2, 'the zonal and the regional disk were deleted');
   });
 
   it('restores the backup with its volumes into the other cluster', async () => {
