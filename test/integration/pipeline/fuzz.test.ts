@@ -15,6 +15,7 @@ import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import {
   API_VERSION,
   BackupPolicy,
+  DrillPolicy,
   parseAuditLogEntry,
   parseMessage,
   RestorePlan,
@@ -59,8 +60,11 @@ import { create, kubeHttp, list, R } from '../../support/kube.js';
  *
  * Each function runs alone in its own Lifeboat (its own bucket, topics and
  * log), as a real Functions Framework server, deployed with one backup
- * policy (cluster local/local/source, one fresh namespace) and one restore
- * plan (that namespace into the target cluster, renamed). Each case starts
+ * policy (cluster local/local/source, one fresh namespace), one restore
+ * plan (that namespace into the target cluster, renamed) and one drill
+ * policy (that namespace drilled into the target cluster; it requires a
+ * cluster label, which no kubeconfig context has, so a job naming no
+ * cluster drills none). Each case starts
  * from a valid message of the function's kind, is mutated (wrong types,
  * missing and extra fields, hostile strings, deep nesting, other clusters,
  * undeployed policies and plans, ...), and is POSTed to the function's push
@@ -86,7 +90,7 @@ import { create, kubeHttp, list, R } from '../../support/kube.js';
  * each delivered once. Known findings (below) are printed, not failed.
  *
  * LIFEBOAT_FUZZ_SEED=<seed> replays a run; LIFEBOAT_FUZZ_CASES=<total> (2000
- * by default, spread over the eight functions); LIFEBOAT_FUZZ_VERBOSE=1 also
+ * by default, spread over the nine functions); LIFEBOAT_FUZZ_VERBOSE=1 also
  * prints each function's most frequent answers and the CPU used.
  */
 
@@ -198,6 +202,7 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
   let nsRestored: string;
   let pv: string;
   let policy: Msg;
+  let drillPolicy: Msg;
   let started = 0;
   /** Set when the test ends: no case is sent and no function restarted after it. */
   let stopping = false;
@@ -283,9 +288,29 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
       },
       'fuzz restore plan',
     );
-    const deployment = { backupPolicies: [policy], restorePlans: [plan] };
+    drillPolicy = validate(
+      DrillPolicy,
+      {
+        name: 'fuzz-drill',
+        projects: ['local'],
+        locations: ['local'],
+        clusterNames: ['source'],
+        clusterLabels: { drill: 'fuzz' },
+        backupPolicies: ['fuzz'],
+        drillCluster: TARGET,
+        namespaces: [ns],
+        restoreVolumes: false,
+        timeoutSeconds: 120,
+      },
+      'fuzz drill policy',
+    ) as unknown as Msg;
+    const deployment = {
+      backupPolicies: [policy],
+      restorePlans: [plan],
+      drillPolicies: [drillPolicy],
+    };
 
-    // A few at a time: eight Functions Framework servers starting at once crowd two cores. A
+    // A few at a time: nine Functions Framework servers starting at once crowd two cores. A
     // server slow to start on a busy machine gets a second chance; every start ends (and is
     // stopped by after()) before a failure is thrown.
     const failures: unknown[] = [];
@@ -373,6 +398,7 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
       full('restore', 'fuzz-restore'),
       full('clusterEvents', 'fuzz-events'),
       full('retention', 'fuzz-retention'),
+      full('drill', 'fuzz-drill'),
       (async () => {
         shardPlan = (await startBackup(await sealed('exportShard'), job('fuzz-shard'))).plan;
       })(),
@@ -493,6 +519,18 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
         name: String(l['cluster_name']),
       };
     };
+
+    const DRILL_POLICY_CHANGES: [string, Json][] = [
+      ['drillCluster', { ...SOURCE }],
+      ['drillCluster', { project: 'other-project', location: 'us-central1', name: 'prod' }],
+      ['clusterNames', ['*']],
+      ['clusterLabels', {}],
+      ['namespaces', ['*']],
+      ['restoreVolumes', true],
+      ['timeoutSeconds', 86_400],
+      ['backupPolicies', ['other']],
+    ];
+    const drillIdOf = (m: Msg): string => String(m['drillId']);
 
     const specList: Spec[] = [
       {
@@ -825,6 +863,61 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
           const { logName: _dropped, ...rest } = entry();
           return [rest];
         },
+      },
+      {
+        name: 'drill',
+        base: () => ({
+          ...header('DrillJob'),
+          drillId: 'fz-drill',
+          policy: clone(drillPolicy),
+          cluster: { ...SOURCE },
+          backupId: 'fuzz-drill',
+        }),
+        valid: [
+          (r, m) => ((m['drillId'] = `fz${r.label(8)}`), `drillId = ${m['drillId']}`),
+          (_r, m) => (delete m['backupId'], 'no backupId (the latest backup)'),
+          (r, m) => ((m['requestedAt'] = minute(r)), `requestedAt = ${m['requestedAt']}`),
+          // The policy requires a label no kubeconfig context has: the fan-out finds no cluster.
+          (_r, m) => (delete m['cluster'], 'no cluster (every cluster the policy selects)'),
+        ],
+        denied: [
+          (r, m) => {
+            const name = r.pick(['other', 'fuzz', 'weekly']);
+            (m['policy'] as Msg)['name'] = name;
+            return `policy.name = ${name} (not deployed)`;
+          },
+          (r, m) => {
+            const [field, value] = r.pick(DRILL_POLICY_CHANGES);
+            (m['policy'] as Msg)[field] = clone(value);
+            return `policy.${field} = ${preview(value)}`;
+          },
+          clusterDenied('cluster'),
+        ],
+        parse: ours('DrillJob'),
+        authorised: (m) =>
+          isDeepStrictEqual(m['policy'], drillPolicy) &&
+          (m['cluster'] === undefined || sameCluster(m['cluster'], SOURCE)),
+        // What its restore writes (under the drill's restore id), its report beside the
+        // backup it names and its index entry; a job naming no cluster writes nothing.
+        mayWrite: (key, _change, m) => {
+          if (m['cluster'] === undefined) return false;
+          const id = drillIdOf(m);
+          const restoreId = `drill-${id}`;
+          return (
+            key.startsWith(`restores/${restoreId}/`) ||
+            key === Layout.drillIndex(id) ||
+            (key.startsWith(Layout.clusterBackups(SOURCE)) &&
+              (key.endsWith(`/leases/${restoreId}.json`) || key.endsWith(`/drills/${id}.json`)))
+          );
+        },
+        refusedThroughEmulator: () => [
+          {
+            ...header('DrillJob'),
+            drillId: 'fz-emulator',
+            policy: { ...clone(drillPolicy), name: 'other' },
+            cluster: { ...SOURCE },
+          },
+        ],
       },
       {
         name: 'retention',
