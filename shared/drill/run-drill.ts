@@ -16,6 +16,7 @@ import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';
 import type { DrillDisks } from './drill-disks.js';
 import { assertDrillCluster, DrillKubeHttp } from './drill-guard.js';
+import { abandonDrillRestore, drillRestoreDigest } from './drill-restore-state.js';
 import { drillNamespace, drillRestoreId } from './drill-names.js';
 import { writeDrillReport } from './drill-store.js';
 import { drillVerdict } from './drill-verdict.js';
@@ -142,7 +143,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
       },
       'drill restore options',
     );
-    restoreJob = {
+    const restoreRequest = {
       restoreId,
       source,
       backupId,
@@ -150,6 +151,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
       options,
       ...(policy.backupPolicies ? { backupPolicies: policy.backupPolicies } : {}),
     };
+    restoreJob = { ...restoreRequest, requestDigest: drillRestoreDigest(drillId, restoreRequest) };
     const restoreDeps = {
       http,
       store: deps.store,
@@ -218,6 +220,10 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
     } finally {
       http.close();
     }
+  }
+  if (restoreJob && !restore) {
+    // A restore stopped half-way (the policy's timeout, an error) is never resumed by a drill.
+    cleanup.leftBehind.push(...(await abandonDrillRestore(deps.store, restoreJob)));
   }
   const { verdict, reasons } = drillVerdict({
     criteria,
