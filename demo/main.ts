@@ -5,6 +5,9 @@
  * pipeline; the cluster is deleted (its API server stopped, the audit entry
  * published); Lifeboat restores it into the standby cluster on its own; then
  * every object, every volume binding and the blog post's bytes are checked.
+ * Last, a restore drill proves the same backup again, as a schedule would:
+ * restored into drill namespaces, compared with its catalog, timed (its RTO)
+ * and removed.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { readCatalog } from '../shared/catalog/catalog-io.js';
@@ -31,10 +34,23 @@ const NIGHTLY = {
   filters: { includeNamespaces: [NAMESPACE] },
   standbyCluster: TARGET,
 };
+/**
+ * The drill policy deployed: drills of the source cluster's backups, into
+ * the standby cluster (its only drill cluster), volumes included.
+ */
+const WEEKLY_DRILL = {
+  name: 'weekly-drill',
+  projects: ['local'],
+  clusterNames: ['source'],
+  backupPolicies: [NIGHTLY.name],
+  drillCluster: TARGET,
+  namespaces: [NAMESPACE],
+  timeoutSeconds: 600,
+};
 type Msg = Record<string, unknown>;
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const step = (n: number, text: string): void => say(`\n[${n}/6] ${text}`);
+const step = (n: number, text: string): void => say(`\n[${n}/7] ${text}`);
 
 function http(kubeconfig: string): KubeHttp {
   const kc = new KubeConfig();
@@ -166,7 +182,7 @@ async function main(): Promise<number> {
     lb = await startLocalLifeboat({
       logLevel: 'warn',
       kms: true,
-      deployment: { backupPolicies: [NIGHTLY] },
+      deployment: { backupPolicies: [NIGHTLY], drillPolicies: [WEEKLY_DRILL] },
     });
     const completed = await Inbox.open<Msg>(
       lb.bus,
@@ -183,7 +199,12 @@ async function main(): Promise<number> {
       lb.pipeline.topic('restore-completed'),
       `${lb.topicPrefix}demo-restored`,
     );
-    inboxes.push(completed, responses, restored);
+    const drilled = await Inbox.open<Msg>(
+      lb.bus,
+      lb.pipeline.topic('drill-completed'),
+      `${lb.topicPrefix}demo-drilled`,
+    );
+    inboxes.push(completed, responses, restored, drilled);
     say(`      store ${lb.storeUrl}; clusters "source" (production) and "target" (standby)`);
     say(
       `      deployed: policy ${NIGHTLY.name} (cluster source, namespace ${NAMESPACE}) with standby "target", which implies restore plan standby:${NIGHTLY.name}`,
@@ -274,13 +295,41 @@ async function main(): Promise<number> {
     step(6, 'Checking the standby cluster');
     const checks = await verify(lb, http(env.clusters.target.kubeconfig), originals);
     for (const c of checks) say(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
-    const ok = checks.every((c) => c.ok) && restore['phase'] === 'Completed';
+    const recovered = checks.every((c) => c.ok) && restore['phase'] === 'Completed';
     say(
-      `\n${ok ? 'Recovered' : 'NOT recovered'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks passed in ${Math.round((Date.now() - started) / 1000)} s.`,
+      `      ${recovered ? 'Recovered' : 'NOT recovered'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks passed`,
+    );
+
+    step(
+      7,
+      `A restore drill of backup ${catalog.backupId} (policy ${WEEKLY_DRILL.name}): restored again into drill namespaces of the standby, compared with its catalog, timed, and removed`,
+    );
+    const drillId = 'demo';
+    await lb.bus.publish(lb.pipeline.topic('drill'), {
+      apiVersion: API_VERSION,
+      kind: 'DrillJob',
+      drillId,
+      // The deployed drill policy, exactly: a drill may write only to its drill cluster.
+      policy: WEEKLY_DRILL,
+      cluster: SOURCE,
+      backupId: catalog.backupId,
+    });
+    const drill = await drilled.waitFor((m) => m['drillId'] === drillId, 600_000, 'DrillCompleted');
+    const drillPassed = drill['verdict'] === 'passed';
+    const rto = typeof drill['rtoSeconds'] === 'number' ? drill['rtoSeconds'] : undefined;
+    const leftBehind = (drill['leftBehind'] as string[] | undefined) ?? [];
+    say(
+      `      drill ${drillId}: ${String(drill['verdict'])}${rto !== undefined ? `, RTO ${rto} s (request to verified)` : ''}; ${leftBehind.length === 0 ? 'nothing left behind' : `left behind: ${leftBehind.join('; ')}`}`,
+    );
+    for (const reason of (drill['reasons'] as string[] | undefined) ?? []) say(`      ${reason}`);
+
+    const ok = recovered && drillPassed;
+    say(
+      `\n${ok ? 'Recovered, and the backup drilled' : 'NOT recovered, or the drill failed'}: ${checks.filter((c) => c.ok).length}/${checks.length} checks passed, drill ${String(drill['verdict'])}, in ${Math.round((Date.now() - started) / 1000)} s.`,
     );
     say(
       JSON.stringify({
-        outcome: ok ? 'recovered' : 'failed',
+        outcome: recovered ? 'recovered' : 'failed',
         backupId: catalog.backupId,
         restoreId: restore['restoreId'],
         restorePhase: restore['phase'],
@@ -290,6 +339,8 @@ async function main(): Promise<number> {
         checks: checks.length,
         failedChecks: checks.filter((c) => !c.ok).map((c) => c.what),
         seconds: Math.round((Date.now() - started) / 1000),
+        drill: drill['verdict'],
+        drill_rto_s: rto ?? null,
       }),
     );
     return ok ? 0 : 1;
