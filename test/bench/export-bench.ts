@@ -56,10 +56,10 @@ export async function ensureSeeded(n: number): Promise<void> {
     emit({ event: 'seeded', objects: n, seed_s: seconds(performance.now() - started) });
   }
   const started = performance.now();
-  const objects = await settle(source, await floorResources(source, n), (listed) =>
-    emit({ event: 'settling', listed }),
+  const state = await settle(source, await floorResources(source, n), (now) =>
+    emit({ event: 'settling', state: now }),
   );
-  emit({ event: 'settled', objects, settle_s: seconds(performance.now() - started) });
+  emit({ event: 'settled', state, settle_s: seconds(performance.now() - started) });
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;

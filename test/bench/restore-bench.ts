@@ -14,7 +14,8 @@ import type { KubeObject } from '../../shared/kube/sanitize.js';
 import { required } from '../support/environment.js';
 import { benchKeyFile, benchStore, emit, http, seconds } from './bench-env.js';
 import { ensureSeeded, WORKER_HEAP_MB } from './export-bench.js';
-import { BENCH_RESOURCES, benchNamespaces } from './seed.js';
+import { BENCH_RESOURCES, benchNamespaces, settle } from './seed.js';
+import { floorResources } from './bench-policy.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 /** The kinds the seed creates: controllers copy a Service's labels onto its Endpoints and EndpointSlices. */
@@ -59,6 +60,7 @@ export async function restoreBench(
   const exported = runWorker(exportWorker, [String(n), prefix, backupId]);
   emit({ event: 'backup', ...exported });
 
+  await targetSettled(n, 'lifeboat restore');
   const restored = runWorker(restoreWorker, [String(n), prefix, backupId, run]);
   const restoreS = Number(restored['restore_s']);
   const objects = Number(restored['restored']);
@@ -75,6 +77,7 @@ export async function restoreBench(
     peers,
   };
   const docs = await manifestsAsSeeded(prefix, backupId, n);
+  await targetSettled(n, 'floor');
   const floor = await floorBench(docs, run);
   emit({ event: 'floor', ...floor });
   const withFloor = {
@@ -85,8 +88,10 @@ export async function restoreBench(
   };
   if (peers === 'none') return withFloor;
 
+  await targetSettled(n, 'kubectl apply');
   const clientSide = kubectlClientSide(docs, run);
   emit({ event: 'kubectl apply', ...clientSide });
+  await targetSettled(n, 'kubectl apply --server-side');
   const serverSide = await kubectlServerSide(docs, run);
   emit({ event: 'kubectl apply --server-side', ...serverSide });
   return {
@@ -96,6 +101,23 @@ export async function restoreBench(
     kubectl_server_side_s: serverSide.kubectl_server_side_s,
     speedup_server_side: Math.round((serverSide.kubectl_server_side_s / restoreS) * 100) / 100,
   };
+}
+
+/**
+ * Waits until the target's controllers are done with what the previous
+ * contender restored (a ReplicaSet per Deployment, Endpoints and an
+ * EndpointSlice per Service), so that no contender pays for another's.
+ */
+async function targetSettled(n: number, next: string): Promise<void> {
+  const target = http('target');
+  const started = performance.now();
+  const state = await settle(target, await floorResources(target, n), () => undefined);
+  emit({
+    event: 'target settled',
+    before: next,
+    state,
+    settle_s: seconds(performance.now() - started),
+  });
 }
 
 /** The restore's concurrency (RestoreOptions.parallelism's default), which the floor and peers get too. */

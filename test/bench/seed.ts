@@ -164,28 +164,56 @@ export async function bareList(http: KubeHttp, resources: readonly ResourceRef[]
   return counts.reduce((a, b) => a + b, 0);
 }
 
+/** How many objects the resources hold and the newest revision among them: changes with any write to them. */
+async function fingerprint(http: KubeHttp, resources: readonly ResourceRef[]): Promise<string> {
+  type Page = {
+    items: { metadata: { resourceVersion?: string } }[];
+    metadata: { continue?: string };
+  };
+  let objects = 0;
+  let newest = 0n;
+  await Promise.all(
+    resources.map(async (r) => {
+      let token: string | undefined;
+      do {
+        const page = await http.request<Page>('GET', resourcePath(r), {
+          query: { limit: 500, continue: token },
+        });
+        objects += page.items.length;
+        for (const item of page.items) {
+          const revision = BigInt(item.metadata.resourceVersion ?? '0');
+          if (revision > newest) newest = revision;
+        }
+        token = page.metadata.continue || undefined;
+      } while (token);
+    }),
+  );
+  return `${objects} objects, newest at revision ${newest}`;
+}
+
 /**
- * Waits until the controllers have made what they make from the seed
- * (a ReplicaSet per Deployment, Endpoints and an EndpointSlice per Service):
- * until the floor counts the same objects three times 2 s apart.
+ * Waits until the controllers are done with the seed: a ReplicaSet per
+ * Deployment, Endpoints and an EndpointSlice per Service, and the status
+ * they write back. Done when neither the count of the backup's objects nor
+ * the newest revision among them moves over three LISTs 2 s apart.
  */
 export async function settle(
   http: KubeHttp,
   resources: readonly ResourceRef[],
-  onProgress: (objects: number) => void,
-): Promise<number> {
-  let last = -1;
+  onProgress: (state: string) => void,
+): Promise<string> {
+  let last = '';
   let same = 0;
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
-    const objects = await bareList(http, resources);
-    same = objects === last ? same + 1 : 0;
-    last = objects;
-    if (same >= 2) return objects;
+    const state = await fingerprint(http, resources);
+    same = state === last ? same + 1 : 0;
+    last = state;
+    if (same >= 2) return state;
     if (Date.now() > deadline) {
-      throw new Error(`the controllers were still adding objects after 15 minutes (${objects})`);
+      throw new Error(`the controllers were still writing after 15 minutes (${state})`);
     }
-    onProgress(objects);
+    onProgress(state);
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
