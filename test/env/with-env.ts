@@ -14,12 +14,8 @@ import {
 
 /**
  * LIFEBOAT_CONTROLLERS=off starts the clusters without their controller
- * managers. `npm run bench` sets it: the benchmarks measure Lifeboat against
- * a floor over the objects they seed, and controllers would add their own
- * (a ReplicaSet and Pods per seeded Deployment, Endpoints and an
- * EndpointSlice per Service: 4,006 objects exported against 2,008 listed at
- * --objects 2000), keep changing their status (so an incremental backup is
- * no longer of an unchanged cluster), and take CPU from the two cores.
+ * managers, to compare with a run that has them (tests, the demo and the
+ * benchmarks all run with them).
  */
 function controllersWanted(env: NodeJS.ProcessEnv): boolean {
   const value = env['LIFEBOAT_CONTROLLERS'] ?? 'on';
