@@ -63,6 +63,18 @@ export interface VolumeSnapshotContent {
   };
 }
 
+/**
+ * The calls the CSI path makes: a CustomObjectsApi, or any client with the
+ * same calls (a drill's, whose writes are guarded).
+ */
+export type CustomObjectsClient = Pick<
+  CustomObjectsApi,
+  | 'createClusterCustomObject'
+  | 'createNamespacedCustomObject'
+  | 'getClusterCustomObject'
+  | 'getNamespacedCustomObject'
+>;
+
 export interface CsiSnapshotRequest {
   backupId: string;
   namespace: string;
@@ -101,7 +113,7 @@ export class CsiSnapshotter {
   private readonly pollIntervalMs: number;
 
   constructor(
-    private readonly api: CustomObjectsApi,
+    private readonly api: CustomObjectsClient,
     options: { pollIntervalMs?: number } = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;

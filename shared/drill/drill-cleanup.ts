@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
+import { SNAPSHOT_GROUP, SNAPSHOT_VERSION } from '../disks/csi-snapshotter.js';
 import { Deadline } from '../disks/deadline.js';
 import { restoredDiskNameFor } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
@@ -40,6 +41,20 @@ const PVS: ResourceKind = {
   namespaced: false,
 };
 
+/**
+ * Made outside the backup's own objects by a restore of a CSI volume: the
+ * pre-provisioned content (cluster-scoped, carrying the restore label;
+ * deletionPolicy Retain, so deleting it never deletes the backup's
+ * snapshot) behind the VolumeSnapshot a restored claim is made from (which
+ * goes with its drill namespace). A cluster without the snapshot CRDs has none.
+ */
+const VOLUME_SNAPSHOT_CONTENTS: ResourceKind = {
+  group: SNAPSHOT_GROUP,
+  version: SNAPSHOT_VERSION,
+  resource: 'volumesnapshotcontents',
+  namespaced: false,
+};
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const isGone = (error: unknown): boolean =>
@@ -67,7 +82,8 @@ async function labelled(
  * and waits until it is gone: its namespaces (named with its prefix and
  * carrying its restore label; the namespace controller deletes what is in
  * them), the cluster-scoped objects carrying its label (of every
- * cluster-scoped resource the backup holds, PVs always), then the disks
+ * cluster-scoped resource the backup holds; PVs and the VolumeSnapshotContents
+ * of CSI volumes always), then the disks
  * the restore made (once their PVs are gone nothing holds them). Found by
  * label, not from the restore's report, so a drill stopped half-way still
  * cleans up what it made. Every delete goes through the drill's guarded
@@ -85,7 +101,10 @@ export async function cleanUpDrill(
   const until = Date.now() + timeoutMs;
   const leftBehind: string[] = [];
   const created: Created[] = [];
-  const kinds = new Map<string, ResourceKind>([['/persistentvolumes', PVS]]);
+  const kinds = new Map<string, ResourceKind>([
+    ['/persistentvolumes', PVS],
+    [`${SNAPSHOT_GROUP}/volumesnapshotcontents`, VOLUME_SNAPSHOT_CONTENTS],
+  ]);
   for (const entry of catalog?.packs ?? []) {
     const r = entry.resource;
     if (!r.namespaced && r.resource !== 'namespaces') kinds.set(`${r.group}/${r.resource}`, r);

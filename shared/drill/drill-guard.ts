@@ -66,17 +66,22 @@ function parsePath(path: string): Target {
 
 /**
  * Namespaces a cluster-scoped object reaches into: a PV's claim (the drill
- * cluster's own claim of that name would get the drill's volume) and the
+ * cluster's own claim of that name would get the drill's volume), a
+ * VolumeSnapshotContent's snapshot (likewise, the snapshot's data) and the
  * service accounts a ClusterRoleBinding grants to.
  */
 function namespacesReferenced(body: unknown): string[] {
   if (typeof body !== 'object' || body === null) return [];
   const obj = body as {
-    spec?: { claimRef?: { namespace?: string } };
+    spec?: {
+      claimRef?: { namespace?: string };
+      volumeSnapshotRef?: { namespace?: string };
+    };
     subjects?: { kind?: string; namespace?: string }[];
   };
   const found: string[] = [];
   if (obj.spec?.claimRef?.namespace) found.push(obj.spec.claimRef.namespace);
+  if (obj.spec?.volumeSnapshotRef?.namespace) found.push(obj.spec.volumeSnapshotRef.namespace);
   for (const s of Array.isArray(obj.subjects) ? obj.subjects : []) {
     if (s.kind === 'ServiceAccount' && s.namespace) found.push(s.namespace);
   }

@@ -15,7 +15,8 @@ import type { ObjectStore } from '../store/object-store.js';
 import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';
 import type { DrillDisks } from './drill-disks.js';
-import { assertDrillCluster, DrillKubeHttp } from './drill-guard.js';
+import { customObjectsOver } from './drill-custom-objects.js';
+import { assertDrillCluster, DrillKubeHttp, DrillSafetyError } from './drill-guard.js';
 import { abandonDrillRestore, drillRestoreDigest } from './drill-restore-state.js';
 import { drillNamespace, drillRestoreId } from './drill-names.js';
 import { writeDrillReport } from './drill-store.js';
@@ -62,6 +63,27 @@ async function drilledNamespaces(
     }
   }
   return [...found].sort();
+}
+
+/**
+ * The volume restore with its writes in the drill cluster (CSI snapshot
+ * objects) made through the drill's guarded client. One that cannot be
+ * guarded is refused for a backup with CSI volumes, before anything is written.
+ */
+function guardedVolumes(
+  volumes: VolumeRestore | undefined,
+  http: DrillKubeHttp,
+  catalog: Catalog,
+): VolumeRestore | undefined {
+  if (!volumes) return undefined;
+  if (volumes.withCustomObjects) return volumes.withCustomObjects(customObjectsOver(http));
+  const csi = catalog.volumes.find((v) => v.csiSnapshot);
+  if (csi) {
+    throw new DrillSafetyError(
+      `volume ${csi.pvName} is restored through CSI snapshot objects, and this volume restore cannot make them through the drill's guarded client`,
+    );
+  }
+  return volumes;
 }
 
 /**
@@ -152,12 +174,15 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
       ...(policy.backupPolicies ? { backupPolicies: policy.backupPolicies } : {}),
     };
     restoreJob = { ...restoreRequest, requestDigest: drillRestoreDigest(drillId, restoreRequest) };
+    const volumeRestore = policy.restoreVolumes
+      ? guardedVolumes(deps.volumes, http, catalog)
+      : undefined;
     const restoreDeps = {
       http,
       store: deps.store,
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
       ...(deps.requireAuthenticated ? { requireAuthenticated: true } : {}),
-      ...(deps.volumes && policy.restoreVolumes ? { volumes: deps.volumes } : {}),
+      ...(volumeRestore ? { volumes: volumeRestore } : {}),
       onProgress: (done: number, total: number) =>
         progress(`drill ${drillId}: ${done}/${total} objects restored`),
     };

@@ -6,7 +6,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { mapLimit } from '../concurrency.js';
-import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
+import { CsiSnapshotter, type CustomObjectsClient } from '../disks/csi-snapshotter.js';
 import { Deadline, formatDuration } from '../disks/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { restoreVolume, type VolumeRestoreResult } from '../disks/volume-restore.js';
@@ -54,7 +54,19 @@ export class DiskVolumeRestore implements VolumeRestore {
     private readonly overallMs = VOLUMES_OVERALL_MS,
     /** The target cluster's zones (GKE Cluster.locations), when known. */
     private readonly targetZones: readonly string[] = [],
+    /** Where CSI snapshot objects are made (default: the kubeConfig's CustomObjectsApi). */
+    private readonly customObjects?: CustomObjectsClient,
   ) {}
+
+  withCustomObjects(client: CustomObjectsClient): DiskVolumeRestore {
+    return new DiskVolumeRestore(
+      this.kubeConfig,
+      this.disks,
+      this.overallMs,
+      this.targetZones,
+      client,
+    );
+  }
 
   async prepare(
     catalog: Catalog,
@@ -85,7 +97,9 @@ export class DiskVolumeRestore implements VolumeRestore {
     const now = Date.now();
     const until = Math.min(overallAt, Math.max(limits.stepDeadline, now + MIN_WINDOW_MS));
     const deadline = Deadline.after(Math.max(0, until - now));
-    const csi = new CsiSnapshotter(this.kubeConfig.makeApiClient(CustomObjectsApi));
+    const csi = new CsiSnapshotter(
+      this.customObjects ?? this.kubeConfig.makeApiClient(CustomObjectsApi),
+    );
     const results = await mapLimit(work, VOLUME_CONCURRENCY, ({ entry, pv, pvc }) =>
       // One not begun before the deadline waits for the next step rather than start late.
       deadline.expired()

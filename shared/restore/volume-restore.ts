@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
+import type { CustomObjectsClient } from '../disks/csi-snapshotter.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
@@ -36,4 +37,10 @@ export interface VolumeRestore {
     job: RestoreJob,
     limits?: VolumeLimits,
   ): Promise<VolumePreparation>;
+  /**
+   * The same volume restore with the objects it makes in the target cluster
+   * (CSI snapshot contents and snapshots) made through `client`: a drill
+   * passes its guarded client, so those writes are checked like its others.
+   */
+  withCustomObjects?(client: CustomObjectsClient): VolumeRestore;
 }
