@@ -15,12 +15,12 @@ import type { ObjectStore } from '../store/object-store.js';
 import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';
 import type { DrillDisks } from './drill-disks.js';
-import { customObjectsOver } from './drill-custom-objects.js';
-import { assertDrillCluster, DrillKubeHttp, DrillSafetyError } from './drill-guard.js';
+import { assertDrillCluster, DrillKubeHttp } from './drill-guard.js';
 import { abandonDrillRestore, drillRestoreDigest } from './drill-restore-state.js';
 import { drillNamespace, drillRestoreId } from './drill-names.js';
 import { writeDrillReport } from './drill-store.js';
 import { drillVerdict } from './drill-verdict.js';
+import { guardedVolumes } from './drill-volumes.js';
 import { verifyObjects, verifyVolumes, type ObjectFindings } from './drill-verify.js';
 import { latestDrillableBackup } from './latest-backup.js';
 
@@ -63,27 +63,6 @@ async function drilledNamespaces(
     }
   }
   return [...found].sort();
-}
-
-/**
- * The volume restore with its writes in the drill cluster (CSI snapshot
- * objects) made through the drill's guarded client. One that cannot be
- * guarded is refused for a backup with CSI volumes, before anything is written.
- */
-function guardedVolumes(
-  volumes: VolumeRestore | undefined,
-  http: DrillKubeHttp,
-  catalog: Catalog,
-): VolumeRestore | undefined {
-  if (!volumes) return undefined;
-  if (volumes.withCustomObjects) return volumes.withCustomObjects(customObjectsOver(http));
-  const csi = catalog.volumes.find((v) => v.csiSnapshot);
-  if (csi) {
-    throw new DrillSafetyError(
-      `volume ${csi.pvName} is restored through CSI snapshot objects, and this volume restore cannot make them through the drill's guarded client`,
-    );
-  }
-  return volumes;
 }
 
 /**
