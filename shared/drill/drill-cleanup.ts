@@ -135,7 +135,16 @@ export async function cleanUpDrill(
     }
   }
   let remaining = created;
+  const releaseAfter = Date.now() + FINALIZER_GRACE_MS;
+  let released = false;
   while (remaining.length > 0) {
+    if (!released && Date.now() > releaseAfter) {
+      // Once, after the drill cluster's own controllers had their chance.
+      released = true;
+      const namespaces = remaining.filter((c) => c.path.startsWith('/api/v1/namespaces/'));
+      const names = namespaces.map((c) => c.path.slice('/api/v1/namespaces/'.length));
+      await releaseFinalizers(http, namespacedKinds(catalog), names, restoreId, leftBehind);
+    }
     const still: Created[] = [];
     for (const c of remaining) {
       try {
@@ -155,6 +164,69 @@ export async function cleanUpDrill(
   }
   const disksDeleted = await deleteDisks(disks, restoreId, diskPaths, until, leftBehind);
   return { objectsDeleted, disksDeleted, leftBehind };
+}
+
+/**
+ * How long the drill cluster's controllers get to run the finalizers of
+ * what the drill deleted before the drill removes them itself.
+ */
+const FINALIZER_GRACE_MS = 10_000;
+
+function namespacedKinds(catalog: Catalog | undefined): ResourceKind[] {
+  const kinds = new Map<string, ResourceKind>();
+  for (const entry of catalog?.packs ?? []) {
+    const r = entry.resource;
+    if (r.namespaced) kinds.set(`${r.group}/${r.resource}`, r);
+  }
+  return [...kinds.values()];
+}
+
+/**
+ * A restored object keeps its finalizers (a restore gives back what was
+ * there), but the operator that would run them seldom runs in a drill
+ * cluster, and its namespace would stay Terminating for ever. Removes the
+ * finalizers of the drill's own objects (its label, in its namespaces)
+ * that are already being deleted, and nothing else.
+ */
+async function releaseFinalizers(
+  http: KubeHttp,
+  kinds: readonly ResourceKind[],
+  namespaces: readonly string[],
+  restoreId: string,
+  leftBehind: string[],
+): Promise<void> {
+  for (const namespace of namespaces) {
+    for (const kind of kinds) {
+      let items: KubeObject[];
+      try {
+        const list = await http.request<{ items?: KubeObject[] }>(
+          'GET',
+          resourcePath(kind, namespace),
+          { query: { labelSelector: `${RESTORE_LABEL}=${restoreId}` } },
+        );
+        items = list.items ?? [];
+      } catch (error) {
+        if (isGone(error)) continue;
+        throw error;
+      }
+      for (const obj of items) {
+        if (!obj.metadata.deletionTimestamp || !obj.metadata.finalizers?.length) continue;
+        if (obj.metadata.labels?.[RESTORE_LABEL] !== restoreId) continue;
+        try {
+          await http.request('PATCH', resourcePath(kind, namespace, obj.metadata.name), {
+            body: { metadata: { finalizers: null } },
+            contentType: 'application/merge-patch+json',
+          });
+        } catch (error) {
+          if (!isGone(error)) {
+            leftBehind.push(
+              `${kind.resource} ${namespace}/${obj.metadata.name}: its finalizers could not be removed: ${errorMessage(error)}`,
+            );
+          }
+        }
+      }
+    }
+  }
 }
 
 /** The disks a restore made: those its report names, and those its names would give (a restore stopped early). */

@@ -124,6 +124,12 @@ describe('restore drills', function () {
       metadata: { name: 'settings', namespace: ns, labels: { app: 'shop' } },
       data: { mode: 'production', replicas: '3' },
     });
+    // A finalizer no controller of the drill cluster runs: without its release the drill
+    // namespace would stay Terminating and the drill would fail with it left behind.
+    await create(source, R.configmaps, {
+      metadata: { name: 'guarded', namespace: ns, finalizers: ['example.lifeboat.dev/keep'] },
+      data: { keep: 'yes' },
+    });
     await create(source, R.secrets, {
       metadata: { name: 'db-password', namespace: ns },
       type: 'Opaque',
@@ -188,8 +194,8 @@ describe('restore drills', function () {
     assert.ok(report.rtoSeconds !== undefined && report.rtoSeconds > 0, 'an RTO was measured');
     assert.ok(report.verifiedAt && report.verifiedAt >= report.requestedAt);
     assert.deepEqual(report.namespaces, { [ns]: `drill-${id}-${ns}` });
-    // Namespace, 2 PVCs, ConfigMap, Secret, Widget at least; the PVs are checked as volumes.
-    assert.ok(report.objects.compared >= 6, JSON.stringify(report.objects));
+    // Namespace, 2 PVCs, 2 ConfigMaps, Secret, Widget at least; the PVs are checked as volumes.
+    assert.ok(report.objects.compared >= 7, JSON.stringify(report.objects));
     assert.equal(report.objects.equal, report.objects.compared);
     assert.deepEqual(
       report.volumes.map((v) => [v.claim, v.bound]).sort(),
