@@ -20,6 +20,12 @@ import { register } from './handle.js';
 import type { Runtime } from './runtime.js';
 
 /**
+ * Cleanup's share of an invocation: the work budget (6 minutes) plus this
+ * stays under the 9 minutes after which the platform stops the function.
+ */
+const DRILL_CLEANUP_MS = 150_000;
+
+/**
  * The id of the drill of one cluster started by a job that named none (the
  * scheduler's, whose body is the same every time): made from the message
  * id, so a redelivered job starts the same drills again rather than new ones.
@@ -92,7 +98,7 @@ async function fanOut(
 register(
   'drill',
   (json) => parseMessage('DrillJob', json),
-  async (carried, { runtime, messageId, publishTime }) => {
+  async (carried, { runtime, messageId, publishTime, deadline }) => {
     // Asked of the deployment before the store or any cluster is touched.
     const policy = runtime.deployment.checkDrillJob(carried);
     const job: DrillJob = { ...carried, policy };
@@ -143,6 +149,9 @@ register(
           ),
           disks,
           onProgress: (message) => runtime.logger.debug({ drillId: job.drillId }, message),
+          // Restore and verify within the work budget; cleanup gets what remains of the invocation.
+          deadline,
+          cleanupTimeoutMs: DRILL_CLEANUP_MS,
         },
         requested,
       );

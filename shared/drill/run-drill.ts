@@ -42,6 +42,12 @@ export interface DrillDeps {
   bindTimeoutMs?: number;
   /** How long cleanup waits for what it deleted to be gone (default 5 minutes). */
   cleanupTimeoutMs?: number;
+  /**
+   * When restoring and verifying must have stopped, however long the policy
+   * allows (epoch ms): a function invocation's work budget, so that cleanup
+   * still fits before the platform stops the invocation.
+   */
+  deadline?: number;
 }
 
 const STEP_MS = 60_000;
@@ -94,7 +100,8 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
   let volumes: DrillReport['volumes'] = [];
   let verifiedAt: string | undefined;
   let namespaces: Record<string, string> = {};
-  const timeoutAt = Date.parse(requestedAt) + policy.timeoutSeconds * 1000;
+  const policyTimeoutAt = Date.parse(requestedAt) + policy.timeoutSeconds * 1000;
+  const timeoutAt = Math.min(policyTimeoutAt, deps.deadline ?? Infinity);
   try {
     if (!source) {
       throw new PermanentError(
@@ -176,8 +183,12 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
         break;
       }
       if (Date.now() > timeoutAt) {
+        const limit =
+          timeoutAt < policyTimeoutAt
+            ? 'within one function invocation (a drill does not hand over to another yet)'
+            : `after the policy's ${policy.timeoutSeconds}s`;
         throw new PermanentError(
-          `the restore had not finished after the policy's ${policy.timeoutSeconds}s (${step.done}/${step.total} objects)`,
+          `the restore had not finished ${limit} (${step.done}/${step.total} objects)`,
         );
       }
     }

@@ -116,6 +116,28 @@ describe('a drill that times out', function () {
     assert.deepEqual(await drillNamespaces(id), [], 'what the restore made is gone');
   });
 
+  it("stops at the invocation's deadline before the policy's timeout, says so, and cleans up", async () => {
+    const id = drillId();
+    const report = await runDrill(
+      {
+        target: TARGET,
+        kubeConfig: kubeConfigFor('target'),
+        store,
+        cleanupTimeoutMs: 60_000,
+        // The function's work budget, already spent: the policy alone would allow the drill.
+        deadline: Date.now(),
+      },
+      { ...job(id), requestedAt: new Date().toISOString() },
+    );
+    assert.equal(report.verdict, 'failed');
+    assert.match(
+      report.reasons.join('\n'),
+      /the restore had not finished within one function invocation/,
+    );
+    assert.deepEqual(report.leftBehind, []);
+    assert.deepEqual(await drillNamespaces(id), [], 'what the restore made is gone');
+  });
+
   it("leaves alone progress under the drill's restore id that another request saved", async () => {
     const id = drillId();
     const restoreId = drillRestoreId(id);
