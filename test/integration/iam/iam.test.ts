@@ -421,9 +421,8 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
   });
 
   it('drills the backup on schedule into the drill cluster, its disks made and deleted again', async function () {
-    // The workload's finalizer ConfigMap keeps the drill namespace from going (no controller
-    // lifts its finalizer in the drill cluster): the drill waits out its cleanup, then deletes
-    // its disks and reports what it left behind.
+    // The workload's finalizer ConfigMap has no controller in the drill cluster: the drill
+    // lifts the finalizer of its own copy, so its namespace goes and the drill passes.
     this.timeout(480_000);
     // Before the restores into the same cluster: the drill's volumes are its own, nothing else's.
     // The drill policy's scheduler job: no cluster, so the function lists the clusters it selects.
@@ -443,12 +442,8 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       typeof done['rtoSeconds'] === 'number',
       `the drill was verified and timed: ${detail}`,
     );
-    const leftBehind = (done['leftBehind'] as string[] | undefined) ?? [];
-    assert.deepEqual(
-      leftBehind.filter((l) => l.startsWith('disk ')),
-      [],
-      `no disk left behind: ${detail}`,
-    );
+    assert.equal(done['verdict'], 'passed', detail);
+    assert.deepEqual(done['leftBehind'] ?? [], [], `nothing left behind: ${detail}`);
     const deletes = recorder
       .callsOf('drill')
       .filter((c) => c.api === 'compute' && c.method === 'DELETE');
