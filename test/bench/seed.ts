@@ -142,13 +142,17 @@ export async function seed(
  * The floor: a bare paginated LIST of the same resources the backup lists
  * (bench-policy.ts), through raw HTTP, as parallel as the export.
  */
-export async function bareList(http: KubeHttp, resources: readonly ResourceRef[]): Promise<number> {
+export async function bareList(
+  http: KubeHttp,
+  resources: readonly ResourceRef[],
+  onItems?: (items: readonly Listed[]) => void,
+): Promise<number> {
   const counts = await Promise.all(
     resources.map(async (r) => {
       let total = 0;
       let token: string | undefined;
       do {
-        const page = await http.request<{ items: unknown[]; metadata: { continue?: string } }>(
+        const page = await http.request<{ items: Listed[]; metadata: { continue?: string } }>(
           'GET',
           resourcePath(r),
           {
@@ -156,6 +160,7 @@ export async function bareList(http: KubeHttp, resources: readonly ResourceRef[]
           },
         );
         total += page.items.length;
+        onItems?.(page.items);
         token = page.metadata.continue || undefined;
       } while (token);
       return total;
@@ -164,30 +169,17 @@ export async function bareList(http: KubeHttp, resources: readonly ResourceRef[]
   return counts.reduce((a, b) => a + b, 0);
 }
 
+type Listed = { metadata: { resourceVersion?: string } };
+
 /** How many objects the resources hold and the newest revision among them: changes with any write to them. */
 async function fingerprint(http: KubeHttp, resources: readonly ResourceRef[]): Promise<string> {
-  type Page = {
-    items: { metadata: { resourceVersion?: string } }[];
-    metadata: { continue?: string };
-  };
-  let objects = 0;
   let newest = 0n;
-  await Promise.all(
-    resources.map(async (r) => {
-      let token: string | undefined;
-      do {
-        const page = await http.request<Page>('GET', resourcePath(r), {
-          query: { limit: 500, continue: token },
-        });
-        objects += page.items.length;
-        for (const item of page.items) {
-          const revision = BigInt(item.metadata.resourceVersion ?? '0');
-          if (revision > newest) newest = revision;
-        }
-        token = page.metadata.continue || undefined;
-      } while (token);
-    }),
-  );
+  const objects = await bareList(http, resources, (items) => {
+    for (const item of items) {
+      const revision = BigInt(item.metadata.resourceVersion ?? '0');
+      if (revision > newest) newest = revision;
+    }
+  });
   return `${objects} objects, newest at revision ${newest}`;
 }
 
