@@ -305,10 +305,18 @@ describe('restore options on the real target API server', function () {
       const catalog = JSON.parse(
         (await store.get(Layout.catalog(SOURCE, backupId))).toString(),
       ) as { packs: { digest: string }[] };
-      const key = Layout.pack(catalog.packs[0]!.digest);
-      const original = await store.get(key);
       const { gzipSync, gunzipSync } = await import('node:zlib');
-      const edited = gzipSync(Buffer.from(gunzipSync(original).toString().replace('blue', 'BLUE')));
+      // The pack holding the ConfigMap's colour, whichever place the catalog gives it.
+      const packs = await Promise.all(
+        catalog.packs.map(async ({ digest }) => {
+          const bytes = await store.get(Layout.pack(digest));
+          return { key: Layout.pack(digest), bytes, text: gunzipSync(bytes).toString() };
+        }),
+      );
+      const holder = packs.find((p) => p.text.includes('"blue"'));
+      assert.ok(holder, 'no pack holds "blue"');
+      const { key, bytes: original } = holder;
+      const edited = gzipSync(Buffer.from(holder.text.replace('"blue"', '"BLUE"')));
       await tampered(
         () => store.put(key, edited),
         () => store.put(key, original),
