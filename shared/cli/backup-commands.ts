@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import type { BackupDiffFlags } from './backup-diff-command.js';
 import type { BackupInspectFlags } from './backup-inspect.js';
 import type { BackupPipelineFlags } from './backup-pipeline.js';
 import { act } from './exit-codes.js';
@@ -40,7 +41,7 @@ function filterOptions(): Option[] {
   ];
 }
 
-/** `lifeboat backup create|get|describe|logs`. */
+/** `lifeboat backup create|get|describe|logs|diff`. */
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('create and inspect backups');
 
@@ -109,6 +110,24 @@ export function registerBackupCommands(program: Command): void {
     .action(
       act(async (name: string, flags: BackupInspectFlags) =>
         (await import('./backup-logs.js')).backupLogs(name, flags),
+      ),
+    );
+
+  backup
+    .command('diff')
+    .description(
+      'what changed between two backups: objects added, removed and changed, field by field (Secret values never shown)',
+    )
+    .argument('<from>', 'the older backup')
+    .argument('<to>', 'the newer backup')
+    .addOption(storeOption())
+    .addOption(clusterOption())
+    .addOption(keyFileOption())
+    .addOption(kmsKeyOption())
+    .addOption(outputOption())
+    .action(
+      act(async (from: string, to: string, flags: BackupDiffFlags) =>
+        (await import('./backup-diff-command.js')).diffCommand(from, to, flags),
       ),
     );
 }
