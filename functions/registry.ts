@@ -24,3 +24,16 @@ export const Functions = {
 } as const satisfies Record<string, { trigger: TopicRole; publishes: readonly TopicRole[] }>;
 
 export type FunctionName = keyof typeof Functions;
+
+/**
+ * The functions called over HTTP rather than triggered by a topic, by the
+ * name each registers with the Functions Framework (and deploys under).
+ * They publish nothing and only read the store; infra/ deploys each behind
+ * IAM alone (no public invoker), which a test checks.
+ */
+export const HttpFunctions = [
+  // The catalog browser: reads catalogs and packs, writes nothing.
+  'ui',
+] as const;
+
+export type HttpFunctionName = (typeof HttpFunctions)[number];

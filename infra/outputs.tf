@@ -32,3 +32,13 @@ output "cluster_events_sink_writer" {
   description = "The log sink's writer identity (granted publish on the cluster-events topic)."
   value       = google_logging_project_sink.cluster_events.writer_identity
 }
+
+output "ui_url" {
+  description = "The catalog browser's URL (the ui function); open it as an invoker (see README.md)."
+  value       = google_cloudfunctions2_function.ui.service_config[0].uri
+}
+
+output "ui_service" {
+  description = "The ui function's Cloud Run service, for `gcloud run services proxy`."
+  value       = google_cloudfunctions2_function.ui.service_config[0].service
+}

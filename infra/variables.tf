@@ -441,3 +441,47 @@ variable "cluster_events_log_parent" {
     error_message = "cluster_events_log_parent must be folders/NUMBER or organizations/NUMBER."
   }
 }
+
+variable "ui_invokers" {
+  description = <<-EOT
+    Who may open the catalog browser (the ui function): IAM principals granted
+    roles/run.invoker on it, such as "user:alice@example.com",
+    "group:sre@example.com" or "serviceAccount:...". Empty (the default): the function
+    is deployed but nobody may call it. Public principals (allUsers,
+    allAuthenticatedUsers) are refused: backups describe a whole cluster.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.ui_invokers : can(regex("^(user|group|serviceAccount|domain|principal|principalSet):.+$", m))])
+    error_message = "Each ui_invokers entry must be an IAM principal such as user:EMAIL, group:EMAIL, serviceAccount:EMAIL or domain:DOMAIN; allUsers and allAuthenticatedUsers are not allowed."
+  }
+}
+
+variable "ui_ingress_settings" {
+  description = <<-EOT
+    Network ingress of the ui function. ALLOW_ALL (the default) lets invokers reach it
+    from their own machine (`gcloud run services proxy`, or an identity token); IAM still
+    refuses every caller not in ui_invokers. ALLOW_INTERNAL_ONLY, as the other functions,
+    admits only traffic from this project's VPC networks as well.
+  EOT
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ui_ingress_settings)
+    error_message = "ui_ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "ui_max_instances" {
+  description = "Most instances of the ui function at once."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.ui_max_instances >= 1 && var.ui_max_instances <= 100 && floor(var.ui_max_instances) == var.ui_max_instances
+    error_message = "ui_max_instances must be a whole number 1-100."
+  }
+}

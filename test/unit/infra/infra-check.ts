@@ -39,6 +39,12 @@ export interface CodeFlow {
   >;
   /** The functions that load the store's data key (to seal or open Secrets and catalogs). */
   dataKeyFunctions: readonly string[];
+  /**
+   * The functions called over HTTP (functions/registry.ts HttpFunctions):
+   * read-only, triggered by no topic, invoked only by the principals in
+   * var.ui_invokers.
+   */
+  httpFunctions: readonly string[];
 }
 
 export const Checks = [
@@ -49,6 +55,7 @@ export const Checks = [
   'publishing',
   'entry points',
   'deployment',
+  'http functions',
 ] as const;
 export type Check = (typeof Checks)[number];
 
@@ -157,8 +164,13 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
 
   // Functions: exactly one per registered function, by entry point; no other.
   const functions = new Map<string, Instance>();
+  const httpFunctions = new Map<string, Instance[]>();
   for (const f of ofType('google_cloudfunctions2_function')) {
     const entry = block(f.attrs, 'build_config')?.['entry_point'];
+    if (typeof entry === 'string' && code.httpFunctions.includes(entry)) {
+      httpFunctions.set(entry, [...(httpFunctions.get(entry) ?? []), f]);
+      continue;
+    }
     if (typeof entry !== 'string' || !(entry in code.functions)) {
       problem(
         'functions',
@@ -646,7 +658,164 @@ export function checkInfra(model: InfraModel, code: CodeFlow): Problem[] {
       }
     }
   }
+  checkHttpFunctions(model, code, httpFunctions, accounts, grants, (m) =>
+    problem('http functions', m),
+  );
   return problems;
+}
+
+/** Predefined roles that only read objects, on a bucket. */
+const READ_ONLY_BUCKET_ROLES = ['roles/storage.objectViewer'];
+/** The permissions a custom role may hold on the bucket and still only read. */
+const READ_ONLY_OBJECT_PERMISSIONS = ['storage.objects.get', 'storage.objects.list'];
+/** Members that would make a function public. */
+const PUBLIC_MEMBERS = ['allUsers', 'allAuthenticatedUsers'];
+/** Roles that let a member call a function. */
+const INVOKER_ROLES = ['roles/run.invoker', 'roles/cloudfunctions.invoker'];
+
+/**
+ * HTTP functions: each deployed once, over the backup bucket, as its own
+ * service account that may only read the bucket (and decrypt with the KMS
+ * key, when there is one); triggered by no topic; and invoked only by the
+ * principals of var.ui_invokers, never by the public. No binding anywhere
+ * in infra/ may name allUsers or allAuthenticatedUsers.
+ */
+function checkHttpFunctions(
+  model: InfraModel,
+  code: CodeFlow,
+  deployed: ReadonlyMap<string, Instance[]>,
+  pubsubAccounts: ReadonlyMap<string, string>,
+  grants: readonly Grant[],
+  problem: (message: string) => void,
+): void {
+  const byAddress = new Map(model.instances.map((i) => [i.address, i]));
+  const at = (i: Instance): string => `${i.address} (${i.where})`;
+  for (const g of grants) {
+    const open = [g.binding.attrs['member'], g.binding.attrs['members']]
+      .flat()
+      .filter((m): m is string => typeof m === 'string' && PUBLIC_MEMBERS.includes(m));
+    if (open.length > 0) {
+      problem(`${at(g.binding)} grants ${g.role ?? 'a role'} to ${open.join(', ')}: public access`);
+    }
+  }
+  const kmsKeys = model.instances.filter((i) => i.type === 'google_kms_crypto_key');
+  const invokers = (model.vars['ui_invokers'] ?? []) as string[];
+  for (const name of code.httpFunctions) {
+    const found = deployed.get(name) ?? [];
+    if (found.length !== 1) {
+      problem(
+        `HTTP function "${name}" (functions/registry.ts) is deployed ${found.length} times in infra/; deploy it once`,
+      );
+      continue;
+    }
+    const f = found[0] as Instance;
+    const build = block(f.attrs, 'build_config');
+    const service = block(f.attrs, 'service_config');
+    if (build?.['runtime'] !== 'nodejs22') {
+      problem(
+        `HTTP function "${name}": runtime ${JSON.stringify(build?.['runtime'])}, not "nodejs22"`,
+      );
+    }
+    if (block(f.attrs, 'event_trigger')) {
+      problem(
+        `HTTP function "${name}": ${at(f)} has an event_trigger; it is called over HTTP only`,
+      );
+    }
+    const store = storeOf(f, byAddress);
+    if (!store) {
+      problem(`HTTP function "${name}": LIFEBOAT_STORE does not name a bucket of infra/`);
+    }
+    const env = (service?.['environment_variables'] ?? {}) as Record<string, unknown>;
+
+    const saRef = refsIn(service?.['service_account_email']).find(
+      (r) => r.resource.startsWith('google_service_account.') && r.path === '.email',
+    );
+    const sa = saRef ? byAddress.get(saRef.address) : undefined;
+    if (!sa) {
+      problem(
+        `HTTP function "${name}" has no service account of its own (service_config.service_account_email)`,
+      );
+    } else {
+      const sharer = [...pubsubAccounts].find(([, address]) => address === sa.address);
+      if (sharer)
+        problem(`HTTP function "${name}" shares ${sa.address} with function "${sharer[0]}"`);
+      let reads = false;
+      let decrypts = false;
+      for (const g of grants.filter((x) => x.members.some((m) => m.address === sa.address))) {
+        if (g.binding.type === 'google_storage_bucket_iam_member') {
+          const bucket = g.target ? byAddress.get(g.target.address) : undefined;
+          const permissions = g.customRole?.attrs['permissions'];
+          const readOnly = g.customRole
+            ? Array.isArray(permissions) &&
+              permissions.every((p) => READ_ONLY_OBJECT_PERMISSIONS.includes(String(p)))
+            : READ_ONLY_BUCKET_ROLES.includes(g.role ?? '');
+          if (!readOnly) {
+            problem(
+              `HTTP function "${name}": ${at(g.binding)} grants ${g.role ?? g.customRole?.address ?? 'a role'} on the bucket, which does more than read objects`,
+            );
+          } else if (block(g.binding.attrs, 'condition')) {
+            problem(
+              `HTTP function "${name}": ${at(g.binding)} reads under a condition; it reads the whole store`,
+            );
+          } else if (store && bucket?.attrs['name'] !== store.bucket) {
+            problem(
+              `HTTP function "${name}": ${at(g.binding)} is on another bucket than its store`,
+            );
+          } else {
+            reads = true;
+          }
+        } else if (
+          g.binding.type === 'google_kms_crypto_key_iam_member' &&
+          g.role === 'roles/cloudkms.cryptoKeyDecrypter'
+        ) {
+          decrypts = true;
+        } else {
+          problem(
+            `HTTP function "${name}": its service account is granted ${g.role ?? g.customRole?.address ?? '(unknown role)'} by ${at(g.binding)}; it may only read the bucket (and decrypt with the KMS key)`,
+          );
+        }
+      }
+      if (!reads) {
+        problem(`HTTP function "${name}": its service account may not read the backup bucket`);
+      }
+      const hasKey = typeof env['LIFEBOAT_KMS_KEY'] === 'string';
+      if (kmsKeys.length > 0 && !(hasKey && decrypts)) {
+        problem(
+          `HTTP function "${name}": the KMS key exists, but it ${hasKey ? 'may not decrypt with it' : 'is not given LIFEBOAT_KMS_KEY'}, so Secrets' keys could not be shown`,
+        );
+      }
+      if (kmsKeys.length === 0 && (hasKey || decrypts)) {
+        problem(`HTTP function "${name}": there is no KMS key, yet it is given one`);
+      }
+    }
+
+    // Invokers: bindings on the function or its Cloud Run service, exactly var.ui_invokers.
+    const invoking = grants.filter((g) =>
+      Object.entries(g.binding.attrs)
+        .filter(([k]) => !['role', 'member', 'members', 'condition'].includes(k))
+        .some(([, v]) => refsIn(v).some((r) => r.address === f.address)),
+    );
+    const members: string[] = [];
+    for (const g of invoking) {
+      if (!g.role || !INVOKER_ROLES.includes(g.role)) {
+        problem(
+          `HTTP function "${name}": ${at(g.binding)} grants ${g.role ?? 'a custom role'} on it; grant only the invoker role`,
+        );
+      }
+      members.push(
+        ...[g.binding.attrs['member'], g.binding.attrs['members']]
+          .flat()
+          .filter((m): m is string => typeof m === 'string'),
+      );
+    }
+    const extra = members.filter((m) => !invokers.includes(m));
+    const missing = invokers.filter((m) => !members.includes(m));
+    if (extra.length > 0 || missing.length > 0) {
+      problem(
+        `HTTP function "${name}" may be invoked by [${[...new Set(members)].sort().join(', ')}], but var.ui_invokers lists [${[...invokers].sort().join(', ')}]`,
+      );
+    }
+  }
 }
 
 function topicRoleOf(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Functions } from '../../../functions/registry.js';
+import { Functions, HttpFunctions } from '../../../functions/registry.js';
 import { TopicRoles } from '../../../shared/bus/topics.js';
 import { canonicalJson } from '../../../shared/catalog/canonical.js';
 import { Layout } from '../../../shared/catalog/layout.js';
@@ -145,6 +145,7 @@ const code: CodeFlow = {
   tickPolicy,
   confinedWrites: { restore: restoreWrites, drill: drillWrites },
   dataKeyFunctions: dataKeyFunctions(),
+  httpFunctions: HttpFunctions,
 };
 
 /**
@@ -157,6 +158,7 @@ const VARS = {
   project: 'lifeboat-test',
   region: 'europe-west1',
   kms_enabled: true,
+  ui_invokers: ['group:sre@example.com', 'user:alice@example.com'],
   backup_policies: {
     nightly: { schedule: '0 2 * * *', projects: ['prod-project'] },
     critical: {
@@ -272,6 +274,8 @@ const TITLES: Record<Check, string> = {
     'feeds the topics no function publishes to from scheduler jobs and the log sink, with valid messages',
   deployment:
     'gives every function the same LIFEBOAT_DEPLOYMENT, valid for the code, whose policies are exactly those the scheduler ticks carry',
+  'http functions':
+    'deploys each HTTP function (the UI) as its own account that may only read the bucket, invoked only by ui_invokers, and nothing public',
 };
 
 const messagesOf = (problems: Problem[], check?: Check): string[] =>
@@ -765,6 +769,121 @@ describe('infra/ (Terraform)', function () {
     });
   });
 
+  describe('the catalog browser (the ui function)', function () {
+    this.timeout(60_000);
+    let model: InfraModel;
+
+    before(function () {
+      model = loadInfra(infraDir, tools, { vars: VARS });
+    });
+
+    const grantsToUi = (m: InfraModel): { address: string; role: unknown; on: unknown }[] =>
+      m.instances
+        .filter(
+          (i) =>
+            /_iam_(member|binding)$/.test(i.type) &&
+            String(i.attrs['member']) === 'serviceAccount:@ref:google_service_account.ui.email',
+        )
+        .map((i) => ({
+          address: i.address,
+          role: i.attrs['role'],
+          on: i.attrs['bucket'] ?? i.attrs['crypto_key_id'],
+        }))
+        .sort((a, b) => a.address.localeCompare(b.address));
+
+    it('runs as an account that may only read the backup bucket and decrypt with the KMS key', function () {
+      assert.deepEqual(grantsToUi(model), [
+        {
+          address: 'google_kms_crypto_key_iam_member.ui_decrypter[0]',
+          role: 'roles/cloudkms.cryptoKeyDecrypter',
+          on: '@ref:google_kms_crypto_key.catalog[0].id',
+        },
+        {
+          address: 'google_storage_bucket_iam_member.ui_reader',
+          role: 'roles/storage.objectViewer',
+          on: '@ref:google_storage_bucket.backups.name',
+        },
+      ]);
+      // Without the KMS key, reading the bucket is all it may do.
+      const bare = loadInfra(infraDir, tools, {
+        vars: { project: VARS.project, kms_enabled: false },
+      });
+      assert.deepEqual(
+        grantsToUi(bare).map((g) => g.role),
+        ['roles/storage.objectViewer'],
+      );
+      assert.deepEqual(messagesOf(checkInfra(bare, code), 'http functions'), []);
+    });
+
+    it('is invoked by exactly ui_invokers, by nobody when the list is empty, and by no public member', function () {
+      const invokers = (m: InfraModel): unknown[] =>
+        m.instances
+          .filter(
+            (i) => i.type === 'google_cloud_run_v2_service_iam_member' && i.name === 'ui_invoker',
+          )
+          .map((i) => [i.attrs['role'], i.attrs['member'], i.attrs['name']]);
+      const service = '@ref:google_cloudfunctions2_function.ui.service_config[0].service';
+      assert.deepEqual(invokers(model), [
+        ['roles/run.invoker', 'group:sre@example.com', service],
+        ['roles/run.invoker', 'user:alice@example.com', service],
+      ]);
+      const bare = loadInfra(infraDir, tools, { vars: { project: VARS.project } });
+      assert.deepEqual(invokers(bare), []);
+      for (const m of [model, bare]) {
+        const open = m.instances.filter((i) =>
+          [i.attrs['member'], i.attrs['members']]
+            .flat()
+            .some((x) => x === 'allUsers' || x === 'allAuthenticatedUsers'),
+        );
+        assert.deepEqual(
+          open.map((i) => i.address),
+          [],
+        );
+      }
+    });
+
+    it('refuses a public invoker at plan time', function () {
+      for (const member of ['allUsers', 'allAuthenticatedUsers']) {
+        assert.throws(
+          () =>
+            loadInfra(infraDir, tools, { vars: { project: VARS.project, ui_invokers: [member] } }),
+          (error: Error) =>
+            /allUsers and allAuthenticatedUsers are not allowed/.test(
+              error.message.replace(/[\s│]+/g, ' '),
+            ),
+          member,
+        );
+      }
+    });
+
+    it('is called over HTTP only: no topic triggers it and the push identity may not invoke it', function () {
+      const ui = model.instances.find((i) => i.address === 'google_cloudfunctions2_function.ui');
+      assert.ok(ui, 'no google_cloudfunctions2_function.ui');
+      assert.equal(
+        (ui.attrs['build_config'] as Record<string, unknown>[])[0]?.['entry_point'],
+        'ui',
+      );
+      assert.deepEqual(ui.attrs['event_trigger'] ?? [], []);
+      const env = (ui.attrs['service_config'] as Record<string, unknown>[])[0]?.[
+        'environment_variables'
+      ] as Record<string, unknown>;
+      assert.equal(env['LIFEBOAT_STORE'], 'gs://@ref:google_storage_bucket.backups.name');
+      // Only its invoker bindings name it: no push subscription, no push_invoker.
+      const naming = model.instances.filter(
+        (i) =>
+          i.address !== 'google_cloudfunctions2_function.ui' &&
+          JSON.stringify(i.attrs).includes('@ref:google_cloudfunctions2_function.ui.'),
+      );
+      assert.deepEqual(
+        naming.map((i) => i.type + '.' + i.name),
+        [
+          'google_cloud_run_v2_service_iam_member.ui_invoker',
+          'google_cloud_run_v2_service_iam_member.ui_invoker',
+        ],
+      );
+    });
+  });
+
   describe('the check', function () {
     this.timeout(60_000);
     let model: InfraModel;
@@ -962,6 +1081,49 @@ describe('infra/ (Terraform)', function () {
         const found = messagesOf(check(), 'iam');
         assert.ok(
           found.some((m) => m.startsWith('function "emitCatalog" loads the data key')),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the ui function may write to the bucket', function () {
+        edit('ui.tf', (text) =>
+          text.replace('"roles/storage.objectViewer"', '"roles/storage.objectAdmin"'),
+        );
+        const found = messagesOf(check(), 'http functions');
+        assert.ok(
+          found.some(
+            (m) =>
+              m.startsWith('HTTP function "ui"') &&
+              m.includes('roles/storage.objectAdmin') &&
+              m.includes('does more than read objects'),
+          ),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the ui function is opened to the public', function () {
+        edit('ui.tf', (text) => text.replace('member   = each.value', 'member   = "allUsers"'));
+        const found = messagesOf(check(), 'http functions');
+        assert.ok(
+          found.some((m) => m.includes('to allUsers: public access')),
+          found.join('\n'),
+        );
+        assert.ok(
+          found.some((m) => m.includes('but var.ui_invokers lists')),
+          found.join('\n'),
+        );
+      });
+
+      it('fails when the ui function may use the KMS key to encrypt', function () {
+        edit('ui.tf', (text) =>
+          text.replace(
+            '"roles/cloudkms.cryptoKeyDecrypter"',
+            '"roles/cloudkms.cryptoKeyEncrypterDecrypter"',
+          ),
+        );
+        const found = messagesOf(check(), 'http functions');
+        assert.ok(
+          found.some((m) => m.includes('is granted roles/cloudkms.cryptoKeyEncrypterDecrypter')),
           found.join('\n'),
         );
       });
