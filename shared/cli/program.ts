@@ -5,6 +5,7 @@ import { registerDrillCommands } from './drill-commands.js';
 import { registerRestoreCommands } from './restore-commands.js';
 import { registerRetentionCommands } from './retention-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
+import { registerUiCommand } from './ui-command.js';
 
 /**
  * The `lifeboat` command tree. Usage errors throw (exitOverride) instead of
@@ -31,5 +32,6 @@ export function createProgram(): Command {
   registerCatalogCommands(program);
   registerRetentionCommands(program);
   registerDrillCommands(program);
+  registerUiCommand(program);
   return program;
 }

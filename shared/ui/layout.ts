@@ -1,0 +1,58 @@
+import { CSS } from './css.js';
+import { html, type HtmlValue, SafeHtml } from './html.js';
+
+/** A rendered page: the status to send and the document. */
+export interface Page {
+  status: number;
+  title: string;
+  body: SafeHtml;
+}
+
+/** A page with status 200 unless told otherwise. */
+export const page = (title: string, body: SafeHtml, status = 200): Page => ({
+  status,
+  title,
+  body,
+});
+
+/** The whole document: one stylesheet inline, the nav, and the page's `<main>`. */
+export function documentOf(p: Page): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>${p.title} · Lifeboat</title>
+        <style>
+          ${SafeHtml.trusted(CSS)}
+        </style>
+      </head>
+      <body>
+        <header>
+          <nav aria-label="Main">
+            <a class="brand" href="/">Lifeboat</a><a href="/">Clusters</a
+            ><a href="/restores">Restores</a>
+          </nav>
+        </header>
+        <main>${p.body}</main>
+      </body>
+    </html> `.toString();
+}
+
+/** A table inside a box that scrolls on its own, so a phone never scrolls the page sideways. */
+export function table(caption: string, head: SafeHtml, rows: HtmlValue): SafeHtml {
+  return html`<div class="table-wrap">
+    <table>
+      <caption class="muted">
+        ${caption}
+      </caption>
+      <thead>
+        ${head}
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
+}

@@ -1,0 +1,82 @@
+import { readCatalog } from '../catalog/catalog-io.js';
+import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
+import { Layout } from '../catalog/layout.js';
+import { decodePack, type ObjectRef, type PackRecord } from '../catalog/pack.js';
+import { mapLimit } from '../concurrency.js';
+import { NotFoundError, PermanentError } from '../errors.js';
+import { qualifiedName } from '../kube/discovery.js';
+import type { ClusterRef } from '../messages/common.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { HttpError } from './http-error.js';
+
+/** A backup's catalog; a missing one is a 404 naming it. */
+export async function loadCatalog(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  backupId: string,
+): Promise<Catalog> {
+  try {
+    return await readCatalog(store, cluster, backupId);
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new HttpError(404, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The records of the given packs of one backup, each pack verified as a
+ * restore verifies it. Only these packs are read: a backup's page never
+ * reads another backup's packs, and the object page only its resource's.
+ */
+export async function loadRecords(
+  store: ObjectStore,
+  catalog: Catalog,
+  packs: readonly PackEntry[] = catalog.packs,
+): Promise<PackRecord[]> {
+  const perPack = await mapLimit(packs, 16, async (entry) => {
+    let gzipped: Buffer;
+    try {
+      gzipped = await store.get(Layout.pack(entry.digest));
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new PermanentError(
+          `Backup ${catalog.backupId} is incomplete: pack ${entry.digest} (${entry.shardId}) is missing from ${store.url}`,
+        );
+      }
+      throw error;
+    }
+    return decodePack(gzipped, entry.digest).records;
+  });
+  return perPack.flat();
+}
+
+/** Which object the object page shows: its resource (qualified, e.g. deployments.apps), namespace and name. */
+export interface ObjectKey {
+  resource: string;
+  namespace: string | undefined;
+  name: string;
+}
+
+export const objectKeyOf = (ref: ObjectRef): ObjectKey => ({
+  resource: qualifiedName(ref),
+  namespace: ref.namespace,
+  name: ref.name,
+});
+
+/** One object of a backup, reading only the packs of its resource; a 404 when it is not there. */
+export async function loadRecord(
+  store: ObjectStore,
+  catalog: Catalog,
+  key: ObjectKey,
+): Promise<PackRecord> {
+  const packs = catalog.packs.filter((p) => qualifiedName(p.resource) === key.resource);
+  const records = await loadRecords(store, catalog, packs);
+  const record = records.find(
+    (r) => r.ref.name === key.name && (r.ref.namespace ?? '') === (key.namespace ?? ''),
+  );
+  if (!record) {
+    const where = key.namespace ? `${key.namespace}/${key.name}` : key.name;
+    throw new HttpError(404, `backup ${catalog.backupId} holds no ${key.resource} ${where}`);
+  }
+  return record;
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Sealer } from '../crypto/sealer.js';
+import { errorMessage, NotFoundError } from '../errors.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { HttpError } from './http-error.js';
+import { documentOf, type Page } from './layout.js';
+import { route } from './router.js';
+import { errorView } from './views/error-view.js';
+
+export interface UiOptions {
+  store: ObjectStore;
+  /** The store's data key, to list a Secret's keys and verify seals; never to show values. */
+  sealer?: Sealer;
+  now?: () => Date;
+}
+
+/** A request's URL; the host is irrelevant (links are absolute paths), so a fixed one is used. */
+const urlOf = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://lifeboat.invalid');
+
+function pageForError(error: unknown): Page {
+  if (error instanceof HttpError) return errorView(error.status, error.message);
+  if (error instanceof NotFoundError) return errorView(404, error.message);
+  return errorView(500, errorMessage(error));
+}
+
+function send(
+  res: ServerResponse,
+  page: Page,
+  headOnly: boolean,
+  extra: Record<string, string> = {},
+): void {
+  const body = Buffer.from(documentOf(page), 'utf8');
+  res.writeHead(page.status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(body.length),
+    // The page reads a store that changes: never served from a cache.
+    'cache-control': 'no-store',
+    // Inline style only; no script, no frame, no form posting elsewhere.
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    ...extra,
+  });
+  res.end(headOnly ? undefined : body);
+}
+
+/**
+ * The read-only catalog browser as one request handler on plain node:http
+ * types, so `lifeboat ui` and the HTTP function serve the same pages. Only
+ * GET (and HEAD) are answered; nothing here writes to the store.
+ */
+export function createUiHandler(
+  options: UiOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const now = options.now ?? (() => new Date());
+  return async (req, res) => {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      send(
+        res,
+        errorView(405, `${method} is not allowed: this page is read-only (GET only)`),
+        false,
+        {
+          allow: 'GET, HEAD',
+        },
+      );
+      return;
+    }
+    let page: Page;
+    try {
+      page = await route(urlOf(req), { store: options.store, sealer: options.sealer, now: now() });
+    } catch (error) {
+      page = pageForError(error);
+    }
+    send(res, page, method === 'HEAD');
+  };
+}

@@ -1,0 +1,173 @@
+import type { Catalog, VolumeEntry } from '../../catalog/catalog-schema.js';
+import type { PackRecord } from '../../catalog/pack.js';
+import { formatBytes, formatTime } from '../format.js';
+import { html, type SafeHtml } from '../html.js';
+import { page, table, type Page } from '../layout.js';
+import { Links } from '../links.js';
+import { objectKeyOf } from '../load-contents.js';
+import { isEmptyQuery, matchesQuery, type SearchQuery } from '../search-query.js';
+
+/** More rows than this and the page lists the first ones and asks for a narrower search. */
+export const MAX_OBJECT_ROWS = 1000;
+
+const CLUSTER_SCOPED = '(cluster-scoped)';
+
+export interface ContentsInput {
+  clusterKey: string;
+  catalog: Catalog;
+  records: PackRecord[];
+  query: SearchQuery;
+  q: string;
+  authenticity: string;
+}
+
+function volumeRows(volumes: VolumeEntry[]): SafeHtml[] {
+  return volumes.map(
+    (v) =>
+      html`<tr>
+        <th scope="row">${v.pvName}</th>
+        <td>${v.pvcNamespace && v.pvcName ? `${v.pvcNamespace}/${v.pvcName}` : ''}</td>
+        <td class="${v.status === 'FAILED' ? 'bad' : ''}">
+          ${v.status}${v.reason ? html`<div class="muted">${v.reason}</div>` : ''}
+        </td>
+        <td>${v.snapshot?.name ?? v.csiSnapshot?.name ?? ''}</td>
+        <td>${v.capacity ?? (v.disk?.sizeGb !== undefined ? `${v.disk.sizeGb} GiB` : '')}</td>
+        <td>${v.disk?.zone ?? v.disk?.replicaZones?.join(', ') ?? v.disk?.region ?? ''}</td>
+      </tr>`,
+  );
+}
+
+/** `/clusters/<key>/backups/<id>`: namespaces, then kinds, then objects; volumes; warnings. */
+export function contentsView(input: ContentsInput): Page {
+  const { catalog: c, clusterKey } = input;
+  const matched = input.records
+    .filter((r) =>
+      matchesQuery(input.query, { name: r.ref.name, labels: r.object?.metadata.labels }),
+    )
+    .sort(
+      (a, b) =>
+        (a.ref.namespace ?? '').localeCompare(b.ref.namespace ?? '') ||
+        a.ref.kind.localeCompare(b.ref.kind) ||
+        a.ref.name.localeCompare(b.ref.name),
+    );
+  const counts = new Map<string, Map<string, number>>();
+  for (const r of matched) {
+    const ns = r.ref.namespace ?? CLUSTER_SCOPED;
+    const kinds = counts.get(ns) ?? new Map<string, number>();
+    kinds.set(r.ref.kind, (kinds.get(r.ref.kind) ?? 0) + 1);
+    counts.set(ns, kinds);
+  }
+  const countRows = [...counts].map(([ns, kinds]) => {
+    const total = [...kinds.values()].reduce((a, b) => a + b, 0);
+    return html`<tr data-namespace="${ns}">
+      <th scope="row">${ns}</th>
+      <td class="num">${total}</td>
+      <td>
+        ${[...kinds].map(([k, n], i) => html`${i > 0 ? ', ' : ''}${k} <span class="muted">${n}</span>`)}
+      </td>
+    </tr>`;
+  });
+  const shown = matched.slice(0, MAX_OBJECT_ROWS);
+  const objectRows = shown.map((r) => {
+    const labels = Object.entries(r.object?.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+    return html`<tr>
+      <td>${r.ref.namespace ?? html`<span class="muted">—</span>`}</td>
+      <td>${r.ref.kind}</td>
+      <th scope="row">
+        <a href="${Links.object(clusterKey, c.backupId, objectKeyOf(r.ref))}">${r.ref.name}</a>
+      </th>
+      <td class="muted">${r.sealed ? 'sealed' : labels.join(', ')}</td>
+    </tr>`;
+  });
+  const filtered = !isEmptyQuery(input.query);
+  const list = (items: string[], cls: string): SafeHtml =>
+    html`<ul class="${cls}">
+      ${items.map((w) => html`<li>${w}</li>`)}
+    </ul>`;
+  const body = html`<h1>Backup ${c.backupId}</h1>
+    <p><a href="${Links.timeline(clusterKey)}">Cluster ${clusterKey}</a></p>
+    <dl>
+      <dt>Phase</dt>
+      <dd><span class="phase-${c.phase}">${c.phase}</span></dd>
+      <dt>Taken</dt>
+      <dd>${formatTime(c.startedAt)} to ${formatTime(c.completedAt)}</dd>
+      <dt>Policy</dt>
+      <dd>${c.policy.name} (TTL ${c.policy.ttlDays} days)</dd>
+      <dt>Objects</dt>
+      <dd data-field="objects">
+        ${c.counts.objects} in ${c.counts.packs} packs (${formatBytes(c.counts.packBytes)})
+      </dd>
+      <dt>Kubernetes</dt>
+      <dd>${c.kubernetesVersion}</dd>
+      <dt>Catalog</dt>
+      <dd>${input.authenticity}</dd>
+    </dl>
+    ${
+      c.errors.length > 0
+        ? html`<h2>Errors</h2>
+            ${list(c.errors, 'bad')}`
+        : ''
+    }
+    ${
+      c.warnings.length > 0
+        ? html`<h2>Warnings</h2>
+            ${list(c.warnings, 'warn')}`
+        : ''
+    }
+    <h2 id="objects">Objects</h2>
+    <form method="get" action="${Links.backup(clusterKey, c.backupId)}" role="search">
+      <label
+        >Search by name or label (app=web)<input
+          type="search"
+          name="q"
+          value="${input.q}"
+          autocomplete="off"
+      /></label>
+      <button type="submit">Search</button
+      >${filtered ? html` <a href="${Links.backup(clusterKey, c.backupId)}">Clear</a>` : ''}
+    </form>
+    <p data-field="matched">
+      ${filtered ? `${matched.length} of ${input.records.length} objects match` : `${matched.length} objects`}${matched.length > shown.length ? `; the first ${shown.length} are listed: narrow the search to see the others` : ''}
+    </p>
+    ${table(
+      'Objects per namespace and kind',
+      html`<tr>
+        <th scope="col">Namespace</th>
+        <th scope="col" class="num">Objects</th>
+        <th scope="col">Kinds</th>
+      </tr>`,
+      countRows,
+    )}
+    ${
+      shown.length > 0
+        ? table(
+            'Objects',
+            html`<tr>
+              <th scope="col">Namespace</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Name</th>
+              <th scope="col">Labels</th>
+            </tr>`,
+            objectRows,
+          )
+        : ''
+    }
+    <h2>Volumes</h2>
+    ${
+      c.volumes.length === 0
+        ? html`<p class="muted">No volumes.</p>`
+        : table(
+            `${c.volumes.length} volumes`,
+            html`<tr>
+              <th scope="col">PV</th>
+              <th scope="col">PVC</th>
+              <th scope="col">Status</th>
+              <th scope="col">Snapshot</th>
+              <th scope="col">Size</th>
+              <th scope="col">Zone</th>
+            </tr>`,
+            volumeRows(c.volumes),
+          )
+    }`;
+  return page(`Backup ${c.backupId}`, body);
+}
