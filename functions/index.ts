@@ -11,3 +11,4 @@ import './restore.js';
 import './cluster-events.js';
 import './retention.js';
 import './drill.js';
+import './ui.js';

@@ -43,7 +43,7 @@ let runtime: Runtime | undefined;
  * The key that wraps the store's data key: Cloud KMS when deployed
  * (LIFEBOAT_KMS_KEY), a key file in local mode (LIFEBOAT_KEY_FILE); never both.
  */
-function keyWrapper(config: Config): KeyWrapper | undefined {
+export function keyWrapper(config: Config): KeyWrapper | undefined {
   if (config.kmsKey && config.keyFile) {
     throw new PermanentError(
       'Both LIFEBOAT_KMS_KEY and LIFEBOAT_KEY_FILE are set: set one (the Cloud KMS key when deployed, a key file in local mode)',
