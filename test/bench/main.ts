@@ -10,6 +10,7 @@ import { RESTORE_PEERS, restoreBench, type RestorePeers } from './restore-bench.
 import { fanoutBench } from './fanout-bench.js';
 import { durabilityBench } from './durability-bench.js';
 import { veleroBench } from './velero-bench.js';
+import { uiBench } from './ui-bench.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -72,6 +73,22 @@ program
   .option('--rounds <n>', 'rounds (medians reported)', positiveInt, 3)
   .action(async (o: { objects: number; rounds: number }) =>
     emit(await veleroBench(o.objects, o.rounds)),
+  );
+
+program
+  .command('ui')
+  .description(
+    'first contentful paint of the cluster list and of one backup in Chromium, against the bare store reads',
+  )
+  .option('--backups <n>', 'backups to seed, over three clusters', positiveInt, 1000)
+  .option(
+    '--objects <n>',
+    'objects in the newest backup of the largest cluster',
+    positiveInt,
+    100000,
+  )
+  .action(async (o: { backups: number; objects: number }) =>
+    emit(await uiBench(o.backups, o.objects)),
   );
 
 try {
