@@ -8,6 +8,7 @@ import { qualifiedName } from '../kube/discovery.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { HttpError } from './http-error.js';
+import type { PackCache } from './pack-cache.js';
 
 /** A backup's catalog; a missing one is a 404 naming it. */
 export async function loadCatalog(
@@ -31,12 +32,13 @@ export async function loadCatalog(
 export async function loadRecords(
   store: ObjectStore,
   catalog: Catalog,
+  cache: PackCache | undefined,
   packs: readonly PackEntry[] = catalog.packs,
 ): Promise<PackRecord[]> {
-  const perPack = await mapLimit(packs, 16, async (entry) => {
-    let gzipped: Buffer;
+  const perPack = await mapLimit(packs, 8, async (entry) => {
+    let gzipped = cache?.get(entry.digest);
     try {
-      gzipped = await store.get(Layout.pack(entry.digest));
+      gzipped ??= await store.get(Layout.pack(entry.digest));
     } catch (error) {
       if (error instanceof NotFoundError) {
         throw new PermanentError(
@@ -45,7 +47,9 @@ export async function loadRecords(
       }
       throw error;
     }
-    return decodePack(gzipped, entry.digest).records;
+    const { records } = decodePack(gzipped, entry.digest);
+    cache?.set(entry.digest, gzipped);
+    return records;
   });
   return perPack.flat();
 }
@@ -67,10 +71,11 @@ export const objectKeyOf = (ref: ObjectRef): ObjectKey => ({
 export async function loadRecord(
   store: ObjectStore,
   catalog: Catalog,
+  cache: PackCache | undefined,
   key: ObjectKey,
 ): Promise<PackRecord> {
   const packs = catalog.packs.filter((p) => qualifiedName(p.resource) === key.resource);
-  const records = await loadRecords(store, catalog, packs);
+  const records = await loadRecords(store, catalog, cache, packs);
   const record = records.find(
     (r) => r.ref.name === key.name && (r.ref.namespace ?? '') === (key.namespace ?? ''),
   );

@@ -8,6 +8,7 @@ import type { ClusterRef } from '../messages/common.js';
 import { Layout } from '../catalog/layout.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Page } from './layout.js';
+import type { PackCache } from './pack-cache.js';
 import { loadClusterSummaries } from './load-clusters.js';
 import { loadCatalog, loadRecord, loadRecords, type ObjectKey } from './load-contents.js';
 import { loadRestores, readRestoreReport } from './load-restores.js';
@@ -26,6 +27,8 @@ export interface PageContext {
   store: ObjectStore;
   sealer: Sealer | undefined;
   now: Date;
+  /** Packs kept between requests (content-addressed, so never stale). */
+  packs: PackCache;
 }
 
 export const clustersPage = async (ctx: PageContext): Promise<Page> =>
@@ -54,7 +57,7 @@ export async function contentsPage(
   const query = parseSearchQuery(q);
   const catalog = await loadCatalog(ctx.store, cluster, backupId);
   const [records, authenticity] = await Promise.all([
-    loadRecords(ctx.store, catalog),
+    loadRecords(ctx.store, catalog, ctx.packs),
     authenticityOf(ctx, catalog),
   ]);
   return contentsView({
@@ -105,7 +108,7 @@ export async function objectPage(
   key: ObjectKey,
 ): Promise<Page> {
   const catalog = await loadCatalog(ctx.store, cluster, backupId);
-  const record = await loadRecord(ctx.store, catalog, key);
+  const record = await loadRecord(ctx.store, catalog, ctx.packs, key);
   const base = { clusterKey: Layout.clusterKey(cluster), backupId, record };
   if (isSecret(record)) return objectView({ ...base, ...secretInput(ctx, catalog, record) });
   return objectView({ ...base, ...(record.object ? { manifest: record.object } : {}) });

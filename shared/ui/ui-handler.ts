@@ -4,6 +4,7 @@ import { errorMessage, NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { HttpError } from './http-error.js';
 import { documentOf, type Page } from './layout.js';
+import { PackCache } from './pack-cache.js';
 import { route } from './router.js';
 import { errorView } from './views/error-view.js';
 
@@ -13,6 +14,9 @@ export interface UiOptions {
   sealer?: Sealer;
   now?: () => Date;
 }
+
+/** Stored (gzipped) bytes of packs kept between requests: a search re-reads none of them. */
+const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A request's URL; the host is irrelevant (links are absolute paths), so a fixed one is used. */
 const urlOf = (req: IncomingMessage): URL => new URL(req.url ?? '/', 'http://lifeboat.invalid');
@@ -54,6 +58,7 @@ export function createUiHandler(
   options: UiOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const now = options.now ?? (() => new Date());
+  const packs = new PackCache(PACK_CACHE_BYTES);
   return async (req, res) => {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
@@ -69,7 +74,12 @@ export function createUiHandler(
     }
     let page: Page;
     try {
-      page = await route(urlOf(req), { store: options.store, sealer: options.sealer, now: now() });
+      page = await route(urlOf(req), {
+        store: options.store,
+        sealer: options.sealer,
+        now: now(),
+        packs,
+      });
     } catch (error) {
       page = pageForError(error);
     }
