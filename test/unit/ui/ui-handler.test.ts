@@ -1,0 +1,96 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCatalog } from '../../../shared/catalog/catalog-io.js';
+import { BackupPolicy } from '../../../shared/messages/common.js';
+import { LocalStore } from '../../../shared/store/local-store.js';
+import { startUiServer } from '../../../shared/ui/ui-server.js';
+import { validate } from '../../../shared/validate.js';
+import { FaultyStore } from '../../support/faulty-store.js';
+
+const cluster = { project: 'local', location: 'local', name: 'shop' };
+
+describe('ui: the handler over a real store, through its own server', () => {
+  let store: FaultyStore;
+  let server: { url: string; close(): Promise<void> };
+
+  before(async () => {
+    store = new FaultyStore(new LocalStore(mkdtempSync(join(tmpdir(), 'lifeboat-ui-'))));
+    const at = '2026-11-30T10:00:00.000Z';
+    await writeCatalog(store, {
+      kind: 'Catalog',
+      backupId: 'nightly-1',
+      cluster,
+      kubernetesVersion: 'v1.33.13',
+      policy: validate(BackupPolicy, { name: 'nightly', projects: ['local'] }, 'policy'),
+      phase: 'PartiallyFailed',
+      startedAt: at,
+      completedAt: at,
+      counts: { objects: 0, packs: 0, packBytes: 0, volumes: 0, secrets: 0 },
+      resources: [],
+      packs: [],
+      volumes: [],
+      warnings: ['<script>alert(1)</script> could not be listed'],
+      errors: [],
+    });
+    server = await startUiServer({ store, now: () => new Date('2026-11-30T11:00:00Z') });
+  });
+
+  after(() => server.close());
+  afterEach(() => store.disarm());
+
+  it('listens on 127.0.0.1 only', () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('escapes what the store holds', async () => {
+    const res = await fetch(`${server.url}/clusters/local.local.shop/backups/nightly-1`);
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.ok(!body.includes('<script>alert(1)'));
+    assert.ok(body.includes('&lt;script&gt;alert(1)&lt;/script&gt; could not be listed'));
+    assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  });
+
+  it('answers a store that fails with a 500 page giving the reason and no stack', async () => {
+    store.arm({ op: 'list', keys: () => true, mode: 'transient' });
+    const res = await fetch(server.url);
+    assert.equal(res.status, 500);
+    const body = await res.text();
+    assert.match(body, /<h1>The store could not be read<\/h1>/);
+    assert.match(body, /injected: list/);
+    assert.ok(!/\bat .*\.js:\d+/.test(body), 'no stack trace');
+  });
+
+  it('refuses anything but GET and HEAD, and names bad parameters', async () => {
+    const put = await fetch(server.url, { method: 'PUT', body: 'x' });
+    assert.equal(put.status, 405);
+    const head = await fetch(server.url, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    const cases: [string, number, RegExp][] = [
+      ['/clusters/not-a-key', 400, /cluster &quot;not-a-key&quot; is not PROJECT.LOCATION.NAME/],
+      ['/clusters/local.local.shop/diff?from=nightly-1', 400, /to is missing/],
+      [
+        '/clusters/local.local.shop/backups/nightly-1/objects?resource=configmaps',
+        400,
+        /name is missing/,
+      ],
+      [
+        '/clusters/local.local.shop/backups/nightly-1/objects?resource=configmaps&name=x',
+        404,
+        /holds no configmaps x/,
+      ],
+      ['/clusters/local.local.shop/backups/%E0%A4%A', 400, /malformed %-escape/],
+      ['/restores/none-here', 404, /restore &quot;none-here&quot; not found/],
+      ['/clusters/local.local.shop/backups/nightly-1/extra/path', 404, /no page at/],
+    ];
+    for (const [path, status, message] of cases) {
+      const res = await fetch(`${server.url}${path}`);
+      assert.equal(res.status, status, path);
+      assert.match(await res.text(), message, path);
+    }
+  });
+});
