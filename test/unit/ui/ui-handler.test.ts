@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCatalog } from '../../../shared/catalog/catalog-io.js';
+import { writeDrillReport } from '../../../shared/drill/drill-store.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
+import { lockBackup } from '../../../shared/pipeline/locks.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { startUiServer } from '../../../shared/ui/ui-server.js';
 import { validate } from '../../../shared/validate.js';
@@ -30,9 +32,41 @@ describe('ui: the handler over a real store, through its own server', () => {
       counts: { objects: 0, packs: 0, packBytes: 0, volumes: 0, secrets: 0 },
       resources: [],
       packs: [],
-      volumes: [],
+      volumes: [
+        {
+          pvName: 'pv-data',
+          pvcNamespace: 'shop',
+          pvcName: 'data-db-0',
+          driver: 'pd.csi.storage.gke.io',
+          capacity: '10Gi',
+          disk: { project: 'p', name: 'disk-1', zone: 'europe-west1-b' },
+          snapshot: { project: 'p', name: 'snap-nightly-1' },
+          status: 'READY',
+        },
+      ],
       warnings: ['<script>alert(1)</script> could not be listed'],
       errors: [],
+    });
+    await lockBackup(store, cluster, 'nightly-1', 'audit');
+    await writeDrillReport(store, {
+      apiVersion: 'lifeboat.dev/v1',
+      kind: 'DrillReport',
+      drillId: 'd1',
+      policy: 'weekly',
+      source: cluster,
+      backupId: 'nightly-1',
+      drillCluster: { project: 'local', location: 'local', name: 'drill' },
+      restoreId: 'drill-d1',
+      verdict: 'passed',
+      requestedAt: at,
+      completedAt: at,
+      rtoSeconds: 42,
+      namespaces: {},
+      objects: { compared: 0, equal: 0, comparedInPlace: 0, mismatches: [] },
+      volumes: [],
+      cleanup: { objectsDeleted: 0, disksDeleted: 0 },
+      reasons: [],
+      leftBehind: [],
     });
     server = await startUiServer({ store, now: () => new Date('2026-11-30T11:00:00Z') });
   });
@@ -52,6 +86,22 @@ describe('ui: the handler over a real store, through its own server', () => {
     assert.ok(body.includes('&lt;script&gt;alert(1)&lt;/script&gt; could not be listed'));
     assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  });
+
+  it("shows a backup's lock and drill verdict in the timeline, and its volumes", async () => {
+    const timeline = await (await fetch(`${server.url}/clusters/local.local.shop`)).text();
+    assert.match(timeline, /data-field="lock">\s*<span class="badge">locked<\/span>/);
+    assert.match(
+      timeline,
+      /<span class="verdict-passed">passed<\/span\s*>\s*<span class="muted">RTO 42s/,
+    );
+    const contents = await (
+      await fetch(`${server.url}/clusters/local.local.shop/backups/nightly-1`)
+    ).text();
+    const row = /<th scope="row">pv-data<\/th>([\s\S]*?)<\/tr>/.exec(contents)?.[1] ?? '';
+    for (const shown of ['shop/data-db-0', 'READY', 'snap-nightly-1', '10Gi', 'europe-west1-b']) {
+      assert.ok(row.includes(shown), `${shown} in the volume's row`);
+    }
   });
 
   it('answers a store that fails with a 500 page giving the reason and no stack', async () => {
