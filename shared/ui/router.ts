@@ -25,7 +25,7 @@ function segmentsOf(pathname: string): string[] {
 }
 
 /** Which page a URL names, with its parameters checked; an unknown path is a 404. */
-export function route(url: URL, ctx: PageContext): Promise<Page> {
+export async function route(url: URL, ctx: PageContext): Promise<Page> {
   const s = segmentsOf(url.pathname);
   const q = url.searchParams;
   const [first, key, third, id, fifth] = s;
@@ -35,12 +35,9 @@ export function route(url: URL, ctx: PageContext): Promise<Page> {
   if (first === 'clusters' && key !== undefined) {
     if (s.length === 2) return timelinePage(ctx, clusterParam(key));
     if (third === 'diff' && s.length === 3) {
-      return diffPage(
-        ctx,
-        clusterParam(key),
-        idParam(q.get('from'), 'from'),
-        idParam(q.get('to'), 'to'),
-      );
+      const [from, to] = [idParam(q.get('from'), 'from'), idParam(q.get('to'), 'to')];
+      if (from === to) throw new HttpError(400, `from and to are the same backup (${from})`);
+      return diffPage(ctx, clusterParam(key), from, to);
     }
     if (third === 'backups' && s.length === 4) {
       return contentsPage(ctx, clusterParam(key), idParam(id, 'backup id'), q.get('q') ?? '');
@@ -53,5 +50,5 @@ export function route(url: URL, ctx: PageContext): Promise<Page> {
       });
     }
   }
-  return Promise.reject(new HttpError(404, `no page at ${url.pathname}`));
+  throw new HttpError(404, `no page at ${url.pathname}`);
 }

@@ -123,6 +123,8 @@ describe('ui: the handler over a real store, through its own server', () => {
     const cases: [string, number, RegExp][] = [
       ['/clusters/not-a-key', 400, /cluster &quot;not-a-key&quot; is not PROJECT.LOCATION.NAME/],
       ['/clusters/local.local.shop/diff?from=nightly-1', 400, /to is missing/],
+      ['/clusters/local.local.shop/diff?from=nightly-1&to=nightly-1', 400, /the same backup/],
+      ['/clusters/local.local.shop/diff?from=nightly-1&to=nightly-2', 404, /nightly-2/],
       [
         '/clusters/local.local.shop/backups/nightly-1/objects?resource=configmaps',
         400,
