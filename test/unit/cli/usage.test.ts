@@ -100,6 +100,8 @@ describe('the lifeboat command, run as a child process', function () {
       ['backup', 'get'],
       ['backup', 'describe', 'b1'],
       ['backup', 'logs', 'b1'],
+      ['backup', 'diff', 'b1', 'b2'],
+      ['ui'],
       ['restore', 'get'],
       ['restore', 'describe', 'r1'],
       ['catalog', 'verify', 'b1'],
