@@ -1,3 +1,4 @@
+import { HttpFunctions } from '../../functions/registry.js';
 import type { ApiCall } from '../env/api-recorder.js';
 import { evaluateCondition } from '../unit/infra/iam-condition.js';
 import { refsIn, type InfraModel, type Instance } from '../unit/infra/infra-model.js';
@@ -49,6 +50,11 @@ export interface Difference {
 
 const key = (scope: Scope, permission: string): string => `${scope} ${permission}`;
 
+/** The HTTP functions' service accounts (google_service_account.<name>, infra/ui.tf), by resource. */
+const HTTP_ACCOUNTS = new Map<string, string>(
+  HttpFunctions.map((name) => [`google_service_account.${name}`, name]),
+);
+
 /** Where each IAM binding type grants what it grants. */
 function scopeOf(binding: Instance): Scope | undefined {
   switch (binding.type) {
@@ -92,7 +98,9 @@ export function grantsOf(model: InfraModel): { grants: Grant[]; problems: string
   };
   for (const binding of model.instances.filter((i) => /_iam_(member|binding)$/.test(i.type))) {
     const members = refsIn([binding.attrs['member'], binding.attrs['members']]).filter(
-      (r) => r.resource === 'google_service_account.function' && r.key,
+      (r) =>
+        (r.resource === 'google_service_account.function' && r.key) ||
+        HTTP_ACCOUNTS.has(r.resource),
     );
     if (members.length === 0) continue;
     const scope = scopeOf(binding);
@@ -127,7 +135,7 @@ export function grantsOf(model: InfraModel): { grants: Grant[]; problems: string
       continue;
     }
     for (const m of members) {
-      const fn = m.key!;
+      const fn = m.key ?? HTTP_ACCOUNTS.get(m.resource) ?? '';
       const store = scope === 'bucket' ? storeOfFunction(fn) : undefined;
       if (scope === 'bucket' && condition !== undefined && !store) {
         problems.push(
@@ -354,8 +362,11 @@ function storeOf(
   model: InfraModel,
   fn: string,
 ): { bucket: string; objectRoot: string } | undefined {
+  // A Pub/Sub function is an instance of google_cloudfunctions2_function.function; an HTTP one has its own resource.
   const f = model.instances.find(
-    (i) => i.type === 'google_cloudfunctions2_function' && i.key === fn,
+    (i) =>
+      i.type === 'google_cloudfunctions2_function' &&
+      (i.key === fn || (i.key === null && i.name === fn)),
   );
   const service = (f?.attrs['service_config'] as Record<string, unknown>[] | undefined)?.[0];
   const url = (service?.['environment_variables'] as Record<string, unknown> | undefined)?.[

@@ -320,7 +320,8 @@ export function operationOf(call: ApiCall, topicPrefix: string): Operation {
 
 /**
  * The permissions of the predefined roles infra/ grants to functions, from
- * https://cloud.google.com/iam/docs/roles-permissions (Pub/Sub, Cloud KMS).
+ * https://cloud.google.com/iam/docs/roles-permissions (Pub/Sub, Cloud KMS,
+ * Cloud Storage).
  * `checked` are those an API call of the functions can need: a permission
  * used and not among them fails the test. A predefined role cannot be
  * trimmed, so its binding counts as used when any of them is: the
@@ -331,6 +332,19 @@ export function operationOf(call: ApiCall, topicPrefix: string): Operation {
  */
 export const PREDEFINED_ROLES: Record<string, { checked: string[]; beyondUse: string[] }> = {
   'roles/pubsub.publisher': { checked: ['pubsub.topics.publish'], beyondUse: [] },
+  // The ui function's read-only access to the bucket
+  // (https://cloud.google.com/iam/docs/roles-permissions/storage#storage.objectViewer).
+  'roles/storage.objectViewer': {
+    checked: ['storage.objects.get', 'storage.objects.list'],
+    beyondUse: [
+      'resourcemanager.projects.get',
+      'resourcemanager.projects.list',
+      'storage.folders.get',
+      'storage.folders.list',
+      'storage.managedFolders.get',
+      'storage.managedFolders.list',
+    ],
+  },
   'roles/cloudkms.cryptoKeyEncrypterDecrypter': {
     checked: ['cloudkms.cryptoKeyVersions.useToDecrypt', 'cloudkms.cryptoKeyVersions.useToEncrypt'],
     beyondUse: [

@@ -2,13 +2,15 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
-import { Functions, type FunctionName } from '../../../functions/registry.js';
+import { Functions, HttpFunctions, type FunctionName } from '../../../functions/registry.js';
 import { emitCatalog } from '../../../shared/backup/emit-catalog.js';
 import { writePlan, writeVolumePart } from '../../../shared/backup/parts.js';
 import { PubSubBus } from '../../../shared/bus/pubsub-bus.js';
 import { mapLimit } from '../../../shared/concurrency.js';
+import { listCatalogs } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { DEPLOYMENT_ENV } from '../../../shared/config/deployment.js';
 import { loadSealer } from '../../../shared/crypto/data-key.js';
@@ -20,6 +22,7 @@ import { waitEstablished } from '../../../shared/restore/apply-object.js';
 import { validate } from '../../../shared/validate.js';
 import { ApiRecorder } from '../../env/api-recorder.js';
 import { LocalPipeline } from '../../env/pipeline.js';
+import { freePort, startService, stopService, waitUntilReady } from '../../env/process.js';
 import { ComputeStandin } from '../../standins/compute/server.js';
 import { ContainerStandin } from '../../standins/container/server.js';
 import { KmsStandin } from '../../standins/kms/server.js';
@@ -54,8 +57,9 @@ import { UNEXERCISED } from '../../iam/permissions.js';
  * several invocations; the response to a cluster's deletion (last-chance
  * snapshots, locks, a standby restore); a scheduled restore drill (one drill
  * per selected cluster, disks made from the snapshots and deleted again);
- * and a retention sweep that finishes
- * an abandoned backup and deletes an expired one with its snapshot. Each
+ * a retention sweep that finishes
+ * an abandoned backup and deletes an expired one with its snapshot; and the
+ * catalog browser (the ui HTTP function) opening every kind of page. Each
  * recorded call is mapped to the permissions Google documents for it
  * (test/iam/permissions.ts) and the union, per function, is compared with
  * what infra/ grants that function's service account (test/iam/iam-compare.ts):
@@ -77,6 +81,9 @@ const OLD_SHOP = { project: PROJECT, location: REGION, name: 'old-shop' };
 /** What infra/ is evaluated with: the KMS key on, so its bindings are read too. */
 const INFRA_VARS = { project: 'lifeboat-iam', kms_enabled: true };
 const FUNCTIONS = Object.keys(Functions) as FunctionName[];
+/** Every function whose account is compared: the Pub/Sub ones and the HTTP ones. */
+const COMPARED: readonly string[] = [...FUNCTIONS, ...HttpFunctions];
+const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 const DAY = 86_400_000;
 
 type Msg = Record<string, unknown> & {
@@ -177,6 +184,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
   let responses: Inbox<Msg>;
   let drilled: Inbox<Msg>;
   let uses: Use[] = [];
+  let environment: Record<string, string> = {};
   let unmapped: string[] = [];
   let started = 0;
 
@@ -216,7 +224,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       await admin.close();
     }
     recorder = new ApiRecorder({ file: callsFile });
-    const environment: Record<string, string> = {
+    environment = {
       LIFEBOAT_STORE: `gs://${bucket}/lifeboat`,
       LIFEBOAT_PROJECT: 'lifeboat-iam',
       LIFEBOAT_TOPIC_PREFIX: topicPrefix,
@@ -557,13 +565,94 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
     });
   });
 
+  it('browses the store as the ui function: clusters, a timeline, a backup, an object, a diff, restores', async function () {
+    const port = await freePort();
+    const service = startService(
+      'function ui',
+      process.execPath,
+      [
+        join(
+          repoRoot,
+          'node_modules',
+          '@google-cloud',
+          'functions-framework',
+          'build',
+          'src',
+          'main.js',
+        ),
+        '--target=ui',
+        '--signature-type=http',
+        `--source=${join(repoRoot, 'dist', 'functions', 'index.js')}`,
+        `--port=${port}`,
+      ],
+      join(dir, 'function-ui.log'),
+      {
+        ...process.env,
+        ...environment,
+        ...(await recorder.environmentFor('ui', environment)),
+        FUNCTION_TARGET: 'ui',
+        K_SERVICE: 'ui',
+      },
+    );
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitUntilReady(
+        service,
+        () =>
+          fetch(`${base}/`, { method: 'HEAD' }).then(
+            () => true,
+            () => false,
+          ),
+        120_000,
+      );
+      const [older, newer] = (await listCatalogs(store, SHOP)).slice(-2);
+      assert.ok(older && newer, 'SHOP has two backups');
+      const cluster = `/clusters/${Layout.clusterKey(SHOP)}`;
+      const restoreIds: string[] = [];
+      for await (const info of store.list('restores/')) {
+        const id = /^restores\/([^/]+)\//.exec(info.key)?.[1];
+        if (id && !restoreIds.includes(id)) restoreIds.push(id);
+      }
+      assert.ok(restoreIds.length > 0, 'a restore has a report');
+      const pages = [
+        '/',
+        cluster,
+        `${cluster}/backups/${newer}`,
+        `${cluster}/backups/${newer}?q=filler-1`,
+        `${cluster}/backups/${newer}/objects?resource=configmaps&namespace=${ns}&name=filler-1`,
+        `${cluster}/diff?from=${older}&to=${newer}`,
+        '/restores',
+        `/restores/${restoreIds[0]}`,
+      ];
+      for (const page of pages) {
+        const response = await fetch(`${base}${page}`);
+        assert.equal(response.status, 200, `${page}: ${await response.text()}`);
+      }
+      // The data key was unwrapped (Secrets' keys shown); nothing was written.
+      const calls = recorder.callsOf('ui');
+      assert.ok(
+        calls.some((c) => c.api === 'kms'),
+        'the ui function unwrapped the data key',
+      );
+      assert.deepEqual(
+        calls
+          .filter((c) => c.api === 'storage' && c.method !== 'GET')
+          .map((c) => `${c.method} ${c.path}`),
+        [],
+        'the ui function only reads the bucket',
+      );
+    } finally {
+      await stopService(service);
+    }
+  });
+
   it('maps every call to the IAM permissions Google documents for it', function () {
     ({ uses, problems: unmapped } = usesOf(recorder.calls, topicPrefix, 'lifeboat/'));
     // What each function used, by scope: with LIFEBOAT_IAM_REPORT=1 (the calls themselves are in
     // the JSON lines file, kept with LIFEBOAT_KEEP_ENV=1).
     const report = [
       `${recorder.calls.length} calls recorded in ${Math.round((Date.now() - started) / 1000)} s (${callsFile})`,
-      ...(process.env['LIFEBOAT_IAM_REPORT'] ? [describeUses(uses, FUNCTIONS)] : []),
+      ...(process.env['LIFEBOAT_IAM_REPORT'] ? [describeUses(uses, COMPARED)] : []),
     ].join('\n');
     process.stdout.write(`${report.replace(/^/gm, '      ')}\n`);
     assert.deepEqual(unmapped, []);
@@ -576,7 +665,7 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       const { grants, problems } = grantsOf(model);
       assert.deepEqual(problems, [], 'every binding of a function account can be read');
       return compareIam(uses, grants, {
-        functions: FUNCTIONS,
+        functions: COMPARED,
         excused: UNEXERCISED,
       });
     };
@@ -585,6 +674,19 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
       assert.ok(
         recorder.calls.some((c) => c.api === 'kms'),
         'the functions used Cloud KMS, so the bindings on the key are compared too',
+      );
+      // The ui function read the bucket and unwrapped the data key, and used nothing else;
+      // infra/ grants it exactly that (below).
+      assert.deepEqual(
+        uses
+          .filter((u) => u.fn === 'ui')
+          .map((u) => `${u.scope} ${u.permission}`)
+          .sort(),
+        [
+          'bucket storage.objects.get',
+          'bucket storage.objects.list',
+          'key cloudkms.cryptoKeyVersions.useToDecrypt',
+        ],
       );
       const differences = differencesWith(infraDir);
       assert.equal(
