@@ -220,8 +220,8 @@ export function plannedClusters(backups: number, objects: number): SeededCluster
 
 /**
  * Writes the store: each cluster's packs once, then its backups' catalogs
- * oldest first (hourly, the newest ten minutes ago), so that the store's
- * write times follow the backups' as they do in a real store.
+ * one after another, oldest first, so that the store's write times follow
+ * the backups' as they do in a real store.
  */
 export async function seedUiStore(
   store: ObjectStore,
@@ -233,7 +233,6 @@ export async function seedUiStore(
     { name: 'hourly', projects: ['bench-project'] },
     'the bench policy',
   );
-  const now = Date.now();
   let catalogs = 0;
   let newest: SeededStore['newest'] | undefined;
   for (const seeded of clusters) {
@@ -257,55 +256,50 @@ export async function seedUiStore(
       packs: packs.length,
       objects: seeded.objects,
     });
-    // Hourly, the newest ten minutes ago; ids made from the start time, as the pipeline makes them.
-    const startedAt = (b: number): Date =>
-      new Date(now - (seeded.backups - 1 - b) * 3_600_000 - 600_000);
-    const ids = Array.from(
-      { length: seeded.backups },
-      (_, b) =>
-        `hourly-${startedAt(b).toISOString().replace(/[-:]/g, '').slice(0, 13).toLowerCase()}`,
-    );
-    // Oldest first, in small batches: store times follow backup times.
-    for (let from = 0; from < ids.length; from += 16) {
-      await mapLimit(ids.slice(from, from + 16), 16, async (backupId, k) => {
-        const b = from + k;
-        const started = startedAt(b);
-        const unsigned: UnsignedCatalog = {
-          kind: 'Catalog',
-          backupId,
-          cluster,
-          kubernetesVersion: 'v1.33.4-gke.1000',
-          // Now and then a backup with a warning, as real stores have.
-          phase: b % 97 === 50 ? 'PartiallyFailed' : 'Completed',
-          startedAt: started.toISOString(),
-          completedAt: new Date(started.getTime() + 95_000).toISOString(),
-          counts: {
-            objects: seeded.objects,
-            packs: packs.length,
-            packBytes: packs.reduce((sum, p) => sum + p.bytes, 0),
-            volumes: 0,
-            secrets: 0,
-          },
-          resources: [
-            { ...CONFIGMAPS, objects: configMaps.length, atRevision: true },
-            { ...DEPLOYMENTS, objects: deployments.length, atRevision: true },
-          ],
-          revision: String(100_000 + b),
-          packs,
-          volumes: [],
-          warnings: b % 97 === 50 ? ['events: the list was cut short by the deadline'] : [],
-          errors: [],
-          policy,
-        };
-        await writeCatalog(store, unsigned);
-      });
-      const written = Math.min(from + 16, ids.length);
-      if (written === ids.length || from % 160 === 0) {
+    // In a real store a catalog is written when its backup completes, so store times follow
+    // backup times, and the cluster list relies on it to stop reading early. Store times cannot
+    // be set, so time is compressed instead: each backup starts and completes just before its
+    // catalog is written, one after another, oldest first.
+    const ids: string[] = [];
+    for (let b = 0; b < seeded.backups; b++) {
+      const started = new Date();
+      const stamp = started.toISOString().replace(/[-:.]/g, '').toLowerCase().slice(0, 18);
+      const backupId = `hourly-${stamp}-${String(b).padStart(4, '0')}`;
+      const unsigned: UnsignedCatalog = {
+        kind: 'Catalog',
+        backupId,
+        cluster,
+        kubernetesVersion: 'v1.33.4-gke.1000',
+        // Now and then a backup with a warning, as real stores have.
+        phase: b % 97 === 50 ? 'PartiallyFailed' : 'Completed',
+        startedAt: started.toISOString(),
+        completedAt: new Date().toISOString(),
+        counts: {
+          objects: seeded.objects,
+          packs: packs.length,
+          packBytes: packs.reduce((sum, p) => sum + p.bytes, 0),
+          volumes: 0,
+          secrets: 0,
+        },
+        resources: [
+          { ...CONFIGMAPS, objects: configMaps.length, atRevision: true },
+          { ...DEPLOYMENTS, objects: deployments.length, atRevision: true },
+        ],
+        revision: String(100_000 + b),
+        packs,
+        volumes: [],
+        warnings: b % 97 === 50 ? ['events: the list was cut short by the deadline'] : [],
+        errors: [],
+        policy,
+      };
+      await writeCatalog(store, unsigned);
+      ids.push(backupId);
+      if (ids.length === seeded.backups || ids.length % 100 === 0) {
         progress({
           event: 'seeding',
           cluster: Layout.clusterKey(cluster),
-          catalogs: written,
-          of: ids.length,
+          catalogs: ids.length,
+          of: seeded.backups,
         });
       }
     }

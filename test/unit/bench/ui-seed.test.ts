@@ -66,5 +66,23 @@ describe('the UI benchmark’s synthetic store', function () {
       newest.packs.map((p) => p.digest),
     );
     assert.equal((await listCatalogs(store, seeded.newest.cluster)).at(-1), seeded.newest.backupId);
+    // Store times follow backup times, as in a real store: each catalog was written after the
+    // one before it had started, so none started before an older one's store time.
+    for (const { cluster } of clusters) {
+      const infos = [];
+      for await (const info of store.list(Layout.clusterBackups(cluster))) {
+        if (info.key.endsWith('/catalog.json')) infos.push(info);
+      }
+      const ids = await listCatalogs(store, cluster);
+      const catalogs = await Promise.all(ids.map((id) => readCatalog(store, cluster, id)));
+      for (let i = 1; i < catalogs.length; i++) {
+        const before = infos.find((x) => x.key === Layout.catalog(cluster, ids[i - 1] ?? ''));
+        assert.ok(before);
+        assert.ok(
+          Date.parse(catalogs[i]?.startedAt ?? '') >= before.updated.getTime(),
+          `${ids[i]} started before ${ids[i - 1]} was written`,
+        );
+      }
+    }
   });
 });
