@@ -60,7 +60,18 @@ function lineOffsets(raw: Buffer): { starts: number[]; ends: number[] } {
   }
 }
 
-export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
+/** A pack inflated, split into lines, and its header read and checked (format, kind). */
+export interface InflatedPack {
+  raw: Buffer;
+  /** Byte offsets of each line (0: the header), trailing whitespace trimmed. */
+  starts: number[];
+  ends: number[];
+  headerJson: string;
+  header: PackHeader;
+  line(index: number): string;
+}
+
+export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPack {
   const raw = inflate(gzipped, expectedDigest);
   const { starts, ends } = lineOffsets(raw);
   const line = (i: number): string => raw.toString('utf8', starts[i], ends[i]);
@@ -84,6 +95,11 @@ export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
       `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
     );
   }
+  return { raw, starts, ends, headerJson, header, line };
+}
+
+export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
+  const { starts, headerJson, header, line } = inflatePack(gzipped, expectedDigest);
   const count = starts.length - 1;
   const parse = (index: number): PackRecord => {
     try {

@@ -1,7 +1,8 @@
 import { readCatalog } from '../catalog/catalog-io.js';
 import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
 import { Layout } from '../catalog/layout.js';
-import { decodePack, type ObjectRef, type PackRecord } from '../catalog/pack.js';
+import { type ObjectRef, type PackRecord } from '../catalog/pack.js';
+import { indexPack, type IndexedPack } from '../catalog/pack-index.js';
 import { mapLimit } from '../concurrency.js';
 import { NotFoundError, PermanentError } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
@@ -25,17 +26,18 @@ export async function loadCatalog(
 }
 
 /**
- * The records of the given packs of one backup, each pack verified as a
- * restore verifies it. Only these packs are read: a backup's page never
- * reads another backup's packs, and the object page only its resource's.
+ * The given packs of one backup, indexed and verified as a restore verifies
+ * them (every object's digest, each pack's digest). Only these packs are
+ * read: a backup's page never reads another backup's packs, and the object
+ * page only its resource's. Bodies are parsed only when asked for.
  */
-export async function loadRecords(
+export async function loadPacks(
   store: ObjectStore,
   catalog: Catalog,
   cache: PackCache | undefined,
   packs: readonly PackEntry[] = catalog.packs,
-): Promise<PackRecord[]> {
-  const perPack = await mapLimit(packs, 8, async (entry) => {
+): Promise<IndexedPack[]> {
+  return mapLimit(packs, 8, async (entry) => {
     let gzipped = cache?.get(entry.digest);
     try {
       gzipped ??= await store.get(Layout.pack(entry.digest));
@@ -47,11 +49,27 @@ export async function loadRecords(
       }
       throw error;
     }
-    const { records } = decodePack(gzipped, entry.digest);
+    const indexed = indexPack(gzipped, entry.digest);
     cache?.set(entry.digest, gzipped);
-    return records;
+    return indexed;
   });
-  return perPack.flat();
+}
+
+/** One object of a listing: its ref, and its labels parsed from its body only when asked for. */
+export interface ContentsEntry {
+  ref: ObjectRef;
+  sealed: boolean;
+  labels(): Readonly<Record<string, string>> | undefined;
+}
+
+export function contentsEntries(packs: readonly IndexedPack[]): ContentsEntry[] {
+  return packs.flatMap((pack) =>
+    pack.refs.map((ref, i) => ({
+      ref,
+      sealed: pack.sealed(i),
+      labels: () => (pack.sealed(i) ? undefined : pack.record(i).object?.metadata.labels),
+    })),
+  );
 }
 
 /** Which object the object page shows: its resource (qualified, e.g. deployments.apps), namespace and name. */
@@ -75,13 +93,12 @@ export async function loadRecord(
   key: ObjectKey,
 ): Promise<PackRecord> {
   const packs = catalog.packs.filter((p) => qualifiedName(p.resource) === key.resource);
-  const records = await loadRecords(store, catalog, cache, packs);
-  const record = records.find(
-    (r) => r.ref.name === key.name && (r.ref.namespace ?? '') === (key.namespace ?? ''),
-  );
-  if (!record) {
-    const where = key.namespace ? `${key.namespace}/${key.name}` : key.name;
-    throw new HttpError(404, `backup ${catalog.backupId} holds no ${key.resource} ${where}`);
+  for (const pack of await loadPacks(store, catalog, cache, packs)) {
+    const i = pack.refs.findIndex(
+      (r) => r.name === key.name && (r.namespace ?? '') === (key.namespace ?? ''),
+    );
+    if (i >= 0) return pack.record(i);
   }
-  return record;
+  const where = key.namespace ? `${key.namespace}/${key.name}` : key.name;
+  throw new HttpError(404, `backup ${catalog.backupId} holds no ${key.resource} ${where}`);
 }

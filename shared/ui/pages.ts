@@ -10,7 +10,13 @@ import type { ObjectStore } from '../store/object-store.js';
 import type { Page } from './layout.js';
 import type { PackCache } from './pack-cache.js';
 import { loadClusterSummaries } from './load-clusters.js';
-import { loadCatalog, loadRecord, loadRecords, type ObjectKey } from './load-contents.js';
+import {
+  contentsEntries,
+  loadCatalog,
+  loadPacks,
+  loadRecord,
+  type ObjectKey,
+} from './load-contents.js';
 import { loadRestores, readRestoreReport } from './load-restores.js';
 import { loadTimeline } from './load-timeline.js';
 import { parseSearchQuery } from './search-query.js';
@@ -56,14 +62,14 @@ export async function contentsPage(
 ): Promise<Page> {
   const query = parseSearchQuery(q);
   const catalog = await loadCatalog(ctx.store, cluster, backupId);
-  const [records, authenticity] = await Promise.all([
-    loadRecords(ctx.store, catalog, ctx.packs),
+  const [packs, authenticity] = await Promise.all([
+    loadPacks(ctx.store, catalog, ctx.packs),
     authenticityOf(ctx, catalog),
   ]);
   return contentsView({
     clusterKey: Layout.clusterKey(cluster),
     catalog,
-    records,
+    entries: contentsEntries(packs),
     query,
     q,
     authenticity,
