@@ -198,7 +198,14 @@ export async function settle(
   let same = 0;
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
-    const state = await fingerprint(http, resources);
+    let state: string;
+    try {
+      state = await fingerprint(http, resources);
+    } catch (error) {
+      // A LIST that outlasts a compaction loses its continue token: list again from the start.
+      if (!(error instanceof KubeApiError && error.status === 410)) throw error;
+      state = 'a LIST outlasted a compaction (410): listing again';
+    }
     same = state === last ? same + 1 : 0;
     last = state;
     if (same >= 2) return state;
