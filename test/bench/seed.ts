@@ -204,7 +204,10 @@ export async function settle(
     } catch (error) {
       // A LIST that outlasts a compaction loses its continue token: list again from the start.
       if (!(error instanceof KubeApiError && error.status === 410)) throw error;
-      state = 'a LIST outlasted a compaction (410): listing again';
+      onProgress('a LIST outlasted a compaction (410): listing again');
+      last = '';
+      same = 0;
+      continue;
     }
     same = state === last ? same + 1 : 0;
     last = state;
