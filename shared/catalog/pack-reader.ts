@@ -1,4 +1,5 @@
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { NewerFormatError, PermanentError } from '../errors.js';
 import { WRITTEN_BY } from './catalog-format.js';
 import {
@@ -26,17 +27,32 @@ export interface OpenedPack {
 
 const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
 
+function inflateError(error: unknown, expectedDigest: string): PermanentError {
+  if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new PermanentError(
+      `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
+      error,
+    );
+  }
+  return new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
+}
+
 function inflate(gzipped: Buffer, expectedDigest: string): Buffer {
   try {
     return gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PermanentError(
-        `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
-        error,
-      );
-    }
-    throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
+    throw inflateError(error, expectedDigest);
+  }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** Inflates on libuv's thread pool, so several packs inflate beside the thread that reads them. */
+export async function inflateAsync(gzipped: Buffer, expectedDigest: string): Promise<Buffer> {
+  try {
+    return await gunzipAsync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
+  } catch (error) {
+    throw inflateError(error, expectedDigest);
   }
 }
 
@@ -72,7 +88,11 @@ export interface InflatedPack {
 }
 
 export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPack {
-  const raw = inflate(gzipped, expectedDigest);
+  return readInflated(inflate(gzipped, expectedDigest), expectedDigest);
+}
+
+/** An inflated pack split into lines, its header read and checked. */
+export function readInflated(raw: Buffer, expectedDigest: string): InflatedPack {
   const { starts, ends } = lineOffsets(raw);
   const line = (i: number): string => raw.toString('utf8', starts[i], ends[i]);
   const headerJson = line(0);
