@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { PermanentError } from '../errors.js';
 import type { ResourceRef } from '../messages/backup.js';
 import { packDigest, recordDigest, type ObjectRef, type PackRecord } from './pack.js';
-import { inflateAsync, inflatePack, readInflated, type InflatedPack } from './pack-reader.js';
+import { inflatePack, type InflatedPack } from './pack-reader.js';
 
 /**
  * A pack verified as decodePack verifies it, of which only the index (each
@@ -73,17 +73,6 @@ function split(raw: Buffer, start: number, end: number): Split | undefined {
  */
 export function indexPack(gzipped: Buffer, expectedDigest: string): IndexedPack {
   return indexInflated(inflatePack(gzipped, expectedDigest), expectedDigest);
-}
-
-/** indexPack, inflating on the thread pool: many packs inflate while others are indexed. */
-export async function indexPackAsync(
-  gzipped: Buffer,
-  expectedDigest: string,
-): Promise<IndexedPack> {
-  return indexInflated(
-    readInflated(await inflateAsync(gzipped, expectedDigest), expectedDigest),
-    expectedDigest,
-  );
 }
 
 function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedPack {

@@ -1,5 +1,4 @@
-import { promisify } from 'node:util';
-import { gunzip, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { NewerFormatError, PermanentError } from '../errors.js';
 import { WRITTEN_BY } from './catalog-format.js';
 import {
@@ -45,17 +44,6 @@ function inflate(gzipped: Buffer, expectedDigest: string): Buffer {
   }
 }
 
-const gunzipAsync = promisify(gunzip);
-
-/** Inflates on libuv's thread pool, so several packs inflate beside the thread that reads them. */
-export async function inflateAsync(gzipped: Buffer, expectedDigest: string): Promise<Buffer> {
-  try {
-    return await gunzipAsync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
-  } catch (error) {
-    throw inflateError(error, expectedDigest);
-  }
-}
-
 /** Line boundaries of the text with trailing whitespace trimmed, as decodePack splits it. */
 function lineOffsets(raw: Buffer): { starts: number[]; ends: number[] } {
   let end = raw.length;
@@ -88,11 +76,7 @@ export interface InflatedPack {
 }
 
 export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPack {
-  return readInflated(inflate(gzipped, expectedDigest), expectedDigest);
-}
-
-/** An inflated pack split into lines, its header read and checked. */
-export function readInflated(raw: Buffer, expectedDigest: string): InflatedPack {
+  const raw = inflate(gzipped, expectedDigest);
   const { starts, ends } = lineOffsets(raw);
   const line = (i: number): string => raw.toString('utf8', starts[i], ends[i]);
   const headerJson = line(0);

@@ -2,7 +2,7 @@ import { readCatalog } from '../catalog/catalog-io.js';
 import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
 import { Layout } from '../catalog/layout.js';
 import { type ObjectRef, type PackRecord } from '../catalog/pack.js';
-import { indexPackAsync, type IndexedPack } from '../catalog/pack-index.js';
+import { indexPack, type IndexedPack } from '../catalog/pack-index.js';
 import { mapLimit } from '../concurrency.js';
 import { NotFoundError, PermanentError } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
@@ -49,7 +49,7 @@ export async function loadPacks(
       }
       throw error;
     }
-    const indexed = await indexPackAsync(gzipped, entry.digest);
+    const indexed = indexPack(gzipped, entry.digest);
     cache?.set(entry.digest, gzipped);
     return indexed;
   });
