@@ -85,6 +85,30 @@ export async function ensure(http: KubeHttp, ref: Ref, obj: object): Promise<voi
 }
 
 /**
+ * Waits until the controllers have furnished a new namespace with what they
+ * add to every namespace (its `default` ServiceAccount and the
+ * `kube-root-ca.crt` ConfigMap), so two backups of it taken a moment apart
+ * see the same objects. Nothing is added without controllers.
+ */
+export async function waitFurnished(http: KubeHttp, namespace: string): Promise<void> {
+  if (process.env['LIFEBOAT_CONTROLLERS'] === 'off') return;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [account, rootCa] = await Promise.all([
+      get(http, R.serviceaccounts, namespace, 'default'),
+      get(http, R.configmaps, namespace, 'kube-root-ca.crt'),
+    ]);
+    if (account && rootCa) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `namespace ${namespace} has no ${account ? 'kube-root-ca.crt' : 'default ServiceAccount'} after 60 s`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
  * Waits until the PV controller has bound a pre-bound PV and its claim, so
  * a backup taken next sees them as they stay: binding annotates the claim
  * and completes the PV's claimRef, and a backup racing it holds a state

@@ -10,7 +10,7 @@ import { sweep } from '../../../shared/pipeline/retention.js';
 import { loadBackup } from '../../../shared/restore/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
-import { create, ensure, kubeHttp, list, R } from '../../support/kube.js';
+import { create, ensure, kubeHttp, list, R, waitFurnished } from '../../support/kube.js';
 import { policy as testPolicy } from '../../support/backup-fixture.js';
 import {
   exportShardInProcess,
@@ -300,6 +300,7 @@ describe('the pipeline under failure: duplicate deliveries, a crash, a racing re
       data: { value },
     });
     await create(source, R.namespaces, { metadata: { name: raceNs } });
+    await waitFurnished(source, raceNs);
     await create(source, R.configmaps, settings('as in A'));
     const put = (value: string): Promise<unknown> =>
       source.request('PUT', `/api/v1/namespaces/${raceNs}/configmaps/settings`, {
