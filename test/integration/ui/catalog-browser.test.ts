@@ -28,7 +28,7 @@ import {
 } from '../../support/backup-fixture.js';
 import { unique } from '../../support/environment.js';
 import { CLI } from '../../unit/cli/run-cli.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
+import { create, get, kubeHttp, R, waitFurnished } from '../../support/kube.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-output', 'ui');
@@ -71,6 +71,8 @@ describe('catalog browser: the ui page in a real headless Chromium', function ()
     sealer = sealing.sealer;
     keyFile = sealing.keyFile;
     await create(source, R.namespaces, { metadata: { name: ns } });
+    // So that the shop's two backups differ by the test's changes alone.
+    await waitFurnished(source, ns);
     await create(source, R.configmaps, {
       metadata: { name: 'settings', namespace: ns, labels: { app: 'web', tier: 'front' } },
       data: { colour: 'blue', size: 'large' },
