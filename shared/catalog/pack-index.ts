@@ -76,21 +76,11 @@ export function indexPack(gzipped: Buffer, expectedDigest: string): IndexedPack 
 }
 
 function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedPack {
-  const { raw, starts, ends, headerJson, header, line } = inflated;
+  const { raw, starts, ends, headerJson, header, parseRecord: parse } = inflated;
   const count = starts.length - 1;
   const refs: ObjectRef[] = [];
   const sealed: boolean[] = [];
   const refJsons: string[] = [];
-  const parse = (index: number): PackRecord => {
-    try {
-      return JSON.parse(line(index + 1)) as PackRecord;
-    } catch (error) {
-      throw new PermanentError(
-        `Pack ${expectedDigest} is not valid JSON lines: it was modified after the backup`,
-        error,
-      );
-    }
-  };
   for (let i = 0; i < count; i++) {
     const parts = split(raw, starts[i + 1]!, ends[i + 1]!);
     let ref: ObjectRef | undefined;

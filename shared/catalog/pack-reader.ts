@@ -73,6 +73,8 @@ export interface InflatedPack {
   headerJson: string;
   header: PackHeader;
   line(index: number): string;
+  /** Record `index` (0-based, after the header) parsed; a line that is not JSON is refused. */
+  parseRecord(index: number): PackRecord;
 }
 
 export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPack {
@@ -99,13 +101,7 @@ export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPa
       `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
     );
   }
-  return { raw, starts, ends, headerJson, header, line };
-}
-
-export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
-  const { starts, headerJson, header, line } = inflatePack(gzipped, expectedDigest);
-  const count = starts.length - 1;
-  const parse = (index: number): PackRecord => {
+  const parseRecord = (index: number): PackRecord => {
     try {
       return JSON.parse(line(index + 1)) as PackRecord;
     } catch (error) {
@@ -115,6 +111,12 @@ export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
       );
     }
   };
+  return { raw, starts, ends, headerJson, header, line, parseRecord };
+}
+
+export function openPack(gzipped: Buffer, expectedDigest: string): OpenedPack {
+  const { starts, headerJson, header, parseRecord: parse } = inflatePack(gzipped, expectedDigest);
+  const count = starts.length - 1;
   // Every record parsed once to verify it, then dropped: only its ref's JSON is kept, for the digest.
   const refJsons: string[] = [];
   for (let i = 0; i < count; i++) {
