@@ -5,9 +5,12 @@ import { packDigest, recordDigest, type ObjectRef, type PackRecord } from './pac
 import { inflatePack, type InflatedPack } from './pack-reader.js';
 
 /**
- * A pack verified as decodePack verifies it, of which only the index (each
- * record's ref) is parsed: what a listing of a backup's objects needs. A
- * record's body is parsed only when asked for.
+ * A pack whose index (each record's ref) is parsed and verified against the
+ * pack's digest, which covers the header and every ref, each ref holding its
+ * object's digest: what a listing of a backup's objects needs. A record's
+ * body is parsed, and checked against its ref's digest, only when asked for,
+ * so a listing of 100,000 objects hashes none of their bodies, and a body
+ * changed after the backup is refused the moment anything reads it.
  */
 export interface IndexedPack {
   readonly digest: string;
@@ -15,7 +18,7 @@ export interface IndexedPack {
   readonly refs: readonly ObjectRef[];
   /** Whether record `index` is a sealed Secret. */
   sealed(index: number): boolean;
-  /** The record at `index` (0-based), parsed afresh on each call. */
+  /** The record at `index` (0-based), parsed afresh and verified on each call. */
   record(index: number): PackRecord;
 }
 
@@ -65,14 +68,21 @@ function split(raw: Buffer, start: number, end: number): Split | undefined {
 }
 
 /**
- * Indexes a pack, verifying every object's digest and the pack's digest.
- * An object's digest is checked over its body's bytes as stored, which is
- * what the export hashed, without parsing the body; a line of any other
- * shape (or whose bytes differ) is parsed and checked as decodePack checks
- * it, so a pack that decodePack accepts is accepted here, and only such.
+ * Indexes a pack, verifying the pack's digest over its header and refs; each
+ * body is verified when its record is read. A ref is read from a line as the
+ * export writes it without parsing the body; a line of any other shape is
+ * parsed and checked at once as decodePack checks it, so a pack that
+ * decodePack accepts is accepted here, and a record it refuses is refused
+ * when read.
  */
 export function indexPack(gzipped: Buffer, expectedDigest: string): IndexedPack {
   return indexInflated(inflatePack(gzipped, expectedDigest), expectedDigest);
+}
+
+function refusedRecord(record: PackRecord, packDigestHex: string): PermanentError {
+  return new PermanentError(
+    `Object ${record.ref.kind} ${record.ref.namespace ?? ''}/${record.ref.name} in pack ${packDigestHex} does not match its digest: it was modified after the backup`,
+  );
 }
 
 function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedPack {
@@ -81,6 +91,9 @@ function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedP
   const refs: ObjectRef[] = [];
   const sealed: boolean[] = [];
   const refJsons: string[] = [];
+  // The stored body's byte range of each record read without parsing it; -1 once verified.
+  const bodyStarts = new Int32Array(count).fill(-1);
+  const bodyEnds = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const parts = split(raw, starts[i + 1]!, ends[i + 1]!);
     let ref: ObjectRef | undefined;
@@ -90,20 +103,16 @@ function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedP
       } catch {
         ref = undefined;
       }
-      const body = raw.subarray(parts.bodyStart, parts.bodyEnd);
-      if (ref && hash('sha256', body, 'hex') !== ref.digest) ref = undefined;
     }
     if (ref && parts) {
       sealed.push(parts.sealed);
+      bodyStarts[i] = parts.bodyStart;
+      bodyEnds[i] = parts.bodyEnd;
       // As the export wrote it, a ref's text is JSON.stringify of the ref: hashed as stored.
       refJsons.push(parts.refJson);
     } else {
       const record = parse(i);
-      if (recordDigest(record) !== record.ref.digest) {
-        throw new PermanentError(
-          `Object ${record.ref.kind} ${record.ref.namespace ?? ''}/${record.ref.name} in pack ${expectedDigest} does not match its digest: it was modified after the backup`,
-        );
-      }
+      if (recordDigest(record) !== record.ref.digest) throw refusedRecord(record, expectedDigest);
       ref = record.ref;
       sealed.push(record.sealed !== undefined);
       refJsons.push(JSON.stringify(ref));
@@ -128,6 +137,18 @@ function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedP
       `Pack ${expectedDigest} has digest ${actual}: it was modified after the backup`,
     );
   }
+  // The body's bytes as stored are what the export hashed; another spelling is hashed as decodePack does.
+  const verified = (index: number, record: PackRecord): PackRecord => {
+    const digest = refs[index]!.digest;
+    const start = bodyStarts[index]!;
+    if (start < 0) return record;
+    const ok =
+      hash('sha256', raw.subarray(start, bodyEnds[index]), 'hex') === digest ||
+      recordDigest(record) === digest;
+    if (!ok) throw refusedRecord(record, expectedDigest);
+    bodyStarts[index] = -1;
+    return record;
+  };
   return {
     digest: expectedDigest,
     resource: header.resource,
@@ -136,7 +157,7 @@ function indexInflated(inflated: InflatedPack, expectedDigest: string): IndexedP
     record(index: number): PackRecord {
       if (!Number.isInteger(index) || index < 0 || index >= count)
         throw new PermanentError(`Pack ${expectedDigest} has no record ${index} (it has ${count})`);
-      return parse(index);
+      return verified(index, parse(index));
     },
   };
 }
