@@ -54,6 +54,10 @@ async function authenticityOf(ctx: PageContext, catalog: Catalog): Promise<strin
   }
 }
 
+/**
+ * A backup's contents: the summary from its catalog is sent at once, the
+ * objects from its packs follow when they are read and verified.
+ */
 export async function contentsPage(
   ctx: PageContext,
   cluster: ClusterRef,
@@ -62,17 +66,16 @@ export async function contentsPage(
 ): Promise<Page> {
   const query = parseSearchQuery(q);
   const catalog = await loadCatalog(ctx.store, cluster, backupId);
-  const [packs, authenticity] = await Promise.all([
-    loadPacks(ctx.store, catalog, ctx.packs),
-    authenticityOf(ctx, catalog),
-  ]);
+  const entries = loadPacks(ctx.store, catalog, ctx.packs).then(contentsEntries);
+  // Awaited by the page's rest; marked handled now so a failure before then is not "unhandled".
+  entries.catch(() => undefined);
   return contentsView({
     clusterKey: Layout.clusterKey(cluster),
     catalog,
-    entries: contentsEntries(packs),
+    entries,
     query,
     q,
-    authenticity,
+    authenticity: await authenticityOf(ctx, catalog),
   });
 }
 

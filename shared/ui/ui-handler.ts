@@ -3,7 +3,8 @@ import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { HttpError } from './http-error.js';
-import { documentOf, type Page } from './layout.js';
+import { html, type SafeHtml } from './html.js';
+import { DOCUMENT_END, documentOf, documentStart, type Page } from './layout.js';
 import { PackCache } from './pack-cache.js';
 import { route } from './router.js';
 import { errorView } from './views/error-view.js';
@@ -27,6 +28,17 @@ function pageForError(error: unknown): Page {
   return errorView(500, errorMessage(error));
 }
 
+const HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  // The page reads a store that changes: never served from a cache.
+  'cache-control': 'no-store',
+  // Inline style only; no script, no frame, no form posting elsewhere.
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 function send(
   res: ServerResponse,
   page: Page,
@@ -34,19 +46,32 @@ function send(
   extra: Record<string, string> = {},
 ): void {
   const body = Buffer.from(documentOf(page), 'utf8');
-  res.writeHead(page.status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': String(body.length),
-    // The page reads a store that changes: never served from a cache.
-    'cache-control': 'no-store',
-    // Inline style only; no script, no frame, no form posting elsewhere.
-    'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    ...extra,
-  });
+  res.writeHead(page.status, { ...HEADERS, 'content-length': String(body.length), ...extra });
   res.end(headOnly ? undefined : body);
+}
+
+/** What stands where a page's rest could not be read: the reason, in the page's own flow. */
+const restFailed = (error: unknown): string =>
+  html`<section class="bad" role="alert">
+    <h2>This part of the page could not be read</h2>
+    <p>${errorMessage(error)}</p>
+  </section>`.toString();
+
+/**
+ * A page with a rest: what is ready is sent and painted at once; the rest
+ * follows in the same response, or, when it cannot be read, the reason
+ * where it would have stood (the status is already sent).
+ */
+async function stream(res: ServerResponse, page: Page, rest: Promise<SafeHtml>): Promise<void> {
+  res.writeHead(page.status, HEADERS);
+  res.write(documentStart(page));
+  let tail: string;
+  try {
+    tail = (await rest).toString();
+  } catch (error) {
+    tail = restFailed(error);
+  }
+  res.end(tail + DOCUMENT_END);
 }
 
 /**
@@ -83,6 +108,11 @@ export function createUiHandler(
     } catch (error) {
       page = pageForError(error);
     }
-    send(res, page, method === 'HEAD');
+    if (!page.rest) return send(res, page, method === 'HEAD');
+    if (method === 'GET') return stream(res, page, page.rest);
+    // HEAD: the rest is not waited for, and its failure is nobody's to report.
+    page.rest.catch(() => undefined);
+    res.writeHead(page.status, HEADERS);
+    res.end();
   };
 }

@@ -17,7 +17,8 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export interface ContentsInput {
   clusterKey: string;
   catalog: Catalog;
-  entries: ContentsEntry[];
+  /** The objects, still being read: listed after the summary. */
+  entries: Promise<ContentsEntry[]>;
   query: SearchQuery;
   q: string;
   authenticity: string;
@@ -39,12 +40,72 @@ function volumeRows(volumes: VolumeEntry[]): SafeHtml[] {
   );
 }
 
-/** `/clusters/<key>/backups/<id>`: namespaces, then kinds, then objects; volumes; warnings. */
+/** `/clusters/<key>/backups/<id>`: the summary at once; then namespaces, kinds, objects; volumes. */
 export function contentsView(input: ContentsInput): Page {
+  const { catalog: c, clusterKey } = input;
+  const list = (items: string[], cls: string): SafeHtml =>
+    html`<ul class="${cls}">
+      ${items.map((w) => html`<li>${w}</li>`)}
+    </ul>`;
+  const summary = html`<h1>Backup ${c.backupId}</h1>
+    <p><a href="${Links.timeline(clusterKey)}">Cluster ${clusterKey}</a></p>
+    <dl>
+      <dt>Phase</dt>
+      <dd><span class="phase-${c.phase}">${c.phase}</span></dd>
+      <dt>Taken</dt>
+      <dd>${formatTime(c.startedAt)} to ${formatTime(c.completedAt)}</dd>
+      <dt>Policy</dt>
+      <dd>${c.policy.name} (TTL ${c.policy.ttlDays} days)</dd>
+      <dt>Objects</dt>
+      <dd data-field="objects">
+        ${c.counts.objects} in ${c.counts.packs} packs (${formatBytes(c.counts.packBytes)})
+      </dd>
+      <dt>Kubernetes</dt>
+      <dd>${c.kubernetesVersion}</dd>
+      <dt>Catalog</dt>
+      <dd>${input.authenticity}</dd>
+    </dl>
+    ${
+      c.errors.length > 0
+        ? html`<h2>Errors</h2>
+            ${list(c.errors, 'bad')}`
+        : ''
+    }
+    ${
+      c.warnings.length > 0
+        ? html`<h2>Warnings</h2>
+            ${list(c.warnings, 'warn')}`
+        : ''
+    }
+    <h2>Volumes</h2>
+    ${
+      c.volumes.length === 0
+        ? html`<p class="muted">No volumes.</p>`
+        : table(
+            `${c.volumes.length} volumes`,
+            html`<tr>
+              <th scope="col">PV</th>
+              <th scope="col">PVC</th>
+              <th scope="col">Status</th>
+              <th scope="col">Snapshot</th>
+              <th scope="col">Size</th>
+              <th scope="col">Zone</th>
+            </tr>`,
+            volumeRows(c.volumes),
+          )
+    }`;
+  return {
+    ...page(`Backup ${c.backupId}`, summary),
+    rest: input.entries.then((entries) => objectsSection(input, entries)),
+  };
+}
+
+/** The objects, found by the search, counted by namespace and kind, the first ones listed; then the volumes. */
+function objectsSection(input: ContentsInput, entries: ContentsEntry[]): SafeHtml {
   const { catalog: c, clusterKey } = input;
   // Bodies are parsed for their labels only when the query names a label.
   const byLabel = input.query.labels.length > 0;
-  const matched = input.entries
+  const matched = entries
     .filter((e) =>
       matchesQuery(input.query, { name: e.ref.name, labels: byLabel ? e.labels() : undefined }),
     )
@@ -86,41 +147,7 @@ export function contentsView(input: ContentsInput): Page {
     </tr>`;
   });
   const filtered = !isEmptyQuery(input.query);
-  const list = (items: string[], cls: string): SafeHtml =>
-    html`<ul class="${cls}">
-      ${items.map((w) => html`<li>${w}</li>`)}
-    </ul>`;
-  const body = html`<h1>Backup ${c.backupId}</h1>
-    <p><a href="${Links.timeline(clusterKey)}">Cluster ${clusterKey}</a></p>
-    <dl>
-      <dt>Phase</dt>
-      <dd><span class="phase-${c.phase}">${c.phase}</span></dd>
-      <dt>Taken</dt>
-      <dd>${formatTime(c.startedAt)} to ${formatTime(c.completedAt)}</dd>
-      <dt>Policy</dt>
-      <dd>${c.policy.name} (TTL ${c.policy.ttlDays} days)</dd>
-      <dt>Objects</dt>
-      <dd data-field="objects">
-        ${c.counts.objects} in ${c.counts.packs} packs (${formatBytes(c.counts.packBytes)})
-      </dd>
-      <dt>Kubernetes</dt>
-      <dd>${c.kubernetesVersion}</dd>
-      <dt>Catalog</dt>
-      <dd>${input.authenticity}</dd>
-    </dl>
-    ${
-      c.errors.length > 0
-        ? html`<h2>Errors</h2>
-            ${list(c.errors, 'bad')}`
-        : ''
-    }
-    ${
-      c.warnings.length > 0
-        ? html`<h2>Warnings</h2>
-            ${list(c.warnings, 'warn')}`
-        : ''
-    }
-    <h2 id="objects">Objects</h2>
+  return html`<h2 id="objects">Objects</h2>
     <form method="get" action="${Links.backup(clusterKey, c.backupId)}" role="search">
       <label
         >Search by name or label (app=web)<input
@@ -133,7 +160,7 @@ export function contentsView(input: ContentsInput): Page {
       >${filtered ? html` <a href="${Links.backup(clusterKey, c.backupId)}">Clear</a>` : ''}
     </form>
     <p data-field="matched">
-      ${filtered ? `${matched.length} of ${input.entries.length} objects match` : `${matched.length} objects`}${matched.length > shown.length ? `; the first ${shown.length} are listed: narrow the search to see the others` : ''}
+      ${filtered ? `${matched.length} of ${entries.length} objects match` : `${matched.length} objects`}${matched.length > shown.length ? `; the first ${shown.length} are listed: narrow the search to see the others` : ''}
     </p>
     ${table(
       'Objects per namespace and kind',
@@ -157,23 +184,5 @@ export function contentsView(input: ContentsInput): Page {
             objectRows,
           )
         : ''
-    }
-    <h2>Volumes</h2>
-    ${
-      c.volumes.length === 0
-        ? html`<p class="muted">No volumes.</p>`
-        : table(
-            `${c.volumes.length} volumes`,
-            html`<tr>
-              <th scope="col">PV</th>
-              <th scope="col">PVC</th>
-              <th scope="col">Status</th>
-              <th scope="col">Snapshot</th>
-              <th scope="col">Size</th>
-              <th scope="col">Zone</th>
-            </tr>`,
-            volumeRows(c.volumes),
-          )
     }`;
-  return page(`Backup ${c.backupId}`, body);
 }

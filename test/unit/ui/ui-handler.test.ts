@@ -104,6 +104,56 @@ describe('ui: the handler over a real store, through its own server', () => {
     }
   });
 
+  it("sends a backup's summary before its packs are read, and says where a pack is missing", async () => {
+    const at = '2026-11-30T10:30:00.000Z';
+    const missing = 'ab'.repeat(32);
+    await writeCatalog(store, {
+      kind: 'Catalog',
+      backupId: 'nightly-7',
+      cluster,
+      kubernetesVersion: 'v1.33.13',
+      policy: validate(BackupPolicy, { name: 'nightly', projects: ['local'] }, 'policy'),
+      phase: 'Completed',
+      startedAt: at,
+      completedAt: at,
+      counts: { objects: 1, packs: 1, packBytes: 10, volumes: 0, secrets: 0 },
+      resources: [],
+      packs: [
+        {
+          digest: missing,
+          bytes: 10,
+          objects: 1,
+          shardId: 'configmaps',
+          resource: {
+            group: '',
+            version: 'v1',
+            resource: 'configmaps',
+            kind: 'ConfigMap',
+            namespaced: true,
+          },
+        },
+      ],
+      volumes: [],
+      warnings: [],
+      errors: [],
+    });
+    const res = await fetch(`${server.url}/clusters/local.local.shop/backups/nightly-7`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), null, 'streamed, not sent whole');
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    const body = await res.text();
+    const summary = body.indexOf('data-field="objects"');
+    const alert = body.indexOf('role="alert"');
+    assert.ok(summary > 0 && alert > summary, 'the summary, then the reason');
+    assert.match(body, new RegExp(`pack ${missing} \\(configmaps\\) is missing`));
+    assert.ok(body.endsWith('</main></body></html>'), 'the document is closed');
+    const head = await fetch(`${server.url}/clusters/local.local.shop/backups/nightly-7`, {
+      method: 'HEAD',
+    });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+  });
+
   it('answers a store that fails with a 500 page giving the reason and no stack', async () => {
     store.arm({ op: 'list', keys: () => true, mode: 'transient' });
     const res = await fetch(server.url);
