@@ -1,4 +1,4 @@
-import { PermanentError } from '../errors.js';
+import { NotFoundError, PermanentError } from '../errors.js';
 import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
@@ -39,6 +39,16 @@ export interface ObjectStore {
   touch(key: string): Promise<void>;
   /** Deletes an object; deleting an absent one is not an error. */
   delete(key: string): Promise<void>;
+}
+
+/** An object's bytes, or undefined when the store has no object under the key. */
+export async function getIfPresent(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  try {
+    return await store.get(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /** Longest key in UTF-8 bytes: Cloud Storage's limit on object names. */
