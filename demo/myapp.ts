@@ -72,6 +72,29 @@ function deployment(
   };
 }
 
+/** A one-container app labelled app=<name>, its data on the claim <name>-volumeclaim (MySQL, WordPress). */
+function appOnDisk(
+  name: string,
+  image: string,
+  env: object[],
+  port: number,
+  mountPath: string,
+): object {
+  const volume = `${name}-persistent-storage`;
+  return deployment(
+    name,
+    { app: name },
+    {
+      name,
+      image,
+      env,
+      ports: [{ containerPort: port, name }],
+      volumeMounts: [{ name: volume, mountPath }],
+    },
+    [{ name: volume, persistentVolumeClaim: { claimName: `${name}-volumeclaim` } }],
+  );
+}
+
 /** What `kubectl apply` of the article's manifests leaves in the namespace, object by object. */
 export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[] {
   return [
@@ -113,27 +136,17 @@ export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[]
     },
     {
       ref: apps('deployments'),
-      body: deployment(
+      body: appOnDisk(
         'mysql',
-        { app: 'mysql' },
-        {
-          name: 'mysql',
-          image: 'mysql:5.6',
-          env: [
-            {
-              name: 'MYSQL_ROOT_PASSWORD',
-              valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-            },
-          ],
-          ports: [{ containerPort: 3306, name: 'mysql' }],
-          volumeMounts: [{ name: 'mysql-persistent-storage', mountPath: '/var/lib/mysql' }],
-        },
+        'mysql:5.6',
         [
           {
-            name: 'mysql-persistent-storage',
-            persistentVolumeClaim: { claimName: 'mysql-volumeclaim' },
+            name: 'MYSQL_ROOT_PASSWORD',
+            valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
           },
         ],
+        3306,
+        '/var/lib/mysql',
       ),
     },
     {
@@ -145,28 +158,18 @@ export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[]
     },
     {
       ref: apps('deployments'),
-      body: deployment(
+      body: appOnDisk(
         'wordpress',
-        { app: 'wordpress' },
-        {
-          name: 'wordpress',
-          image: 'wordpress',
-          env: [
-            { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
-            {
-              name: 'WORDPRESS_DB_PASSWORD',
-              valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-            },
-          ],
-          ports: [{ containerPort: 80, name: 'wordpress' }],
-          volumeMounts: [{ name: 'wordpress-persistent-storage', mountPath: '/var/www/html' }],
-        },
+        'wordpress',
         [
+          { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
           {
-            name: 'wordpress-persistent-storage',
-            persistentVolumeClaim: { claimName: 'wordpress-volumeclaim' },
+            name: 'WORDPRESS_DB_PASSWORD',
+            valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
           },
         ],
+        80,
+        '/var/www/html',
       ),
     },
     {
