@@ -1,5 +1,4 @@
 import { NotFoundError, PermanentError } from '../errors.js';
-import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
   key: string;
@@ -20,14 +19,10 @@ export interface ObjectStore {
    * and the atomic "catalog written last" work.
    */
   createIfAbsent(key: string, body: Buffer | string): Promise<boolean>;
-  /** Streaming version of createIfAbsent, for large objects. */
-  createIfAbsentFromStream(key: string, body: Readable): Promise<boolean>;
   /** Writes or overwrites an object. */
   put(key: string, body: Buffer | string): Promise<void>;
   /** Reads a whole object; throws NotFoundError when absent. */
   get(key: string): Promise<Buffer>;
-  /** Streams an object; throws NotFoundError when absent. */
-  openRead(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
