@@ -72,31 +72,51 @@ function deployment(
   };
 }
 
-/** A one-container app labelled app=<name>, its data on the claim <name>-volumeclaim (MySQL, WordPress). */
-function appOnDisk(
-  name: string,
-  image: string,
-  env: object[],
-  port: number,
-  mountPath: string,
-): object {
+type ManifestEntry = { ref: ReturnType<typeof core>; body: object };
+
+/**
+ * A one-container app labelled app=<name>, its data on the claim
+ * <name>-volumeclaim, and its Service (the article's MySQL and WordPress).
+ */
+function appOnDisk(app: {
+  name: string;
+  image: string;
+  env: object[];
+  port: number;
+  mountPath: string;
+  service: { type: string; ports: object[] };
+}): ManifestEntry[] {
+  const { name } = app;
   const volume = `${name}-persistent-storage`;
-  return deployment(
-    name,
-    { app: name },
+  const labels = { app: name };
+  return [
     {
-      name,
-      image,
-      env,
-      ports: [{ containerPort: port, name }],
-      volumeMounts: [{ name: volume, mountPath }],
+      ref: apps('deployments'),
+      body: deployment(
+        name,
+        labels,
+        {
+          name,
+          image: app.image,
+          env: app.env,
+          ports: [{ containerPort: app.port, name }],
+          volumeMounts: [{ name: volume, mountPath: app.mountPath }],
+        },
+        [{ name: volume, persistentVolumeClaim: { claimName: `${name}-volumeclaim` } }],
+      ),
     },
-    [{ name: volume, persistentVolumeClaim: { claimName: `${name}-volumeclaim` } }],
-  );
+    {
+      ref: core('services'),
+      body: {
+        metadata: { name, namespace: NAMESPACE, labels },
+        spec: { type: app.service.type, selector: labels, ports: app.service.ports },
+      },
+    },
+  ];
 }
 
 /** What `kubectl apply` of the article's manifests leaves in the namespace, object by object. */
-export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[] {
+export function myappObjects(): ManifestEntry[] {
   return [
     { ref: core('namespaces', false), body: { metadata: { name: NAMESPACE } } },
     { ref: core('persistentvolumes', false), body: pv(DISKS.mysql, 'mysql-volumeclaim') },
@@ -134,55 +154,33 @@ export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[]
         },
       },
     },
-    {
-      ref: apps('deployments'),
-      body: appOnDisk(
-        'mysql',
-        'mysql:5.6',
-        [
-          {
-            name: 'MYSQL_ROOT_PASSWORD',
-            valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-          },
-        ],
-        3306,
-        '/var/lib/mysql',
-      ),
-    },
-    {
-      ref: core('services'),
-      body: {
-        metadata: { name: 'mysql', namespace: NAMESPACE, labels: { app: 'mysql' } },
-        spec: { type: 'ClusterIP', selector: { app: 'mysql' }, ports: [{ port: 3306 }] },
-      },
-    },
-    {
-      ref: apps('deployments'),
-      body: appOnDisk(
-        'wordpress',
-        'wordpress',
-        [
-          { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
-          {
-            name: 'WORDPRESS_DB_PASSWORD',
-            valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-          },
-        ],
-        80,
-        '/var/www/html',
-      ),
-    },
-    {
-      ref: core('services'),
-      body: {
-        metadata: { name: 'wordpress', namespace: NAMESPACE, labels: { app: 'wordpress' } },
-        spec: {
-          type: 'LoadBalancer',
-          selector: { app: 'wordpress' },
-          ports: [{ port: 80, targetPort: 80 }],
+    ...appOnDisk({
+      name: 'mysql',
+      image: 'mysql:5.6',
+      env: [
+        {
+          name: 'MYSQL_ROOT_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
         },
-      },
-    },
+      ],
+      port: 3306,
+      mountPath: '/var/lib/mysql',
+      service: { type: 'ClusterIP', ports: [{ port: 3306 }] },
+    }),
+    ...appOnDisk({
+      name: 'wordpress',
+      image: 'wordpress',
+      env: [
+        { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
+        {
+          name: 'WORDPRESS_DB_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
+        },
+      ],
+      port: 80,
+      mountPath: '/var/www/html',
+      service: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
+    }),
   ];
 }
 
