@@ -184,26 +184,13 @@ async function main(): Promise<number> {
       kms: true,
       deployment: { backupPolicies: [NIGHTLY], drillPolicies: [WEEKLY_DRILL] },
     });
-    const completed = await Inbox.open<Msg>(
-      lb.bus,
-      lb.pipeline.topic('backup-completed'),
-      `${lb.topicPrefix}demo-completed`,
-    );
-    const responses = await Inbox.open<Msg>(
-      lb.bus,
-      lb.pipeline.topic('cluster-responses'),
-      `${lb.topicPrefix}demo-responses`,
-    );
-    const restored = await Inbox.open<Msg>(
-      lb.bus,
-      lb.pipeline.topic('restore-completed'),
-      `${lb.topicPrefix}demo-restored`,
-    );
-    const drilled = await Inbox.open<Msg>(
-      lb.bus,
-      lb.pipeline.topic('drill-completed'),
-      `${lb.topicPrefix}demo-drilled`,
-    );
+    const { bus, pipeline, topicPrefix } = lb;
+    const inbox = (role: Parameters<typeof pipeline.topic>[0], name: string) =>
+      Inbox.open<Msg>(bus, pipeline.topic(role), `${topicPrefix}demo-${name}`);
+    const completed = await inbox('backup-completed', 'completed');
+    const responses = await inbox('cluster-responses', 'responses');
+    const restored = await inbox('restore-completed', 'restored');
+    const drilled = await inbox('drill-completed', 'drilled');
     inboxes.push(completed, responses, restored, drilled);
     say(`      store ${lb.storeUrl}; clusters "source" (production) and "target" (standby)`);
     say(

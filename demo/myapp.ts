@@ -72,8 +72,51 @@ function deployment(
   };
 }
 
+type ManifestEntry = { ref: ReturnType<typeof core>; body: object };
+
+/**
+ * A one-container app labelled app=<name>, its data on the claim
+ * <name>-volumeclaim, and its Service (the article's MySQL and WordPress).
+ */
+function appOnDisk(app: {
+  name: string;
+  image: string;
+  env: object[];
+  port: number;
+  mountPath: string;
+  service: { type: string; ports: object[] };
+}): ManifestEntry[] {
+  const { name } = app;
+  const volume = `${name}-persistent-storage`;
+  const labels = { app: name };
+  return [
+    {
+      ref: apps('deployments'),
+      body: deployment(
+        name,
+        labels,
+        {
+          name,
+          image: app.image,
+          env: app.env,
+          ports: [{ containerPort: app.port, name }],
+          volumeMounts: [{ name: volume, mountPath: app.mountPath }],
+        },
+        [{ name: volume, persistentVolumeClaim: { claimName: `${name}-volumeclaim` } }],
+      ),
+    },
+    {
+      ref: core('services'),
+      body: {
+        metadata: { name, namespace: NAMESPACE, labels },
+        spec: { type: app.service.type, selector: labels, ports: app.service.ports },
+      },
+    },
+  ];
+}
+
 /** What `kubectl apply` of the article's manifests leaves in the namespace, object by object. */
-export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[] {
+export function myappObjects(): ManifestEntry[] {
   return [
     { ref: core('namespaces', false), body: { metadata: { name: NAMESPACE } } },
     { ref: core('persistentvolumes', false), body: pv(DISKS.mysql, 'mysql-volumeclaim') },
@@ -111,75 +154,33 @@ export function myappObjects(): { ref: ReturnType<typeof core>; body: object }[]
         },
       },
     },
-    {
-      ref: apps('deployments'),
-      body: deployment(
-        'mysql',
-        { app: 'mysql' },
+    ...appOnDisk({
+      name: 'mysql',
+      image: 'mysql:5.6',
+      env: [
         {
-          name: 'mysql',
-          image: 'mysql:5.6',
-          env: [
-            {
-              name: 'MYSQL_ROOT_PASSWORD',
-              valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-            },
-          ],
-          ports: [{ containerPort: 3306, name: 'mysql' }],
-          volumeMounts: [{ name: 'mysql-persistent-storage', mountPath: '/var/lib/mysql' }],
+          name: 'MYSQL_ROOT_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
         },
-        [
-          {
-            name: 'mysql-persistent-storage',
-            persistentVolumeClaim: { claimName: 'mysql-volumeclaim' },
-          },
-        ],
-      ),
-    },
-    {
-      ref: core('services'),
-      body: {
-        metadata: { name: 'mysql', namespace: NAMESPACE, labels: { app: 'mysql' } },
-        spec: { type: 'ClusterIP', selector: { app: 'mysql' }, ports: [{ port: 3306 }] },
-      },
-    },
-    {
-      ref: apps('deployments'),
-      body: deployment(
-        'wordpress',
-        { app: 'wordpress' },
+      ],
+      port: 3306,
+      mountPath: '/var/lib/mysql',
+      service: { type: 'ClusterIP', ports: [{ port: 3306 }] },
+    }),
+    ...appOnDisk({
+      name: 'wordpress',
+      image: 'wordpress',
+      env: [
+        { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
         {
-          name: 'wordpress',
-          image: 'wordpress',
-          env: [
-            { name: 'WORDPRESS_DB_HOST', value: 'mysql:3306' },
-            {
-              name: 'WORDPRESS_DB_PASSWORD',
-              valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
-            },
-          ],
-          ports: [{ containerPort: 80, name: 'wordpress' }],
-          volumeMounts: [{ name: 'wordpress-persistent-storage', mountPath: '/var/www/html' }],
+          name: 'WORDPRESS_DB_PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'mysql', key: 'password' } },
         },
-        [
-          {
-            name: 'wordpress-persistent-storage',
-            persistentVolumeClaim: { claimName: 'wordpress-volumeclaim' },
-          },
-        ],
-      ),
-    },
-    {
-      ref: core('services'),
-      body: {
-        metadata: { name: 'wordpress', namespace: NAMESPACE, labels: { app: 'wordpress' } },
-        spec: {
-          type: 'LoadBalancer',
-          selector: { app: 'wordpress' },
-          ports: [{ port: 80, targetPort: 80 }],
-        },
-      },
-    },
+      ],
+      port: 80,
+      mountPath: '/var/www/html',
+      service: { type: 'LoadBalancer', ports: [{ port: 80, targetPort: 80 }] },
+    }),
   ];
 }
 

@@ -4,6 +4,7 @@ import { decodeJson } from '../shared/messages/index.js';
 import { errorMessage, isRetryable, ValidationError } from '../shared/errors.js';
 import { getRuntime, type Runtime } from './runtime.js';
 import type { Logger } from '../shared/log/logger.js';
+import { invocationTrace, newExecutionId, withLogContext } from '../shared/log/log-context.js';
 import type { FunctionName } from './registry.js';
 
 /** The data of a Pub/Sub CloudEvent (google.cloud.pubsub.topic.v1.messagePublished). */
@@ -47,44 +48,64 @@ export function register<T>(
   cloudEvent<MessagePublishedData>(name, async (event: CloudEvent<MessagePublishedData>) => {
     const started = Date.now();
     const runtime = getRuntime();
-    const envelope = envelopeOf(event);
-    const log = runtime.logger.child({ function: name, messageId: envelope.messageId });
-    let message: T;
-    try {
-      if (envelope.problem) throw new ValidationError(`${name} push envelope`, [envelope.problem]);
-      const payload = Buffer.from(envelope.data, 'base64');
-      message = parse(decodeJson(payload, `${name} message`));
-    } catch (error) {
-      log.error(
-        { reason: errorMessage(error) },
-        `${name}: rejected a malformed message (acknowledged, not retried)`,
-      );
-      return;
-    }
-    log.debug({ deliveryAttempt: envelope.deliveryAttempt }, `${name}: invoked`);
-    try {
-      await work(message, {
-        runtime,
-        messageId: envelope.messageId,
-        publishTime: envelope.publishTime,
-        deliveryAttempt: envelope.deliveryAttempt,
-        deadline: started + WORK_BUDGET_MS,
-        log,
-      });
-    } catch (error) {
-      if (isRetryable(error)) {
-        log.warn(
-          { reason: errorMessage(error) },
-          `${name}: transient failure, asking Pub/Sub to redeliver`,
-        );
-        throw error;
-      }
-      log.error(
-        { reason: errorMessage(error) },
-        `${name}: permanent failure (acknowledged, not retried)`,
-      );
-    }
+    // Every line logged during this invocation carries its execution id and trace.
+    const context = {
+      executionId: newExecutionId(),
+      trace: invocationTrace(
+        runtime.config.project,
+        (event as { traceparent?: unknown }).traceparent,
+      ),
+    };
+    await withLogContext(context, () => invoke(name, parse, work, event, started, runtime));
   });
+}
+
+/** One invocation: decode and validate the message, run `work`, classify its failure. */
+async function invoke<T>(
+  name: FunctionName,
+  parse: (json: unknown) => T,
+  work: (message: T, invocation: Invocation) => Promise<void>,
+  event: CloudEvent<MessagePublishedData>,
+  started: number,
+  runtime: Runtime,
+): Promise<void> {
+  const envelope = envelopeOf(event);
+  const log = runtime.logger.child({ function: name, messageId: envelope.messageId });
+  let message: T;
+  try {
+    if (envelope.problem) throw new ValidationError(`${name} push envelope`, [envelope.problem]);
+    const payload = Buffer.from(envelope.data, 'base64');
+    message = parse(decodeJson(payload, `${name} message`));
+  } catch (error) {
+    log.error(
+      { reason: errorMessage(error) },
+      `${name}: rejected a malformed message (acknowledged, not retried)`,
+    );
+    return;
+  }
+  log.debug({ deliveryAttempt: envelope.deliveryAttempt }, `${name}: invoked`);
+  try {
+    await work(message, {
+      runtime,
+      messageId: envelope.messageId,
+      publishTime: envelope.publishTime,
+      deliveryAttempt: envelope.deliveryAttempt,
+      deadline: started + WORK_BUDGET_MS,
+      log,
+    });
+  } catch (error) {
+    if (isRetryable(error)) {
+      log.warn(
+        { reason: errorMessage(error) },
+        `${name}: transient failure, asking Pub/Sub to redeliver`,
+      );
+      throw error;
+    }
+    log.error(
+      { reason: errorMessage(error) },
+      `${name}: permanent failure (acknowledged, not retried)`,
+    );
+  }
 }
 
 /** What a handler needs from a push envelope, read without trusting its shape. */

@@ -8,7 +8,7 @@ import type { ClusterInventory } from '../shared/clusters/cluster-inventory.js';
 import { containerClientOptions } from '../shared/clusters/container-client-options.js';
 import { GkeInventory } from '../shared/clusters/gke-inventory.js';
 import { KubeconfigInventory } from '../shared/clusters/kubeconfig-inventory.js';
-import { loadSealer } from '../shared/crypto/data-key.js';
+import { loadSealer } from '../shared/catalog/data-key.js';
 import { LocalKeyWrapper, type KeyWrapper } from '../shared/crypto/key-wrapper.js';
 import { KmsKeyWrapper } from '../shared/crypto/kms-key-wrapper.js';
 import type { Sealer } from '../shared/crypto/sealer.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { http } from '@google-cloud/functions-framework';
 import { Layout } from '../shared/catalog/layout.js';
 import { loadConfig, type Config } from '../shared/config/config.js';
-import { dataKeyId, loadSealer } from '../shared/crypto/data-key.js';
+import { dataKeyId, loadSealer } from '../shared/catalog/data-key.js';
 import type { Sealer } from '../shared/crypto/sealer.js';
 import { errorMessage } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';

@@ -15,9 +15,9 @@ export interface Subscription {
 }
 
 /**
- * Messages between the steps of the pipeline: Pub/Sub in production and on
- * the emulator, in-process for the CLI's local mode. Delivery is at least
- * once and unordered on both, so handlers must be idempotent.
+ * Messages between the steps of the pipeline: Pub/Sub in production, on
+ * the emulator locally, and in memory in unit tests. Delivery is at least
+ * once and unordered on all of them, so handlers must be idempotent.
  */
 export interface Bus {
   /** Publishes a JSON message; resolves to its message id once accepted. */

@@ -2,7 +2,7 @@ import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
-import { manifestOf, readVerifiedCatalog } from '../restore/load-backup.js';
+import { manifestOf, readVerifiedCatalog } from './load-backup.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { PackEntry } from './catalog-schema.js';
 import { fieldChanges, type FieldChange } from './field-diff.js';

@@ -78,16 +78,6 @@ export async function listCatalogs(store: ObjectStore, cluster: ClusterRef): Pro
   return ids;
 }
 
-/** Every cluster that has backups in the store. */
-export async function listClusterKeys(store: ObjectStore): Promise<string[]> {
-  const keys = new Set<string>();
-  for await (const info of store.list('backups/')) {
-    const m = /^backups\/([^/]+)\/[^/]+\/catalog\.json$/.exec(info.key);
-    if (m?.[1]) keys.add(m[1]);
-  }
-  return [...keys].sort();
-}
-
 /**
  * Backups ordered by when their data was taken (startedAt), then by when they finished: a backup
  * finished late (retention finishing an abandoned one) does not count as newer than its data.

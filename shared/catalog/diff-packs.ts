@@ -1,19 +1,16 @@
 import { mapLimit } from '../concurrency.js';
-import { NotFoundError, PermanentError } from '../errors.js';
+import { PermanentError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Catalog, PackEntry } from './catalog-schema.js';
-import { Layout } from './layout.js';
 import type { ObjectRef, PackRecord } from './pack.js';
 import { openPack } from './pack-reader.js';
+import { isSecretRef, readPackBytes } from './read-pack.js';
 
 /** An object's ref, with its record parsed again only when asked for (its body is compared). */
 export interface PackRecordAt {
   ref: ObjectRef;
   record(): PackRecord;
 }
-
-const isSecret = (ref: ObjectRef): boolean =>
-  ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret');
 
 /**
  * Reads and verifies packs of a backup as a restore would (every digest,
@@ -26,17 +23,7 @@ export async function readPackRecords(
   catalog: Catalog,
 ): Promise<PackRecordAt[]> {
   const packs = await mapLimit(entries, 4, async (entry) => {
-    let gz: Buffer;
-    try {
-      gz = await store.get(Layout.pack(entry.digest));
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new PermanentError(
-          `Backup ${catalog.backupId} is incomplete: pack ${entry.digest} (${entry.shardId}) is missing from ${store.url}`,
-        );
-      }
-      throw error;
-    }
+    const gz = await readPackBytes(store, catalog.backupId, entry);
     const opened = openPack(gz, entry.digest);
     if (opened.count !== entry.objects) {
       throw new PermanentError(
@@ -45,7 +32,7 @@ export async function readPackRecords(
     }
     return Array.from({ length: opened.count }, (_, index): PackRecordAt => {
       const record = opened.record(index);
-      if (isSecret(record.ref) && !record.sealed) {
+      if (isSecretRef(record.ref) && !record.sealed) {
         throw new PermanentError(
           `Backup ${catalog.backupId} holds Secret ${record.ref.namespace ?? ''}/${record.ref.name} unsealed: Lifeboat never writes one, so the backup was tampered with`,
         );

@@ -1,11 +1,8 @@
-import { gunzipSync } from 'node:zlib';
-import { NewerFormatError, PermanentError } from '../errors.js';
-import { WRITTEN_BY } from './catalog-format.js';
+import { PermanentError } from '../errors.js';
 import {
-  PACK_FORMAT,
-  PACK_MAX_RAW_BYTES,
+  inflatePackBytes,
   packDigest,
-  packFormatOf,
+  parsePackHeader,
   recordDigest,
   type PackHeader,
   type PackRecord,
@@ -25,24 +22,6 @@ export interface OpenedPack {
 }
 
 const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
-
-function inflateError(error: unknown, expectedDigest: string): PermanentError {
-  if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-    return new PermanentError(
-      `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
-      error,
-    );
-  }
-  return new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
-}
-
-function inflate(gzipped: Buffer, expectedDigest: string): Buffer {
-  try {
-    return gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
-  } catch (error) {
-    throw inflateError(error, expectedDigest);
-  }
-}
 
 /** Line boundaries of the text with trailing whitespace trimmed, as decodePack splits it. */
 function lineOffsets(raw: Buffer): { starts: number[]; ends: number[] } {
@@ -78,29 +57,11 @@ export interface InflatedPack {
 }
 
 export function inflatePack(gzipped: Buffer, expectedDigest: string): InflatedPack {
-  const raw = inflate(gzipped, expectedDigest);
+  const raw = inflatePackBytes(gzipped, expectedDigest);
   const { starts, ends } = lineOffsets(raw);
   const line = (i: number): string => raw.toString('utf8', starts[i], ends[i]);
   const headerJson = line(0);
-  let header: PackHeader;
-  try {
-    header = JSON.parse(headerJson) as PackHeader;
-  } catch (error) {
-    throw new PermanentError(
-      `Pack ${expectedDigest} has no valid header: it was modified after the backup`,
-      error,
-    );
-  }
-  const format = packFormatOf(header);
-  if (format === undefined)
-    throw new PermanentError(
-      `Pack ${expectedDigest} has no recognisable format: it is not a Lifeboat pack`,
-    );
-  if (format > PACK_FORMAT) {
-    throw new NewerFormatError(
-      `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
-    );
-  }
+  const header = parsePackHeader(headerJson, expectedDigest);
   const parseRecord = (index: number): PackRecord => {
     try {
       return JSON.parse(line(index + 1)) as PackRecord;

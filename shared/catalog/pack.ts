@@ -108,6 +108,48 @@ export function packFormatOf(header: PackHeader): number | undefined {
   return Number.isInteger(format) && format >= 1 ? format : undefined;
 }
 
+/** A pack's bytes inflated, refusing a pack that is not gzip or inflates past any pack Lifeboat writes. */
+export function inflatePackBytes(gzipped: Buffer, expectedDigest: string): Buffer {
+  try {
+    return gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PermanentError(
+        `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
+        error,
+      );
+    }
+    throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
+  }
+}
+
+/**
+ * A pack's header line parsed, its format read before anything else: a
+ * newer pack is refused, never misread.
+ */
+export function parsePackHeader(headerJson: string, expectedDigest: string): PackHeader {
+  let header: PackHeader;
+  try {
+    header = JSON.parse(headerJson) as PackHeader;
+  } catch (error) {
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no valid header: it was modified after the backup`,
+      error,
+    );
+  }
+  const format = packFormatOf(header);
+  if (format === undefined)
+    throw new PermanentError(
+      `Pack ${expectedDigest} has no recognisable format: it is not a Lifeboat pack`,
+    );
+  if (format > PACK_FORMAT) {
+    throw new NewerFormatError(
+      `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
+    );
+  }
+  return header;
+}
+
 /**
  * A pack's digest is the SHA-256 of its index: the header line and each
  * record's ref, which carries the digest of that record's bytes. It binds
@@ -148,41 +190,11 @@ export function decodePack(
   gzipped: Buffer,
   expectedDigest: string,
 ): { resource: ResourceRef; records: PackRecord[] } {
-  let raw: Buffer;
-  try {
-    raw = gunzipSync(gzipped, { maxOutputLength: PACK_MAX_RAW_BYTES });
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PermanentError(
-        `Pack ${expectedDigest} inflates to more than ${PACK_MAX_RAW_BYTES} bytes, more than any pack Lifeboat writes: refused (a gzip bomb?)`,
-        error,
-      );
-    }
-    throw new PermanentError(`Pack ${expectedDigest} is not valid gzip (corrupted?)`, error);
-  }
+  const raw = inflatePackBytes(gzipped, expectedDigest);
   const lines = raw.toString('utf8').trimEnd().split('\n');
   const headerJson = lines[0] ?? '{}';
-  let header: PackHeader;
+  const header = parsePackHeader(headerJson, expectedDigest);
   let records: PackRecord[];
-  try {
-    header = JSON.parse(headerJson) as PackHeader;
-  } catch (error) {
-    throw new PermanentError(
-      `Pack ${expectedDigest} has no valid header: it was modified after the backup`,
-      error,
-    );
-  }
-  // The format is read before anything else: a newer pack is refused, never misread.
-  const format = packFormatOf(header);
-  if (format === undefined)
-    throw new PermanentError(
-      `Pack ${expectedDigest} has no recognisable format: it is not a Lifeboat pack`,
-    );
-  if (format > PACK_FORMAT) {
-    throw new NewerFormatError(
-      `Pack ${expectedDigest} has pack format ${format}; ${WRITTEN_BY} reads formats 1 to ${PACK_FORMAT}: read it with the Lifeboat that wrote its catalog`,
-    );
-  }
   try {
     records = lines.slice(1).map((l) => JSON.parse(l) as PackRecord);
   } catch (error) {

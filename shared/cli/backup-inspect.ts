@@ -1,7 +1,7 @@
 import { readCatalog } from '../catalog/catalog-io.js';
 import { lastDrillOf } from '../drill/drill-store.js';
 import { mapLimit } from '../concurrency.js';
-import { loadBackup } from '../restore/load-backup.js';
+import { loadBackup } from '../catalog/load-backup.js';
 import { backupSummary, formatDescribe } from './backup-view.js';
 import { storeFrom } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine } from './exit-codes.js';

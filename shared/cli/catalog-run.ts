@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { exportYaml } from '../catalog/export-yaml.js';
+import { exportYaml } from '../restore/export-yaml.js';
 import { keySourceFrom, sealerForBackup, storeFrom, type KeyFlags } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine, UsageError } from './exit-codes.js';
 import { clusterLabel, findBackup, findCatalog } from './find-backup.js';

@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Layout } from '../catalog/layout.js';
 import { isValidClusterName } from '../clusters/cluster-selection.js';
 import { LOCAL } from '../clusters/kubeconfig-inventory.js';
-import { loadSealer } from '../crypto/data-key.js';
+import { loadSealer } from '../catalog/data-key.js';
 import { LocalKeyWrapper, type KeyWrapper } from '../crypto/key-wrapper.js';
 import { KmsKeyWrapper } from '../crypto/kms-key-wrapper.js';
 import type { Sealer } from '../crypto/sealer.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Layout } from '../catalog/layout.js';
-import { dataKeyId, loadSealer } from '../crypto/data-key.js';
+import { dataKeyId, loadSealer } from '../catalog/data-key.js';
 import type { Sealer } from '../crypto/sealer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { keyLabel, keySourceFrom, keyWrapper, storeFrom, type KeyFlags } from './connect.js';

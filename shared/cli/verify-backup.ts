@@ -4,7 +4,7 @@ import type { Authenticity } from '../catalog/catalog-seal.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
-import { loadBackup, manifestOf } from '../restore/load-backup.js';
+import { loadBackup, manifestOf } from '../catalog/load-backup.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { sealerForBackup, type KeySource } from './connect.js';
 

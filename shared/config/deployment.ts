@@ -67,34 +67,41 @@ function impliedPlans(policy: BackupPolicy): RestorePlan[] {
   const sourceClusters = policyPatterns(policy);
   const backupPolicies = [policy.name];
   const plans: RestorePlan[] = [];
+  const plan = (
+    kind: 'standby' | 'recreate',
+    into: string,
+    target: Pick<RestorePlan, 'targetClusters' | 'restoreIntoSource' | 'options'>,
+  ): RestorePlan => ({
+    name: `${kind}:${policy.name}`,
+    description: `backups of policy ${policy.name} ${into}`,
+    sourceClusters,
+    backupPolicies,
+    ...target,
+  });
   if (policy.standbyCluster) {
-    plans.push({
-      name: `standby:${policy.name}`,
-      description: `backups of policy ${policy.name} into its standby cluster`,
-      sourceClusters,
-      backupPolicies,
-      targetClusters: [policy.standbyCluster],
-      restoreIntoSource: false,
-      // Disks are created in the standby's project, and in its zones unless the policy maps them.
-      // (A kubeconfig context's pseudo-project 'local' names no project: disks stay where they were.)
-      options: defaults({
-        ...(policy.standbyCluster.project !== LOCAL
-          ? { targetProject: policy.standbyCluster.project }
-          : {}),
-        zoneMapping: { ...(policy.standbyZoneMapping ?? {}) },
+    plans.push(
+      plan('standby', 'into its standby cluster', {
+        targetClusters: [policy.standbyCluster],
+        restoreIntoSource: false,
+        // Disks are created in the standby's project, and in its zones unless the policy maps them.
+        // (A kubeconfig context's pseudo-project 'local' names no project: disks stay where they were.)
+        options: defaults({
+          ...(policy.standbyCluster.project !== LOCAL
+            ? { targetProject: policy.standbyCluster.project }
+            : {}),
+          zoneMapping: { ...(policy.standbyZoneMapping ?? {}) },
+        }),
       }),
-    });
+    );
   }
   if (policy.restoreOnRecreate) {
-    plans.push({
-      name: `recreate:${policy.name}`,
-      description: `backups of policy ${policy.name} into their recreated cluster`,
-      sourceClusters,
-      backupPolicies,
-      targetClusters: [],
-      restoreIntoSource: true,
-      options: defaults(),
-    });
+    plans.push(
+      plan('recreate', 'into their recreated cluster', {
+        targetClusters: [],
+        restoreIntoSource: true,
+        options: defaults(),
+      }),
+    );
   }
   return plans;
 }

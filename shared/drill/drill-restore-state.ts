@@ -1,8 +1,8 @@
 import { releaseLease } from '../catalog/backup-lease.js';
 import { Layout } from '../catalog/layout.js';
-import { errorMessage, NotFoundError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { restoreContentDigest, type RestoreJob } from '../restore/run-restore.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { getIfPresent, type ObjectStore } from '../store/object-store.js';
 
 /**
  * The request digest of a drill's restore: made from the drill's id too, so
@@ -24,13 +24,8 @@ export function drillRestoreDigest(
 
 /** The request digest recorded in saved progress; undefined when there is none. */
 async function savedDigest(store: ObjectStore, key: string): Promise<unknown> {
-  let body: Buffer;
-  try {
-    body = await store.get(key);
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
+  const body = await getIfPresent(store, key);
+  if (body === undefined) return undefined;
   try {
     return (JSON.parse(body.toString('utf8')) as { requestDigest?: unknown }).requestDigest;
   } catch {

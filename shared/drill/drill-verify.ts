@@ -3,7 +3,8 @@ import type { Sealer } from '../crypto/sealer.js';
 import { labelValue } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
-import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import { kubeGetIfPresent } from '../kube/get-if-present.js';
+import { resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { DrillObjectMismatch, DrillVolumeCheck } from '../messages/drill.js';
 import { RESTORE_LABEL } from '../restore/apply-object.js';
@@ -24,15 +25,6 @@ export interface ObjectFindings {
 
 const outcomeKey = (resource: string, namespace: string | undefined, name: string): string =>
   `${resource}/${namespace ?? ''}/${name}`;
-
-async function getLive(http: KubeHttp, path: string): Promise<KubeObject | undefined> {
-  try {
-    return await http.request<KubeObject>('GET', path);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
-}
 
 /**
  * Compares every object the restore was to put back with its catalog record,
@@ -94,7 +86,10 @@ export async function verifyObjects(
         found.mismatches.push({ ...where, problem: 'failed', detail: reason });
         continue;
       }
-      const live = await getLive(http, resourcePath(record.ref, namespace, name));
+      const live = await kubeGetIfPresent<KubeObject>(
+        http,
+        resourcePath(record.ref, namespace, name),
+      );
       if (!live) {
         found.mismatches.push({ ...where, problem: 'missing' });
         continue;
@@ -176,11 +171,14 @@ export async function verifyVolumes(
       let pvc: KubeObject | undefined;
       let pv: KubeObject | undefined;
       for (;;) {
-        pvc = await getLive(
+        pvc = await kubeGetIfPresent<KubeObject>(
           http,
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/persistentvolumeclaims/${encodeURIComponent(entry.pvcName!)}`,
         );
-        pv = await getLive(http, `/api/v1/persistentvolumes/${encodeURIComponent(diskName)}`);
+        pv = await kubeGetIfPresent<KubeObject>(
+          http,
+          `/api/v1/persistentvolumes/${encodeURIComponent(diskName)}`,
+        );
         const phase = (o: KubeObject | undefined): unknown =>
           (o?.['status'] as { phase?: string } | undefined)?.phase;
         if ((phase(pvc) === 'Bound' && phase(pv) === 'Bound') || Date.now() > until) break;

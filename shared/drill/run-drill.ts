@@ -6,7 +6,7 @@ import { selected } from '../kube/filters.js';
 import type { ClusterRef } from '../messages/common.js';
 import { DrillPassCriteria, type DrillJob, type DrillReport } from '../messages/drill.js';
 import { RestoreOptions } from '../messages/restore.js';
-import { readVerifiedCatalog } from '../restore/load-backup.js';
+import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import type { RestoreReport } from '../restore/report.js';
 import { fetchPack } from '../restore/restore-plan.js';
 import { runRestoreStep, type RestoreJob } from '../restore/run-restore.js';

@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { currentLogContext } from './log-context.js';
 
 export type Logger = PinoLogger;
 
@@ -26,8 +27,9 @@ const REDACTED = [
 
 /**
  * Structured JSON logs in the shape Cloud Logging parses from stdout:
- * `severity`, `message`, `logging.googleapis.com/labels` and, when known,
- * `logging.googleapis.com/trace`.
+ * `severity`, `message`, `logging.googleapis.com/labels` and, during a
+ * function invocation (see log-context.ts), its execution id among the
+ * labels and its `logging.googleapis.com/trace`.
  */
 export function createLogger(options: {
   level?: string;
@@ -38,7 +40,9 @@ export function createLogger(options: {
     {
       level: options.level ?? 'info',
       messageKey: 'message',
-      base: options.labels ? { 'logging.googleapis.com/labels': options.labels } : {},
+      base: {},
+      // Labels come with each line, not as bindings: an invocation adds its execution id to them.
+      mixin: () => invocationFields(options.labels),
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }) },
       redact: { paths: REDACTED, censor: '[redacted]' },
@@ -47,8 +51,12 @@ export function createLogger(options: {
   );
 }
 
-/** A child logger tied to a trace, as Cloud Logging groups lines by it. */
-export function withTrace(logger: Logger, project: string, traceId: string | undefined): Logger {
-  if (!traceId) return logger;
-  return logger.child({ 'logging.googleapis.com/trace': `projects/${project}/traces/${traceId}` });
+/** The labels and trace of a line: the logger's labels, and the running invocation's ids. */
+function invocationFields(labels: Record<string, string> | undefined): Record<string, unknown> {
+  const context = currentLogContext();
+  if (!context) return labels ? { 'logging.googleapis.com/labels': labels } : {};
+  return {
+    'logging.googleapis.com/labels': { ...labels, execution_id: context.executionId },
+    'logging.googleapis.com/trace': context.trace,
+  };
 }

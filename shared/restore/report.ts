@@ -1,6 +1,7 @@
 import type { ClusterRef } from '../messages/common.js';
 
-export const Outcomes = [
+/** What became of one object; a report counts each, zero included. */
+const OUTCOMES = [
   'restored',
   'replaced',
   'skipped',
@@ -8,7 +9,7 @@ export const Outcomes = [
   'would-restore',
   'would-conflict',
 ] as const;
-export type Outcome = (typeof Outcomes)[number];
+export type Outcome = (typeof OUTCOMES)[number];
 
 export interface ObjectOutcome {
   resource: string;
@@ -40,12 +41,7 @@ export interface RestoreReport {
 }
 
 export function countOutcomes(outcomes: ObjectOutcome[]): Record<Outcome, number> {
-  const counts = Object.fromEntries(
-    ['restored', 'replaced', 'skipped', 'failed', 'would-restore', 'would-conflict'].map((o) => [
-      o,
-      0,
-    ]),
-  ) as Record<Outcome, number>;
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   for (const o of outcomes) counts[o.outcome] += 1;
   return counts;
 }

@@ -1,16 +1,16 @@
 import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
-import { Layout } from '../catalog/layout.js';
 import { openPack, type OpenedPack } from '../catalog/pack-reader.js';
+import { isSecretRef, readPackBytes } from '../catalog/read-pack.js';
 import type { ObjectRef, PackRecord } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
-import { errorMessage, NotFoundError, PermanentError } from '../errors.js';
+import { errorMessage, PermanentError } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
 import { resourceSelected, selected } from '../kube/filters.js';
 import { managedReason } from '../kube/ownership.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { manifestOf } from './load-backup.js';
+import { manifestOf } from '../catalog/load-backup.js';
 import { waveOf } from './order.js';
 import type { ObjectOutcome } from './report.js';
 import type { RestoreJob } from './run-restore.js';
@@ -141,17 +141,7 @@ export async function fetchPack(
   backupId: string,
   entry: PackEntry,
 ): Promise<OpenedPack> {
-  let gz: Buffer;
-  try {
-    gz = await store.get(Layout.pack(entry.digest));
-  } catch (error) {
-    if (error instanceof NotFoundError) {
-      throw new PermanentError(
-        `Backup ${backupId} is incomplete: pack ${entry.digest} (${entry.shardId}) is missing from ${store.url}`,
-      );
-    }
-    throw error;
-  }
+  const gz = await readPackBytes(store, backupId, entry);
   const opened = openPack(gz, entry.digest);
   if (opened.count !== entry.objects) {
     throw new PermanentError(
@@ -160,9 +150,6 @@ export async function fetchPack(
   }
   return opened;
 }
-
-const isSecret = (ref: ObjectRef): boolean =>
-  ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret');
 
 const isCrdPack = (entry: PackEntry): boolean => entry.resource.kind === 'CustomResourceDefinition';
 
@@ -200,7 +187,7 @@ export async function planRestore(
     for (let r = 0; r < pack.count; r++) {
       const record = pack.record(r);
       total += 1;
-      if (isSecret(record.ref) && !record.sealed) {
+      if (isSecretRef(record.ref) && !record.sealed) {
         throw new PermanentError(
           `Backup ${catalog.backupId} holds Secret ${record.ref.namespace ?? ''}/${record.ref.name} unsealed: Lifeboat never writes one, so the backup was tampered with`,
         );

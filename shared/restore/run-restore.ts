@@ -5,13 +5,13 @@ import type { OpenedPack } from '../catalog/pack-reader.js';
 import type { ObjectRef } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
-import { errorMessage, isRetryable, NotFoundError, PermanentError } from '../errors.js';
+import { errorMessage, isRetryable, PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import type { KubeHttp } from '../kube/kube-http.js';
-import type { ObjectStore } from '../store/object-store.js';
+import { getIfPresent, type ObjectStore } from '../store/object-store.js';
 import { applyObject, probeObject, waitEstablished } from './apply-object.js';
-import { readVerifiedCatalog } from './load-backup.js';
+import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import { leaseBackup, releaseLease } from '../catalog/backup-lease.js';
 import { CRD_WAVE } from './order.js';
 import { fixOwnerReferences } from './owners.js';
@@ -415,13 +415,8 @@ async function deleteQuietly(store: ObjectStore, key: string): Promise<void> {
 }
 
 async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
-  let body: Buffer;
-  try {
-    body = await store.get(key);
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
+  const body = await getIfPresent(store, key);
+  if (body === undefined) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as T;
   } catch (error) {

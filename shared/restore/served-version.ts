@@ -1,18 +1,10 @@
 import type { ResourceRef } from '../messages/backup.js';
-import { KubeApiError, pathSegment, type KubeHttp } from '../kube/kube-http.js';
+import { kubeGetIfPresent } from '../kube/get-if-present.js';
+import { pathSegment, type KubeHttp } from '../kube/kube-http.js';
 
 interface APIGroup {
   versions: { version: string }[];
   preferredVersion?: { version: string };
-}
-
-async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | undefined> {
-  try {
-    return await http.request<T>('GET', path);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -36,7 +28,7 @@ export async function servedAlternative(
   ref: ResourceRef,
 ): Promise<ResourceRef | undefined> {
   if (ref.group === '') return undefined;
-  const group = await getOrUndefined<APIGroup>(
+  const group = await kubeGetIfPresent<APIGroup>(
     http,
     `/apis/${pathSegment(ref.group, 'API group')}`,
   );
@@ -47,13 +39,13 @@ export async function servedAlternative(
     .sort((a, b) => Number(b === preferred) - Number(a === preferred));
   const unserved = `${ref.group}/${ref.version} is not served by the target (it serves ${versions.join(', ')})`;
   for (const version of versions) {
-    const list = await getOrUndefined<{ resources: { name: string; kind: string }[] }>(
+    const list = await kubeGetIfPresent<{ resources: { name: string; kind: string }[] }>(
       http,
       `/apis/${pathSegment(ref.group)}/${pathSegment(version)}`,
     );
     const found = list?.resources.find((r) => r.kind === ref.kind && !r.name.includes('/'));
     if (!found) continue;
-    const crd = await getOrUndefined<{ spec?: { conversion?: { strategy?: string } } }>(
+    const crd = await kubeGetIfPresent<{ spec?: { conversion?: { strategy?: string } } }>(
       http,
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${pathSegment(`${found.name}.${ref.group}`)}`,
     );

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import { NotFoundError, statusOf, TransientError } from '../errors.js';
 import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
@@ -45,20 +43,6 @@ export class GcsStore implements ObjectStore {
     }
   }
 
-  async createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
-    const file = this.bucket.file(this.name(key));
-    try {
-      await pipeline(
-        body,
-        file.createWriteStream({ resumable: false, preconditionOpts: { ifGenerationMatch: 0 } }),
-      );
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 412) return false;
-      throw this.translate(error, key);
-    }
-  }
-
   async put(key: string, body: Buffer | string): Promise<void> {
     const file = this.bucket.file(this.name(key));
     try {
@@ -76,13 +60,6 @@ export class GcsStore implements ObjectStore {
     } catch (error) {
       throw this.translate(error, key);
     }
-  }
-
-  async openRead(key: string): Promise<Readable> {
-    // Checking first turns a missing object into NotFoundError instead of a stream error.
-    if (!(await this.exists(key)))
-      throw new NotFoundError(`Object "${key}" not found in ${this.url}`);
-    return this.bucket.file(this.name(key)).createReadStream();
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import {
   link,
   mkdir,
@@ -13,8 +12,6 @@ import {
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { NotFoundError, PermanentError } from '../errors.js';
 import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
 
@@ -86,14 +83,6 @@ export class LocalStore implements ObjectStore {
     });
   }
 
-  async createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
-    this.path(key);
-    const temp = await this.stage((p) => pipeline(body, createWriteStream(p)));
-    return this.publishIfAbsent(temp, key).catch((error: unknown) => {
-      throw this.translate(error, key);
-    });
-  }
-
   async put(key: string, body: Buffer | string): Promise<void> {
     const target = this.path(key);
     const temp = await this.stage((p) => writeFile(p, body));
@@ -112,16 +101,6 @@ export class LocalStore implements ObjectStore {
     } catch (error) {
       throw this.translate(error, key);
     }
-  }
-
-  async openRead(key: string): Promise<Readable> {
-    const path = this.path(key);
-    try {
-      await stat(path);
-    } catch (error) {
-      throw this.translate(error, key);
-    }
-    return createReadStream(path);
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,5 +1,4 @@
-import { PermanentError } from '../errors.js';
-import type { Readable } from 'node:stream';
+import { NotFoundError, PermanentError } from '../errors.js';
 
 export interface ObjectInfo {
   key: string;
@@ -20,14 +19,10 @@ export interface ObjectStore {
    * and the atomic "catalog written last" work.
    */
   createIfAbsent(key: string, body: Buffer | string): Promise<boolean>;
-  /** Streaming version of createIfAbsent, for large objects. */
-  createIfAbsentFromStream(key: string, body: Readable): Promise<boolean>;
   /** Writes or overwrites an object. */
   put(key: string, body: Buffer | string): Promise<void>;
   /** Reads a whole object; throws NotFoundError when absent. */
   get(key: string): Promise<Buffer>;
-  /** Streams an object; throws NotFoundError when absent. */
-  openRead(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
@@ -39,6 +34,16 @@ export interface ObjectStore {
   touch(key: string): Promise<void>;
   /** Deletes an object; deleting an absent one is not an error. */
   delete(key: string): Promise<void>;
+}
+
+/** An object's bytes, or undefined when the store has no object under the key. */
+export async function getIfPresent(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  try {
+    return await store.get(key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /** Longest key in UTF-8 bytes: Cloud Storage's limit on object names. */

@@ -1,10 +1,10 @@
 import { readCatalog } from '../catalog/catalog-io.js';
 import type { Catalog, PackEntry } from '../catalog/catalog-schema.js';
-import { Layout } from '../catalog/layout.js';
 import { type ObjectRef, type PackRecord } from '../catalog/pack.js';
 import { indexPack, type IndexedPack } from '../catalog/pack-index.js';
+import { readPackBytes } from '../catalog/read-pack.js';
 import { mapLimit } from '../concurrency.js';
-import { NotFoundError, PermanentError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -38,17 +38,8 @@ export async function loadPacks(
   packs: readonly PackEntry[] = catalog.packs,
 ): Promise<IndexedPack[]> {
   return mapLimit(packs, 8, async (entry) => {
-    let gzipped = cache?.get(entry.digest);
-    try {
-      gzipped ??= await store.get(Layout.pack(entry.digest));
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new PermanentError(
-          `Backup ${catalog.backupId} is incomplete: pack ${entry.digest} (${entry.shardId}) is missing from ${store.url}`,
-        );
-      }
-      throw error;
-    }
+    const gzipped =
+      cache?.get(entry.digest) ?? (await readPackBytes(store, catalog.backupId, entry));
     const indexed = indexPack(gzipped, entry.digest);
     cache?.set(entry.digest, gzipped);
     return indexed;

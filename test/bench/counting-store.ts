@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { ObjectInfo, ObjectStore } from '../../shared/store/object-store.js';
 
 /** Wraps a store to count every byte written, catalogs and parts included. */
@@ -18,10 +17,6 @@ export class CountingStore implements ObjectStore {
     return created;
   }
 
-  async createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
-    return this.inner.createIfAbsentFromStream(key, body);
-  }
-
   async put(key: string, body: Buffer | string): Promise<void> {
     await this.inner.put(key, body);
     this.count(body);
@@ -29,10 +24,6 @@ export class CountingStore implements ObjectStore {
 
   get(key: string): Promise<Buffer> {
     return this.inner.get(key);
-  }
-
-  openRead(key: string): Promise<Readable> {
-    return this.inner.openRead(key);
   }
 
   exists(key: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  * one namespace, named without a wildcard so it is listed namespace by namespace.
  */
 import { runBackup } from '../../shared/backup/run-backup.js';
-import { loadSealer } from '../../shared/crypto/data-key.js';
+import { loadSealer } from '../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
 import { benchKeyFile, benchStore, http, ownCpuMs, seconds } from './bench-env.js';
 import { CountingStore } from './counting-store.js';

@@ -3,7 +3,7 @@
  * process (run with a 128 MiB heap) so that its peak RSS is the restore's
  * alone. Prints one JSON line. Usage: N PREFIX BACKUP_ID RUN
  */
-import { loadSealer } from '../../shared/crypto/data-key.js';
+import { loadSealer } from '../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
 import { RestoreOptions } from '../../shared/messages/restore.js';
 import { runRestore } from '../../shared/restore/run-restore.js';

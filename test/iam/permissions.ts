@@ -382,7 +382,7 @@ export const UNEXERCISED: { fn: string; scope: Scope; permission: string; why: s
     scope: 'bucket',
     permission: 'storage.objects.list',
     why:
-      'loadSealer (shared/crypto/data-key.ts) lists the catalogs naming the data key when the key ' +
+      'loadSealer (shared/catalog/data-key.ts) lists the catalogs naming the data key when the key ' +
       'object is missing, to refuse with MissingDataKeyError rather than make a new key; ' +
       'exportManifests loads the key for every backup first, so exportShard lists only when the ' +
       'key disappears between the two',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { LocalKeyWrapper, generateKeyFileContents } from '../../shared/crypto/key-wrapper.js';
-import { loadSealer } from '../../shared/crypto/data-key.js';
+import { loadSealer } from '../../shared/catalog/data-key.js';
 import type { Sealer } from '../../shared/crypto/sealer.js';
 import { RestoreOptions } from '../../shared/messages/restore.js';
 import type { BackupPolicy, ClusterRef } from '../../shared/messages/common.js';

@@ -17,7 +17,7 @@ import type { KubeHttp } from '../../shared/kube/kube-http.js';
 import { BackupPolicy } from '../../shared/messages/common.js';
 import { sweep, type RetentionReport } from '../../shared/pipeline/retention.js';
 import { comparable, waitEstablished } from '../../shared/restore/apply-object.js';
-import { loadBackup, manifestOf } from '../../shared/restore/load-backup.js';
+import { loadBackup, manifestOf } from '../../shared/catalog/load-backup.js';
 import { runRestore } from '../../shared/restore/run-restore.js';
 import { LocalStore } from '../../shared/store/local-store.js';
 import { validate } from '../../shared/validate.js';

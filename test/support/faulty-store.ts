@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { TransientError } from '../../shared/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../shared/store/object-store.js';
 
@@ -54,20 +53,12 @@ export class FaultyStore implements ObjectStore {
     return this.guard('create', key, () => this.inner.createIfAbsent(key, body));
   }
 
-  createIfAbsentFromStream(key: string, body: Readable): Promise<boolean> {
-    return this.guard('create', key, () => this.inner.createIfAbsentFromStream(key, body));
-  }
-
   put(key: string, body: Buffer | string): Promise<void> {
     return this.inner.put(key, body);
   }
 
   get(key: string): Promise<Buffer> {
     return this.guard('get', key, () => this.inner.get(key));
-  }
-
-  openRead(key: string): Promise<Readable> {
-    return this.guard('get', key, () => this.inner.openRead(key));
   }
 
   exists(key: string): Promise<boolean> {

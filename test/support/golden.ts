@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalKeyWrapper } from '../../shared/crypto/key-wrapper.js';
-import { loadSealer } from '../../shared/crypto/data-key.js';
+import { loadSealer } from '../../shared/catalog/data-key.js';
 import type { Sealer } from '../../shared/crypto/sealer.js';
 import { LocalStore } from '../../shared/store/local-store.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalKeyWrapper, generateKeyFileContents } from '../../shared/crypto/key-wrapper.js';
-import { dataKeyId, loadSealer, MissingDataKeyError } from '../../shared/crypto/data-key.js';
+import { dataKeyId, loadSealer, MissingDataKeyError } from '../../shared/catalog/data-key.js';
 import { Layout } from '../../shared/catalog/layout.js';
 import { isRetryable, PermanentError } from '../../shared/errors.js';
 import { LocalStore } from '../../shared/store/local-store.js';

@@ -46,7 +46,6 @@ describe('LocalStore confined to its root', () => {
     it(`refuses get, put, exists and delete of ${JSON.stringify(key)}`, async () => {
       const permanent = (error: unknown) => error instanceof PermanentError && !isRetryable(error);
       await assert.rejects(store.get(key), permanent);
-      await assert.rejects(store.openRead(key), permanent);
       await assert.rejects(store.put(key, 'overwritten'), permanent);
       await assert.rejects(store.createIfAbsent(key, 'overwritten'), permanent);
       await assert.rejects(store.exists(key), permanent);

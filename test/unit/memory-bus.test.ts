@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MemoryBus } from '../../shared/bus/memory-bus.js';
+import { MemoryBus } from '../support/memory-bus.js';
 import { busContract } from '../contract/bus.contract.js';
 
 busContract('in-process', async () => new MemoryBus({ retryDelayMs: 5 }));

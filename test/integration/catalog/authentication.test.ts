@@ -11,10 +11,10 @@ import {
   encodeRecord,
   type PackRecord,
 } from '../../../shared/catalog/pack.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { latestGoodCatalog } from '../../../shared/catalog/catalog-io.js';
 import { resolveBackup } from '../../../shared/pipeline/resolve-backup.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
@@ -230,7 +230,7 @@ describe('authenticated catalogs: a bucket writer without the key cannot forge a
     const { records } = await loadBackup(store, SOURCE, backupId, { sealer });
     const secrets = records.filter(isSecret);
     assert.ok(secrets.length >= 2);
-    const { manifestOf } = await import('../../../shared/restore/load-backup.js');
+    const { manifestOf } = await import('../../../shared/catalog/load-backup.js');
     const moved: PackRecord = { ref: secrets[0]!.ref, sealed: secrets[1]!.sealed! };
     assert.throws(() => manifestOf(moved, sealer), /failed authentication/);
     assert.equal(manifestOf(secrets[0]!, sealer).metadata.name, secrets[0]!.ref.name);

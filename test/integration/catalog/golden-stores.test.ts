@@ -3,7 +3,7 @@ import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { CATALOG_FORMAT } from '../../../shared/catalog/catalog-format.js';
 import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { comparable } from '../../../shared/restore/apply-object.js';
-import { loadBackup, manifestOf } from '../../../shared/restore/load-backup.js';
+import { loadBackup, manifestOf } from '../../../shared/catalog/load-backup.js';
 import { runRestore } from '../../../shared/restore/run-restore.js';
 import { restoreOptions, SOURCE, TARGET } from '../../support/backup-fixture.js';
 import { unique } from '../../support/environment.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../shared/config/config.js';
 import { crc32c } from '../../../shared/crypto/crc32c.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import {
   kmsClientOptions,
   kmsError,

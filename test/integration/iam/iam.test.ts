@@ -13,7 +13,7 @@ import { mapLimit } from '../../../shared/concurrency.js';
 import { listCatalogs } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { DEPLOYMENT_ENV } from '../../../shared/config/deployment.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { KmsKeyWrapper } from '../../../shared/crypto/kms-key-wrapper.js';
 import { BACKUP_LABEL } from '../../../shared/disks/gce-snapshotter.js';
 import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';

@@ -4,7 +4,7 @@
  * one JSON line. Usage: STORE_URL KEY_FILE NAMESPACE BACKUP_ID
  */
 import { runBackup } from '../../../shared/backup/run-backup.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { openStore } from '../../../shared/store/open-store.js';
 import { policy, SOURCE } from '../../support/backup-fixture.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
-import { loadSealer, MissingDataKeyError } from '../../../shared/crypto/data-key.js';
+import { loadSealer, MissingDataKeyError } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { isRetryable } from '../../../shared/errors.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { runBackup } from '../../../shared/backup/run-backup.js';
-import { exportYaml } from '../../../shared/catalog/export-yaml.js';
+import { exportYaml } from '../../../shared/restore/export-yaml.js';
 import { gcsStore, policy, sealerFor, SOURCE } from '../../support/backup-fixture.js';
 import { required, unique } from '../../support/environment.js';
 import { get, kubeHttp, list, R } from '../../support/kube.js';

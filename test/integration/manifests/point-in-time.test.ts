@@ -14,7 +14,7 @@ import { KubeApiError, KubeHttp, resourcePath } from '../../../shared/kube/kube-
 import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { validate } from '../../../shared/validate.js';
 import { buildKubeCluster, startKubeCluster, type LocalCluster } from '../../env/kube-apiserver.js';

@@ -7,7 +7,7 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { decodePack } from '../../../shared/catalog/pack.js';
 import { mapLimit } from '../../../shared/concurrency.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import {
   runRestoreStep,
   type RestoreJob,

@@ -6,7 +6,7 @@ import { writePlan } from '../../../shared/backup/parts.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';
 import { validate } from '../../../shared/validate.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
 import { ensure, get, kubeHttp, list, R } from '../../support/kube.js';

@@ -7,7 +7,7 @@ import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { sweep } from '../../../shared/pipeline/retention.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';
 import { create, ensure, kubeHttp, list, R, waitFurnished } from '../../support/kube.js';

@@ -8,7 +8,7 @@ import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { mapLimit } from '../../../shared/concurrency.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { parseStoredJson } from '../../../shared/store/object-store.js';
 import { ApiRecorder, type ApiCall } from '../../env/api-recorder.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';

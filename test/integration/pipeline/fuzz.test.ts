@@ -10,7 +10,7 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { mapLimit } from '../../../shared/concurrency.js';
 import { errorMessage } from '../../../shared/errors.js';
 import { resourcePath } from '../../../shared/kube/kube-http.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import {
   API_VERSION,

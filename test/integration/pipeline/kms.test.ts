@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
-import { loadBackup } from '../../../shared/restore/load-backup.js';
+import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import type { FunctionName } from '../../../functions/registry.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
 import { unique } from '../../support/environment.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
-import { loadSealer } from '../../../shared/crypto/data-key.js';
+import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';

@@ -1,11 +1,12 @@
-import type { Catalog } from '../catalog/catalog-schema.js';
-import { readCatalog } from '../catalog/catalog-io.js';
-import { checkSeal, type Authenticity } from '../catalog/catalog-seal.js';
-import { Layout } from '../catalog/layout.js';
-import { decodePack, type PackRecord } from '../catalog/pack.js';
+import type { Catalog } from './catalog-schema.js';
+import { readCatalog } from './catalog-io.js';
+import { checkSeal, type Authenticity } from './catalog-seal.js';
+import { Layout } from './layout.js';
+import { decodePack, type PackRecord } from './pack.js';
+import { isSecretRef, readPackBytes } from './read-pack.js';
 import { mapLimit } from '../concurrency.js';
 import { secretIdentity, type Sealer } from '../crypto/sealer.js';
-import { NotFoundError, PermanentError } from '../errors.js';
+import { PermanentError } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { ObjectStore } from '../store/object-store.js';
@@ -58,17 +59,7 @@ export async function loadBackup(
 ): Promise<LoadedBackup> {
   const { catalog, authenticity } = await readVerifiedCatalog(store, cluster, backupId, options);
   const packs = await mapLimit(catalog.packs, 8, async (entry) => {
-    let gz: Buffer;
-    try {
-      gz = await store.get(Layout.pack(entry.digest));
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new PermanentError(
-          `Backup ${backupId} is incomplete: pack ${entry.digest} (${entry.shardId}) is missing from ${store.url}`,
-        );
-      }
-      throw error;
-    }
+    const gz = await readPackBytes(store, backupId, entry);
     const { records } = decodePack(gz, entry.digest);
     if (records.length !== entry.objects) {
       throw new PermanentError(
@@ -78,7 +69,7 @@ export async function loadBackup(
     return records;
   });
   const records = packs.flat();
-  const plain = records.find((r) => isSecret(r.ref) && !r.sealed);
+  const plain = records.find((r) => isSecretRef(r.ref) && !r.sealed);
   if (plain) {
     throw new PermanentError(
       `Backup ${backupId} holds Secret ${plain.ref.namespace ?? ''}/${plain.ref.name} unsealed: Lifeboat never writes one, so the backup was tampered with`,
@@ -91,9 +82,6 @@ export async function loadBackup(
   }
   return { catalog, records, authenticity };
 }
-
-const isSecret = (ref: PackRecord['ref']): boolean =>
-  ref.group === '' && (ref.resource === 'secrets' || ref.kind === 'Secret');
 
 /** The manifest of a record, opening sealed Secrets with the store's data key. */
 export function manifestOf(record: PackRecord, sealer: Sealer | undefined): KubeObject {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Layout } from '../catalog/layout.js';
+import { Layout } from './layout.js';
 import { NotFoundError, PermanentError } from '../errors.js';
 import { parseStoredJson, type ObjectStore } from '../store/object-store.js';
-import type { KeyWrapper } from './key-wrapper.js';
-import { Sealer } from './sealer.js';
+import type { KeyWrapper } from '../crypto/key-wrapper.js';
+import { Sealer } from '../crypto/sealer.js';
 
 interface StoredDataKey {
   keyId: string;

@@ -5,7 +5,7 @@ import {
   type Delivery,
   type DeliveryHandler,
   type Subscription,
-} from './bus.js';
+} from '../../shared/bus/bus.js';
 
 interface Subscriber {
   handler: DeliveryHandler;

@@ -6,8 +6,8 @@ import type { ClusterRef } from '../messages/common.js';
 import { qualifiedName } from '../kube/discovery.js';
 import { managedReason } from '../kube/ownership.js';
 import type { KubeObject } from '../kube/sanitize.js';
-import { loadBackup, manifestOf } from '../restore/load-backup.js';
-import { waveOf } from '../restore/order.js';
+import { loadBackup, manifestOf } from '../catalog/load-backup.js';
+import { waveOf } from './order.js';
 import type { ObjectStore } from '../store/object-store.js';
 
 export interface ExportSummary {
