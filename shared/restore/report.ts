@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../messages/common.js';
+import type { API_VERSION, ClusterRef } from '../messages/common.js';
 
 export const Outcomes = [
   'restored',
@@ -21,7 +21,7 @@ export interface ObjectOutcome {
 
 /** restores/<id>/report.json: what happened to every object, and why. */
 export interface RestoreReport {
-  apiVersion: 'lifeboat.dev/v1';
+  apiVersion: typeof API_VERSION;
   kind: 'RestoreReport';
   restoreId: string;
   /** The digest of the request's content (restoreContentDigest); absent in reports of older versions. */
