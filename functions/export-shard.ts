@@ -74,9 +74,7 @@ register(
     const reportPart = async (part: ManifestPart): Promise<void> => {
       await runtime.bus.publish(
         runtime.topic('backup-parts'),
-        partDone({
-          backupId: shard.backupId,
-          cluster: shard.cluster,
+        partDone(shard, {
           partId: `${shard.shardId}/${shard.segment}`,
           partKind: 'manifests',
           ok: part.ok,

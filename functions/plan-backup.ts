@@ -135,13 +135,7 @@ register(
       // An empty plan still needs its catalog.
       await runtime.bus.publish(
         runtime.topic('backup-parts'),
-        partDone({
-          backupId: job.backupId,
-          cluster: job.cluster,
-          partId: 'plan',
-          partKind: 'plan',
-          ok: true,
-        }),
+        partDone(job, { partId: 'plan', partKind: 'plan', ok: true }),
       );
       runtime.logger.info(
         {

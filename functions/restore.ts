@@ -24,9 +24,7 @@ register(
       // Whoever asked waits for an answer: a restore that cannot run says so and why.
       await runtime.bus.publish(
         runtime.topic('restore-completed'),
-        restoreCompleted({
-          restoreId: request.restoreId,
-          target: request.target,
+        restoreCompleted(request, {
           phase: 'Failed',
           counts: {},
           errors: [errorMessage(error)],
@@ -106,10 +104,8 @@ register(
       const { report } = step;
       await runtime.bus.publish(
         runtime.topic('restore-completed'),
-        restoreCompleted({
-          restoreId: request.restoreId,
+        restoreCompleted(request, {
           backupId: source.backupId,
-          target: request.target,
           phase: report.phase,
           reportKey: `restores/${request.restoreId}/report.json`,
           counts: { ...report.counts },

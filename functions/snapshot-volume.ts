@@ -48,9 +48,7 @@ register(
     const { part } = result;
     await runtime.bus.publish(
       runtime.topic('backup-parts'),
-      partDone({
-        backupId: job.backupId,
-        cluster: job.cluster,
+      partDone(job, {
         partId: `volume/${job.pvName}`,
         partKind: 'volume',
         ok: part.errors.length === 0,
