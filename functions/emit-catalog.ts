@@ -1,5 +1,5 @@
 import { PartsReader } from '../shared/backup/parts-reader.js';
-import { announceBackup } from '../shared/pipeline/announce.js';
+import { writeCatalogIfComplete } from '../shared/pipeline/write-catalog-if-complete.js';
 import { announceOnce } from '../shared/pipeline/announce-once.js';
 import { parseMessage } from '../shared/messages/index.js';
 import { register } from './handle.js';
@@ -14,7 +14,7 @@ register(
   async (part, { runtime, deadline }) => {
     reader ??= new PartsReader(runtime.store);
     const sealing = await runtime.sealer();
-    const completed = await announceBackup(
+    const completed = await writeCatalogIfComplete(
       runtime.store,
       part.cluster,
       part.backupId,

@@ -11,7 +11,7 @@ import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
 import { failedPart, runShardSegment, type ShardOutcome } from '../shared/backup/run-shard.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
-import { API_VERSION, parseMessage } from '../shared/messages/index.js';
+import { parseMessage, partDone } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
 /**
@@ -72,16 +72,15 @@ register(
     }
     const resource = planned.resource;
     const reportPart = async (part: ManifestPart): Promise<void> => {
-      await runtime.bus.publish(runtime.topic('backup-parts'), {
-        apiVersion: API_VERSION,
-        kind: 'PartDone',
-        backupId: shard.backupId,
-        cluster: shard.cluster,
-        partId: `${shard.shardId}/${shard.segment}`,
-        partKind: 'manifests',
-        ok: part.ok,
-        ...(part.error ? { error: part.error } : {}),
-      });
+      await runtime.bus.publish(
+        runtime.topic('backup-parts'),
+        partDone(shard, {
+          partId: `${shard.shardId}/${shard.segment}`,
+          partKind: 'manifests',
+          ok: part.ok,
+          ...(part.error ? { error: part.error } : {}),
+        }),
+      );
     };
     const exportSegment = async (
       finalAttempt: boolean,

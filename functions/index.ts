@@ -3,9 +3,9 @@
  * the Functions Framework under the name in registry.ts.
  */
 import './enumerate-clusters.js';
-import './export-manifests.js';
+import './plan-backup.js';
 import './export-shard.js';
-import './snapshot-disks.js';
+import './snapshot-volume.js';
 import './emit-catalog.js';
 import './restore.js';
 import './cluster-events.js';

@@ -7,13 +7,15 @@ import type { TopicRole } from '../shared/bus/topics.js';
  */
 export const Functions = {
   enumerateClusters: { trigger: 'schedule', publishes: ['backup-jobs'] },
+  // Plans a backup (functions/plan-backup.ts); deployed names stay as deployments know them.
   exportManifests: {
     trigger: 'backup-jobs',
     // backup-completed: a job that can never be planned is answered Failed at once.
     publishes: ['export-shards', 'disk-snapshots', 'backup-parts', 'backup-completed'],
   },
   exportShard: { trigger: 'export-shards', publishes: ['export-shards', 'backup-parts'] },
-  // disk-snapshots: a job whose snapshot is still being made hands itself over.
+  // Snapshots one volume (functions/snapshot-volume.ts). disk-snapshots: a job whose snapshot
+  // is still being made hands itself over.
   snapshotDisks: { trigger: 'disk-snapshots', publishes: ['disk-snapshots', 'backup-parts'] },
   emitCatalog: { trigger: 'backup-parts', publishes: ['backup-completed'] },
   restore: { trigger: 'restore', publishes: ['restore', 'restore-completed'] },

@@ -1,6 +1,6 @@
 import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
-import { API_VERSION, parseMessage } from '../shared/messages/index.js';
+import { parseMessage, restoreCompleted } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
 import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
 import { restoreContentDigest, runRestoreStep } from '../shared/restore/run-restore.js';
@@ -22,15 +22,14 @@ register(
     const requestDigest = restoreContentDigest(content);
     const failed = async (error: unknown): Promise<void> => {
       // Whoever asked waits for an answer: a restore that cannot run says so and why.
-      await runtime.bus.publish(runtime.topic('restore-completed'), {
-        apiVersion: API_VERSION,
-        kind: 'RestoreCompleted',
-        restoreId: request.restoreId,
-        target: request.target,
-        phase: 'Failed',
-        counts: {},
-        errors: [errorMessage(error)],
-      });
+      await runtime.bus.publish(
+        runtime.topic('restore-completed'),
+        restoreCompleted(request, {
+          phase: 'Failed',
+          counts: {},
+          errors: [errorMessage(error)],
+        }),
+      );
     };
     let source;
     let kubeConfig;
@@ -103,23 +102,22 @@ register(
         return;
       }
       const { report } = step;
-      await runtime.bus.publish(runtime.topic('restore-completed'), {
-        apiVersion: API_VERSION,
-        kind: 'RestoreCompleted',
-        restoreId: request.restoreId,
-        backupId: source.backupId,
-        target: request.target,
-        phase: report.phase,
-        reportKey: `restores/${request.restoreId}/report.json`,
-        counts: { ...report.counts },
-        errors: [
-          ...report.errors,
-          ...report.outcomes
-            .filter((o) => o.outcome === 'failed')
-            .slice(0, 20)
-            .map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}: ${o.reason ?? ''}`),
-        ],
-      });
+      await runtime.bus.publish(
+        runtime.topic('restore-completed'),
+        restoreCompleted(request, {
+          backupId: source.backupId,
+          phase: report.phase,
+          reportKey: `restores/${request.restoreId}/report.json`,
+          counts: { ...report.counts },
+          errors: [
+            ...report.errors,
+            ...report.outcomes
+              .filter((o) => o.outcome === 'failed')
+              .slice(0, 20)
+              .map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}: ${o.reason ?? ''}`),
+          ],
+        }),
+      );
       runtime.logger.info(
         { restoreId: request.restoreId, phase: report.phase, counts: report.counts },
         'restore completed',

@@ -6,7 +6,7 @@ import { secretIdentity, type Sealer } from '../crypto/sealer.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { BackupFilters } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
-import { EXCLUDE_LABEL, selected } from '../kube/filters.js';
+import { EXCLUDE_LABEL, selected, volumeSelected } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
 import { sanitizeInPlace, type KubeObject } from '../kube/sanitize.js';
@@ -62,25 +62,14 @@ function isCut(key: string, count: number, bytes: number): boolean {
   return keyHash(key) % PACK_TARGET === 0;
 }
 
-/** The namespace an object belongs to for filtering: its own, a Namespace's name, a PV's claim's. */
-function filterNamespace(obj: KubeObject): string | undefined | null {
-  if (obj.kind === 'Namespace') return obj.metadata.name;
-  if (obj.kind === 'PersistentVolume') {
-    // A PV goes with its claim; an unclaimed one only with a backup of every namespace.
-    return (
-      (obj['spec'] as { claimRef?: { namespace?: string } } | undefined)?.claimRef?.namespace ??
-      null
-    );
-  }
-  return obj.metadata.namespace;
-}
-
+/** Whether the namespace an object belongs to is taken: its own, a Namespace's name, a PV's claim's. */
 function inNamespaces(obj: KubeObject, filters: BackupFilters): boolean {
-  const ns = filterNamespace(obj);
-  if (ns === undefined) return true;
-  if (ns === null)
-    return filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
-  return selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
+  if (obj.kind === 'PersistentVolume') {
+    const spec = obj['spec'] as { claimRef?: { namespace?: string } } | undefined;
+    return volumeSelected(spec?.claimRef?.namespace, filters);
+  }
+  const ns = obj.kind === 'Namespace' ? obj.metadata.name : obj.metadata.namespace;
+  return ns === undefined || selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
 }
 
 /**

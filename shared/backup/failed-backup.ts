@@ -2,7 +2,8 @@ import type { Catalog } from '../catalog/catalog-schema.js';
 import { writeCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import type { Sealer } from '../crypto/sealer.js';
-import { API_VERSION, type BackupCompleted } from '../messages/index.js';
+import type { BackupCompleted } from '../messages/index.js';
+import { backupCompletedOf } from './backup-completed.js';
 import type { BackupPolicy, ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 
@@ -43,14 +44,5 @@ export async function recordFailedBackup(
     },
     sealer,
   );
-  return {
-    apiVersion: API_VERSION,
-    kind: 'BackupCompleted',
-    backupId: job.backupId,
-    cluster: job.cluster,
-    phase: catalog.phase,
-    catalogKey: Layout.catalog(job.cluster, job.backupId),
-    counts: { ...catalog.counts },
-    errors: catalog.errors,
-  };
+  return backupCompletedOf(catalog);
 }

@@ -1,5 +1,5 @@
 import type { BackupFilters } from '../messages/common.js';
-import { selected } from '../kube/filters.js';
+import { volumeSelected } from '../kube/filters.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 
 interface PersistentVolumeList {
@@ -12,15 +12,8 @@ interface PersistentVolumeList {
  */
 export async function volumesToSnapshot(http: KubeHttp, filters: BackupFilters): Promise<string[]> {
   const list = await http.request<PersistentVolumeList>('GET', '/api/v1/persistentvolumes');
-  const allNamespaces =
-    filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
   return list.items
-    .filter((pv) => {
-      const ns = pv.spec?.claimRef?.namespace;
-      return ns === undefined
-        ? allNamespaces
-        : selected(ns, filters.includeNamespaces, filters.excludeNamespaces);
-    })
+    .filter((pv) => volumeSelected(pv.spec?.claimRef?.namespace, filters))
     .map((pv) => pv.metadata.name)
     .sort();
 }

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { NewerFormatError, PermanentError } from '../errors.js';
-import { BackupPolicy } from '../messages/common.js';
+import { API_VERSION, BackupPolicy } from '../messages/common.js';
 import { validate } from '../validate.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 import { canonicalJson, sha256 } from './canonical.js';
@@ -29,8 +29,7 @@ const readers: Record<
 
 /** Format 1 catalogs carried the message protocol's apiVersion and no format of their own. */
 export function catalogFormatOf(raw: Record<string, unknown>): number | undefined {
-  if (raw['formatVersion'] === undefined)
-    return raw['apiVersion'] === 'lifeboat.dev/v1' ? 1 : undefined;
+  if (raw['formatVersion'] === undefined) return raw['apiVersion'] === API_VERSION ? 1 : undefined;
   const format = raw['formatVersion'];
   return Number.isInteger(format) && (format as number) >= 1 ? (format as number) : undefined;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  API_VERSION,
   BackupId,
   BackupPhase,
   type BackupPolicy,
@@ -126,7 +127,7 @@ const catalogBody = {
  * to the policy schema cannot make a stored catalog unreadable.
  */
 export const StoredCatalogV1 = Type.Object(
-  { apiVersion: Type.Literal('lifeboat.dev/v1'), ...catalogBody, policy: Type.Unknown() },
+  { apiVersion: Type.Literal(API_VERSION), ...catalogBody, policy: Type.Unknown() },
   { additionalProperties: false },
 );
 

@@ -3,6 +3,7 @@ import { gunzipSync, gzip } from 'node:zlib';
 import { NewerFormatError, PermanentError } from '../errors.js';
 import { WRITTEN_BY } from './catalog-format.js';
 import type { ResourceRef } from '../messages/backup.js';
+import { API_VERSION } from '../messages/common.js';
 import type { Sealed } from '../crypto/sealer.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import { canonicalJson, sha256 } from './canonical.js';
@@ -95,15 +96,14 @@ export const PACK_FORMAT = 2;
 export interface PackHeader {
   /** Absent in format 1, whose header carried the message protocol's apiVersion instead. */
   formatVersion?: number;
-  apiVersion?: 'lifeboat.dev/v1';
+  apiVersion?: typeof API_VERSION;
   kind: 'Pack';
   resource: ResourceRef;
   objects: number;
 }
 
 export function packFormatOf(header: PackHeader): number | undefined {
-  if (header.formatVersion === undefined)
-    return header.apiVersion === 'lifeboat.dev/v1' ? 1 : undefined;
+  if (header.formatVersion === undefined) return header.apiVersion === API_VERSION ? 1 : undefined;
   const format = header.formatVersion;
   return Number.isInteger(format) && format >= 1 ? format : undefined;
 }

@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog/catalog-schema.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, PermanentError } from '../errors.js';
 import { selected } from '../kube/filters.js';
-import type { ClusterRef } from '../messages/common.js';
+import { API_VERSION, type ClusterRef } from '../messages/common.js';
 import { DrillPassCriteria, type DrillJob, type DrillReport } from '../messages/drill.js';
 import { RestoreOptions } from '../messages/restore.js';
 import { readVerifiedCatalog } from '../catalog/load-backup.js';
@@ -254,7 +254,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
     leftBehind: cleanup.leftBehind,
   });
   const report: DrillReport = {
-    apiVersion: 'lifeboat.dev/v1',
+    apiVersion: API_VERSION,
     kind: 'DrillReport',
     drillId,
     policy: policy.name,

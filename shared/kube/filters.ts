@@ -15,6 +15,24 @@ export function selected(
   return matchesAny(include, value) && !matchesAny(exclude, value);
 }
 
+/** Whether a backup takes every namespace: all included, none excluded. */
+export function everyNamespaceSelected(filters: BackupFilters): boolean {
+  return filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
+}
+
+/**
+ * Whether a backup takes a persistent volume, given the namespace of its
+ * claim: a PV goes with its claim; an unclaimed one only with every namespace.
+ */
+export function volumeSelected(
+  claimNamespace: string | undefined,
+  filters: BackupFilters,
+): boolean {
+  return claimNamespace === undefined
+    ? everyNamespaceSelected(filters)
+    : selected(claimNamespace, filters.includeNamespaces, filters.excludeNamespaces);
+}
+
 /** Resources a backup never takes: they belong to the running cluster, not its configuration. */
 export const NEVER_BACKED_UP = [
   'nodes',
@@ -51,8 +69,7 @@ export function resourceInBackup(ref: ResourceRef, filters: BackupFilters): bool
   if (filters.includeClusterResources === 'on') return true;
   if (filters.includeClusterResources === 'off')
     return ref.resource === 'persistentvolumes' && ref.group === '';
-  const allNamespaces =
-    filters.includeNamespaces.includes('*') && filters.excludeNamespaces.length === 0;
+  const allNamespaces = everyNamespaceSelected(filters);
   // CRDs come along so that custom resources in the chosen namespaces can be restored.
   const crds = ref.resource === 'customresourcedefinitions' && ref.group === 'apiextensions.k8s.io';
   return (

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, BackupId, ClusterRef } from './common.js';
+import { BackupId, ClusterRef, messageSchema } from './common.js';
 
 /** The audit log methods answered: cluster deletion and creation, through either API version. */
 export const WatchedMethods = [
@@ -63,18 +63,13 @@ export const ClusterResponseActions = [
 ] as const;
 
 /** What the pipeline did about a cluster event. */
-export const ClusterResponse = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('ClusterResponse'),
-    cluster: ClusterRef,
-    methodName: Type.String(),
-    actions: Type.Array(Type.Union(ClusterResponseActions.map((a) => Type.Literal(a)))),
-    lockedBackups: Type.Array(BackupId),
-    snapshots: Type.Array(Type.String()),
-    restoreId: Type.Optional(BackupId),
-    notes: Type.Array(Type.String()),
-  },
-  { additionalProperties: false },
-);
+export const ClusterResponse = messageSchema('ClusterResponse', {
+  cluster: ClusterRef,
+  methodName: Type.String(),
+  actions: Type.Array(Type.Union(ClusterResponseActions.map((a) => Type.Literal(a)))),
+  lockedBackups: Type.Array(BackupId),
+  snapshots: Type.Array(Type.String()),
+  restoreId: Type.Optional(BackupId),
+  notes: Type.Array(Type.String()),
+});
 export type ClusterResponse = Static<typeof ClusterResponse>;

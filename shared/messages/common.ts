@@ -1,6 +1,31 @@
-import { Type, type Static } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TLiteral,
+  type TObject,
+  type TProperties,
+} from '@sinclair/typebox';
 
+/** The message protocol's version, carried by every message (and by format 1 catalogs and packs). */
 export const API_VERSION = 'lifeboat.dev/v1';
+
+/** The fields every message and report starts with: the protocol's version and its kind. */
+export type Header<K extends string> = {
+  apiVersion: TLiteral<typeof API_VERSION>;
+  kind: TLiteral<K>;
+};
+
+/**
+ * The schema of a message (or a report) of one kind: the header, then its
+ * own fields, and nothing else.
+ */
+export function messageSchema<K extends string, P extends TProperties>(
+  kind: K,
+  properties: P,
+): TObject<Header<K> & P> {
+  const header: Header<K> = { apiVersion: Type.Literal(API_VERSION), kind: Type.Literal(kind) };
+  return Type.Object({ ...header, ...properties }, { additionalProperties: false });
+}
 
 const Name = Type.String({ minLength: 1, maxLength: 253 });
 export const Timestamp = Type.String({ format: 'date-time', minLength: 20 });

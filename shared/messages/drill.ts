@@ -1,11 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, BackupId, BackupPolicy, ClusterRef, Timestamp } from './common.js';
+import { BackupId, BackupPolicy, ClusterRef, messageSchema, Timestamp } from './common.js';
 import { Counts } from './backup.js';
-
-const header = <K extends string>(kind: K) => ({
-  apiVersion: Type.Literal(API_VERSION),
-  kind: Type.Literal(kind),
-});
 
 const PolicyName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' });
 
@@ -60,20 +55,16 @@ export const DrillPolicy = Type.Object(
 export type DrillPolicy = Static<typeof DrillPolicy>;
 
 /** The message on the drill topic: drill one cluster's backup (or every matched cluster's). */
-export const DrillJob = Type.Object(
-  {
-    ...header('DrillJob'),
-    drillId: DrillId,
-    policy: DrillPolicy,
-    /** The cluster whose backup is drilled; absent: every cluster the policy matches. */
-    cluster: Type.Optional(ClusterRef),
-    /** The backup drilled; absent: the cluster's latest Completed backup. */
-    backupId: Type.Optional(BackupId),
-    /** When the drill was asked for (the schedule's time): the RTO counts from here. */
-    requestedAt: Type.Optional(Timestamp),
-  },
-  { additionalProperties: false },
-);
+export const DrillJob = messageSchema('DrillJob', {
+  drillId: DrillId,
+  policy: DrillPolicy,
+  /** The cluster whose backup is drilled; absent: every cluster the policy matches. */
+  cluster: Type.Optional(ClusterRef),
+  /** The backup drilled; absent: the cluster's latest Completed backup. */
+  backupId: Type.Optional(BackupId),
+  /** When the drill was asked for (the schedule's time): the RTO counts from here. */
+  requestedAt: Type.Optional(Timestamp),
+});
 export type DrillJob = Static<typeof DrillJob>;
 
 export const DrillVerdicts = ['passed', 'failed'] as const;
@@ -84,23 +75,19 @@ const Verdict = Type.Union(DrillVerdicts.map((v) => Type.Literal(v)));
 export const LeftBehind = Type.String({ minLength: 1, maxLength: 2000 });
 
 /** Published when a drill ends: carries the verdict, so a failed drill can page. */
-export const DrillCompleted = Type.Object(
-  {
-    ...header('DrillCompleted'),
-    drillId: DrillId,
-    policy: PolicyName,
-    source: ClusterRef,
-    backupId: Type.Optional(BackupId),
-    drillCluster: ClusterRef,
-    verdict: Verdict,
-    /** Request to verified, in seconds; absent when the drill never got as far as verifying. */
-    rtoSeconds: Type.Optional(Type.Number({ minimum: 0 })),
-    reportKey: Type.Optional(Type.String({ minLength: 1 })),
-    reasons: Type.Array(Type.String()),
-    leftBehind: Type.Array(LeftBehind),
-  },
-  { additionalProperties: false },
-);
+export const DrillCompleted = messageSchema('DrillCompleted', {
+  drillId: DrillId,
+  policy: PolicyName,
+  source: ClusterRef,
+  backupId: Type.Optional(BackupId),
+  drillCluster: ClusterRef,
+  verdict: Verdict,
+  /** Request to verified, in seconds; absent when the drill never got as far as verifying. */
+  rtoSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  reportKey: Type.Optional(Type.String({ minLength: 1 })),
+  reasons: Type.Array(Type.String()),
+  leftBehind: Type.Array(LeftBehind),
+});
 export type DrillCompleted = Static<typeof DrillCompleted>;
 
 /** One restored object that is not what its catalog record says (or did not come back). */
@@ -135,48 +122,43 @@ export const DrillVolumeCheck = Type.Object(
 export type DrillVolumeCheck = Static<typeof DrillVolumeCheck>;
 
 /** backups/<cluster>/<backupId>/drills/<drillId>.json: what a drill did and found. */
-export const DrillReport = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('DrillReport'),
-    drillId: DrillId,
-    policy: PolicyName,
-    source: ClusterRef,
-    backupId: Type.Optional(BackupId),
-    drillCluster: ClusterRef,
-    /** The restore id of the drill's restore: the value of its objects' restore label. */
-    restoreId: BackupId,
-    verdict: Verdict,
-    requestedAt: Timestamp,
-    /** When every check had run; absent when the drill stopped before verifying. */
-    verifiedAt: Type.Optional(Timestamp),
-    completedAt: Timestamp,
-    rtoSeconds: Type.Optional(Type.Number({ minimum: 0 })),
-    /** Source namespace -> drill namespace. */
-    namespaces: Type.Record(Type.String(), Type.String()),
-    restorePhase: Type.Optional(Type.String()),
-    restoreCounts: Type.Optional(Counts),
-    objects: Type.Object(
-      {
-        compared: Type.Integer({ minimum: 0 }),
-        equal: Type.Integer({ minimum: 0 }),
-        /** Cluster-scoped objects the drill cluster already had: compared, not overwritten. */
-        comparedInPlace: Type.Integer({ minimum: 0 }),
-        mismatches: Type.Array(DrillObjectMismatch),
-      },
-      { additionalProperties: false },
-    ),
-    volumes: Type.Array(DrillVolumeCheck),
-    cleanup: Type.Object(
-      {
-        objectsDeleted: Type.Integer({ minimum: 0 }),
-        disksDeleted: Type.Integer({ minimum: 0 }),
-      },
-      { additionalProperties: false },
-    ),
-    reasons: Type.Array(Type.String()),
-    leftBehind: Type.Array(LeftBehind),
-  },
-  { additionalProperties: false },
-);
+export const DrillReport = messageSchema('DrillReport', {
+  drillId: DrillId,
+  policy: PolicyName,
+  source: ClusterRef,
+  backupId: Type.Optional(BackupId),
+  drillCluster: ClusterRef,
+  /** The restore id of the drill's restore: the value of its objects' restore label. */
+  restoreId: BackupId,
+  verdict: Verdict,
+  requestedAt: Timestamp,
+  /** When every check had run; absent when the drill stopped before verifying. */
+  verifiedAt: Type.Optional(Timestamp),
+  completedAt: Timestamp,
+  rtoSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Source namespace -> drill namespace. */
+  namespaces: Type.Record(Type.String(), Type.String()),
+  restorePhase: Type.Optional(Type.String()),
+  restoreCounts: Type.Optional(Counts),
+  objects: Type.Object(
+    {
+      compared: Type.Integer({ minimum: 0 }),
+      equal: Type.Integer({ minimum: 0 }),
+      /** Cluster-scoped objects the drill cluster already had: compared, not overwritten. */
+      comparedInPlace: Type.Integer({ minimum: 0 }),
+      mismatches: Type.Array(DrillObjectMismatch),
+    },
+    { additionalProperties: false },
+  ),
+  volumes: Type.Array(DrillVolumeCheck),
+  cleanup: Type.Object(
+    {
+      objectsDeleted: Type.Integer({ minimum: 0 }),
+      disksDeleted: Type.Integer({ minimum: 0 }),
+    },
+    { additionalProperties: false },
+  ),
+  reasons: Type.Array(Type.String()),
+  leftBehind: Type.Array(LeftBehind),
+});
 export type DrillReport = Static<typeof DrillReport>;

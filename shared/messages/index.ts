@@ -19,6 +19,7 @@ export * from './backup.js';
 export * from './restore.js';
 export * from './cluster-event.js';
 export * from './drill.js';
+export * from './constructors.js';
 
 /** Every Lifeboat message, by kind: the single source of their types. */
 export const MessageSchemas = {

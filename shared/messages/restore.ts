@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, BackupId, ClusterRef } from './common.js';
+import { BackupId, ClusterRef, messageSchema } from './common.js';
 import { Counts } from './backup.js';
 
 export const ConflictPolicies = ['fail', 'skip', 'replace'] as const;
@@ -136,38 +136,28 @@ export const RestoreNarrowing = Type.Object(
 );
 export type RestoreNarrowing = Static<typeof RestoreNarrowing>;
 
-export const RestoreRequest = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('RestoreRequest'),
-    restoreId: BackupId,
-    /** The deployed restore plan that authorises this restore and decides its options. */
-    plan: RestorePlanName,
-    backup: BackupSelector,
-    target: ClusterRef,
-    narrow: Type.Optional(RestoreNarrowing),
-    /** Set on a chained step: the backup resolved by the first step (latestOf is resolved once). */
-    resolvedBackupId: Type.Optional(BackupId),
-    step: Type.Integer({ minimum: 0, default: 0 }),
-  },
-  { additionalProperties: false },
-);
+export const RestoreRequest = messageSchema('RestoreRequest', {
+  restoreId: BackupId,
+  /** The deployed restore plan that authorises this restore and decides its options. */
+  plan: RestorePlanName,
+  backup: BackupSelector,
+  target: ClusterRef,
+  narrow: Type.Optional(RestoreNarrowing),
+  /** Set on a chained step: the backup resolved by the first step (latestOf is resolved once). */
+  resolvedBackupId: Type.Optional(BackupId),
+  step: Type.Integer({ minimum: 0, default: 0 }),
+});
 export type RestoreRequest = Static<typeof RestoreRequest>;
 
 export const RestorePhases = ['Completed', 'PartiallyFailed', 'Failed'] as const;
 
-export const RestoreCompleted = Type.Object(
-  {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('RestoreCompleted'),
-    restoreId: BackupId,
-    backupId: Type.Optional(BackupId),
-    target: ClusterRef,
-    phase: Type.Union(RestorePhases.map((p) => Type.Literal(p))),
-    reportKey: Type.Optional(Type.String()),
-    counts: Counts,
-    errors: Type.Array(Type.String()),
-  },
-  { additionalProperties: false },
-);
+export const RestoreCompleted = messageSchema('RestoreCompleted', {
+  restoreId: BackupId,
+  backupId: Type.Optional(BackupId),
+  target: ClusterRef,
+  phase: Type.Union(RestorePhases.map((p) => Type.Literal(p))),
+  reportKey: Type.Optional(Type.String()),
+  counts: Counts,
+  errors: Type.Array(Type.String()),
+});
 export type RestoreCompleted = Static<typeof RestoreCompleted>;

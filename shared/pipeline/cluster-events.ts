@@ -150,27 +150,16 @@ export async function respondToClusterEvent(
     }
     const standby = policy.standbyCluster;
     if (!standby) return { response };
-    const restoreId = `dr-${shortHash(operationKey)}`;
-    response.actions.push('standby-restore-requested');
-    response.restoreId = restoreId;
-    return {
-      response,
-      restore: {
-        apiVersion: API_VERSION,
-        kind: 'RestoreRequest',
-        restoreId,
-        plan: `standby:${policy.name}`,
-        backup: {
-          backupId:
-            lastChance.catalog.phase === 'Completed'
-              ? lastChance.catalog.backupId
-              : latest.backupId,
-          cluster,
-        },
-        target: standby,
-        step: 0,
+    return withRestore(response, 'standby-restore-requested', {
+      restoreId: `dr-${shortHash(operationKey)}`,
+      plan: `standby:${policy.name}`,
+      backup: {
+        backupId:
+          lastChance.catalog.phase === 'Completed' ? lastChance.catalog.backupId : latest.backupId,
+        cluster,
       },
-    };
+      target: standby,
+    });
   }
 
   if (isMethod(method, CREATE_CLUSTER)) {
@@ -186,23 +175,28 @@ export async function respondToClusterEvent(
       const refused = await notRecreated(deps.store, deps.clusters, cluster);
       if (refused) return ignore(refused);
     }
-    const restoreId = `recreate-${shortHash(operationKey)}`;
-    response.actions.push('recreate-restore-requested');
-    response.restoreId = restoreId;
-    return {
-      response,
-      restore: {
-        apiVersion: API_VERSION,
-        kind: 'RestoreRequest',
-        restoreId,
-        plan: `recreate:${policy.name}`,
-        backup: { latestOf: cluster },
-        target: cluster,
-        step: 0,
-      },
-    };
+    return withRestore(response, 'recreate-restore-requested', {
+      restoreId: `recreate-${shortHash(operationKey)}`,
+      plan: `recreate:${policy.name}`,
+      backup: { latestOf: cluster },
+      target: cluster,
+    });
   }
   return ignore(`method ${method} needs no response`);
+}
+
+/** The response with a restore requested (the action and the restore id noted in it), and the request. */
+function withRestore(
+  response: ClusterResponse,
+  action: 'standby-restore-requested' | 'recreate-restore-requested',
+  request: Pick<RestoreRequest, 'restoreId' | 'plan' | 'backup' | 'target'>,
+): ClusterEventResult {
+  response.actions.push(action);
+  response.restoreId = request.restoreId;
+  return {
+    response,
+    restore: { apiVersion: API_VERSION, kind: 'RestoreRequest', ...request, step: 0 },
+  };
 }
 
 /**

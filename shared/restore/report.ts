@@ -1,4 +1,4 @@
-import type { ClusterRef } from '../messages/common.js';
+import type { API_VERSION, ClusterRef } from '../messages/common.js';
 
 /** What became of one object; a report counts each, zero included. */
 const OUTCOMES = [
@@ -22,7 +22,7 @@ export interface ObjectOutcome {
 
 /** restores/<id>/report.json: what happened to every object, and why. */
 export interface RestoreReport {
-  apiVersion: 'lifeboat.dev/v1';
+  apiVersion: typeof API_VERSION;
   kind: 'RestoreReport';
   restoreId: string;
   /** The digest of the request's content (restoreContentDigest); absent in reports of older versions. */

@@ -6,7 +6,7 @@ import type { ObjectRef } from '../catalog/pack.js';
 import { mapLimit } from '../concurrency.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { errorMessage, isRetryable, PermanentError } from '../errors.js';
-import type { ClusterRef } from '../messages/common.js';
+import { API_VERSION, type ClusterRef } from '../messages/common.js';
 import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { getIfPresent, type ObjectStore } from '../store/object-store.js';
@@ -451,7 +451,7 @@ async function finish(
   const failures = counts.failed + failedVolumes + errors.length;
   const succeeded = counts.restored + counts.replaced + counts['would-restore'];
   const report: RestoreReport = {
-    apiVersion: 'lifeboat.dev/v1',
+    apiVersion: API_VERSION,
     kind: 'RestoreReport',
     restoreId: job.restoreId,
     requestDigest,

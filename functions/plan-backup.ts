@@ -12,14 +12,19 @@ import { recordFailedBackup } from '../shared/backup/failed-backup.js';
 import { announceOnce } from '../shared/pipeline/announce-once.js';
 import {
   API_VERSION,
+  backupCompleted,
   parseMessage,
+  partDone,
   type BackupCompleted,
   type BackupPolicy,
   type ClusterBackupJob,
 } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
-/** Plans a cluster's backup and fans it out: one message per resource shard and per volume. */
+/**
+ * Plans a cluster's backup and fans it out: one message per resource shard
+ * and per volume. Deployed as exportManifests, the name deployments know.
+ */
 register(
   'exportManifests',
   (json) => parseMessage('ClusterBackupJob', json),
@@ -128,15 +133,10 @@ register(
         }),
       );
       // An empty plan still needs its catalog.
-      await runtime.bus.publish(runtime.topic('backup-parts'), {
-        apiVersion: API_VERSION,
-        kind: 'PartDone',
-        backupId: job.backupId,
-        cluster: job.cluster,
-        partId: 'plan',
-        partKind: 'plan',
-        ok: true,
-      });
+      await runtime.bus.publish(
+        runtime.topic('backup-parts'),
+        partDone(job, { partId: 'plan', partKind: 'plan', ok: true }),
+      );
       runtime.logger.info(
         {
           backupId: job.backupId,
@@ -154,14 +154,12 @@ register(
 
 /** The answer to a job refused before it touched the store. */
 function failedMessage(job: ClusterBackupJob, reason: string): BackupCompleted {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'BackupCompleted',
+  return backupCompleted({
     backupId: job.backupId,
     cluster: job.cluster,
     phase: 'Failed',
     catalogKey: Layout.catalog(job.cluster, job.backupId),
     counts: {},
     errors: [reason],
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import { readPlanOf } from '../shared/backup/parts.js';
 import { snapshotVolume } from '../shared/backup/snapshot-volume.js';
 import { PermanentError } from '../shared/errors.js';
-import { API_VERSION, parseMessage, type VolumeSnapshotJob } from '../shared/messages/index.js';
+import { parseMessage, partDone, type VolumeSnapshotJob } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
 /**
@@ -9,6 +9,7 @@ import { register } from './handle.js';
  * its part. A snapshot still being made when the invocation's budget runs
  * out is handed over: the job is published again, carrying when its first
  * attempt began, and the next invocation adopts the snapshot by its name.
+ * Deployed as snapshotDisks, the name deployments know.
  */
 register(
   'snapshotDisks',
@@ -45,15 +46,14 @@ register(
       return;
     }
     const { part } = result;
-    await runtime.bus.publish(runtime.topic('backup-parts'), {
-      apiVersion: API_VERSION,
-      kind: 'PartDone',
-      backupId: job.backupId,
-      cluster: job.cluster,
-      partId: `volume/${job.pvName}`,
-      partKind: 'volume',
-      ok: part.errors.length === 0,
-      ...(part.errors.length ? { error: part.errors.join('; ') } : {}),
-    });
+    await runtime.bus.publish(
+      runtime.topic('backup-parts'),
+      partDone(job, {
+        partId: `volume/${job.pvName}`,
+        partKind: 'volume',
+        ok: part.errors.length === 0,
+        ...(part.errors.length ? { error: part.errors.join('; ') } : {}),
+      }),
+    );
   },
 );

@@ -1,20 +1,20 @@
 import { emitCatalog } from '../backup/emit-catalog.js';
 import type { PartsReader } from '../backup/parts-reader.js';
+import { backupCompletedOf } from '../backup/backup-completed.js';
 import { Layout } from '../catalog/layout.js';
-import { API_VERSION, type BackupCompleted, type ClusterRef } from '../messages/index.js';
+import type { BackupCompleted, ClusterRef } from '../messages/index.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sealer } from '../crypto/sealer.js';
 import { readCatalog } from '../catalog/catalog-io.js';
-import type { Catalog } from '../catalog/catalog-schema.js';
-import { qualifiedName } from '../kube/discovery.js';
 
 /**
- * The BackupCompleted message to publish, when the catalog is (now) written
+ * Writes a backup's catalog once every part has reported in, and returns
+ * the BackupCompleted message to publish when the catalog is (now) written
  * and its completion has not been announced yet; undefined otherwise. A
  * crash between writing the catalog and announcing it is repaired by the
  * next delivery; announceOnce (announce-once.ts) publishes it once.
  */
-export async function announceBackup(
+export async function writeCatalogIfComplete(
   store: ObjectStore,
   cluster: ClusterRef,
   backupId: string,
@@ -33,28 +33,5 @@ export async function announceBackup(
     if (result.status === 'waiting') return undefined;
     catalog = result.catalog;
   }
-  return {
-    apiVersion: API_VERSION,
-    kind: 'BackupCompleted',
-    backupId,
-    cluster,
-    phase: catalog.phase,
-    catalogKey: Layout.catalog(cluster, backupId),
-    counts: { ...catalog.counts },
-    errors: catalog.errors,
-    ...pointInTimeOf(catalog),
-  };
-}
-
-/** What a BackupCompleted says of a catalog's point in time: its revision and what missed it. */
-export function pointInTimeOf(
-  catalog: Catalog,
-): Pick<BackupCompleted, 'revision' | 'notAtRevision'> {
-  if (catalog.revision === undefined) return {};
-  return {
-    revision: catalog.revision,
-    notAtRevision: catalog.resources
-      .filter((r) => r.atRevision === false)
-      .map((r) => qualifiedName(r)),
-  };
+  return backupCompletedOf(catalog);
 }
