@@ -4,9 +4,10 @@ import type { BackupInspectFlags } from './backup-inspect.js';
 import type { BackupPipelineFlags } from './backup-pipeline.js';
 import { act } from './exit-codes.js';
 import {
+  addOptions,
   clusterOption,
-  keyFileOption,
-  kmsKeyOption,
+  inProcessOptions,
+  keyOptions,
   outputOption,
   pipelineOptions,
   storeOption,
@@ -50,21 +51,26 @@ export function registerBackupCommands(program: Command): void {
     .description(
       'back up a cluster: in-process from a kubeconfig context, or --pipeline through the deployed pipeline',
     )
-    .argument('<name>', 'backup name: a lowercase RFC 1123 label')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: $KUBECONFIG)')
-    .option('--context <context>', 'kubeconfig context to back up (default: the current one)')
-    .addOption(storeOption())
-    .addOption(keyFileOption())
-    .addOption(kmsKeyOption())
-    .option(
-      '--compute-endpoint <url>',
-      'Compute Engine API endpoint for disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',
-    )
-    .option('--policy <file>', 'a backup policy (YAML or JSON); filter flags override its filters')
-    .option('--pipeline', 'publish the backup to the deployed pipeline and follow it to completion')
-    .option('--cluster <project/location/name>', 'with --pipeline: the cluster to back up');
-  for (const o of [...filterOptions(), ...pipelineOptions(true), outputOption()])
-    create.addOption(o);
+    .argument('<name>', 'backup name: a lowercase RFC 1123 label');
+  addOptions(create, [
+    ...inProcessOptions({
+      kubeconfig: 'of the cluster',
+      context: 'to back up',
+      computeEndpoint: 'disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',
+    }),
+    new Option(
+      '--policy <file>',
+      'a backup policy (YAML or JSON); filter flags override its filters',
+    ),
+    new Option(
+      '--pipeline',
+      'publish the backup to the deployed pipeline and follow it to completion',
+    ),
+    new Option('--cluster <project/location/name>', 'with --pipeline: the cluster to back up'),
+    ...filterOptions(),
+    ...pipelineOptions(true),
+    outputOption(),
+  ]);
   create.action(
     act(async (name: string, flags: BackupPipelineFlags) =>
       flags.pipeline
@@ -73,61 +79,58 @@ export function registerBackupCommands(program: Command): void {
     ),
   );
 
-  backup
-    .command('get')
-    .description('list backups of every cluster in the store')
-    .argument('[names...]', 'only these backups')
-    .addOption(storeOption())
-    .addOption(clusterOption())
-    .addOption(outputOption())
-    .action(
-      act(async (names: string[], flags: BackupInspectFlags) =>
-        (await import('./backup-inspect.js')).getBackups(names, flags),
-      ),
-    );
+  addOptions(
+    backup
+      .command('get')
+      .description('list backups of every cluster in the store')
+      .argument('[names...]', 'only these backups'),
+    [storeOption(), clusterOption(), outputOption()],
+  ).action(
+    act(async (names: string[], flags: BackupInspectFlags) =>
+      (await import('./backup-inspect.js')).getBackups(names, flags),
+    ),
+  );
 
-  backup
-    .command('describe')
-    .description("show a backup's catalog: cluster, phase, counts, resources, volumes, errors")
-    .argument('<name>', 'backup name')
-    .addOption(storeOption())
-    .addOption(clusterOption())
-    .option('--details', 'also list every object (reads and verifies the packs)')
-    .addOption(outputOption())
-    .action(
-      act(async (name: string, flags: BackupInspectFlags) =>
-        (await import('./backup-inspect.js')).describeBackup(name, flags),
-      ),
-    );
+  addOptions(
+    backup
+      .command('describe')
+      .description("show a backup's catalog: cluster, phase, counts, resources, volumes, errors")
+      .argument('<name>', 'backup name'),
+    [
+      storeOption(),
+      clusterOption(),
+      new Option('--details', 'also list every object (reads and verifies the packs)'),
+      outputOption(),
+    ],
+  ).action(
+    act(async (name: string, flags: BackupInspectFlags) =>
+      (await import('./backup-inspect.js')).describeBackup(name, flags),
+    ),
+  );
 
-  backup
-    .command('logs')
-    .description("show a backup's record: its plan, each shard's and each volume's outcome")
-    .argument('<name>', 'backup name')
-    .addOption(storeOption())
-    .addOption(clusterOption())
-    .addOption(outputOption())
-    .action(
-      act(async (name: string, flags: BackupInspectFlags) =>
-        (await import('./backup-logs.js')).backupLogs(name, flags),
-      ),
-    );
+  addOptions(
+    backup
+      .command('logs')
+      .description("show a backup's record: its plan, each shard's and each volume's outcome")
+      .argument('<name>', 'backup name'),
+    [storeOption(), clusterOption(), outputOption()],
+  ).action(
+    act(async (name: string, flags: BackupInspectFlags) =>
+      (await import('./backup-logs.js')).backupLogs(name, flags),
+    ),
+  );
 
-  backup
+  const diff = backup
     .command('diff')
     .description(
       'what changed between two backups: objects added, removed and changed, field by field (Secret values never shown)',
     )
     .argument('<from>', 'the older backup')
-    .argument('<to>', 'the newer backup')
-    .addOption(storeOption())
-    .addOption(clusterOption())
-    .addOption(keyFileOption())
-    .addOption(kmsKeyOption())
-    .addOption(outputOption())
-    .action(
-      act(async (from: string, to: string, flags: BackupDiffFlags) =>
-        (await import('./backup-diff-command.js')).diffCommand(from, to, flags),
-      ),
-    );
+    .argument('<to>', 'the newer backup');
+  addOptions(diff, [storeOption(), clusterOption(), ...keyOptions(), outputOption()]);
+  diff.action(
+    act(async (from: string, to: string, flags: BackupDiffFlags) =>
+      (await import('./backup-diff-command.js')).diffCommand(from, to, flags),
+    ),
+  );
 }

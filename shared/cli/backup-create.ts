@@ -16,7 +16,7 @@ import {
   kubeTarget,
   sealingFor,
   storeFrom,
-  type KeyFlags,
+  type InProcessFlags,
 } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
@@ -25,11 +25,7 @@ import { emit } from './output.js';
 import { policyFrom, readPolicyFile, requireKeyForSecrets, type FilterFlags } from './policy.js';
 import { Progress } from './progress.js';
 
-export interface BackupCreateFlags extends FilterFlags, KeyFlags {
-  kubeconfig?: string;
-  context?: string;
-  store?: string;
-  computeEndpoint?: string;
+export interface BackupCreateFlags extends FilterFlags, InProcessFlags {
   policy?: string;
   output: OutputFormat;
 }
@@ -66,7 +62,7 @@ export async function refuseExisting(
  */
 export function backupSettings(
   policy: BackupPolicy,
-  flags: KeyFlags & { store?: string; computeEndpoint?: string },
+  flags: Omit<InProcessFlags, 'kubeconfig' | 'context'>,
 ): { store: ObjectStore; wrapper?: KeyWrapper; compute?: ComputeClientOptions } {
   const key = keySourceFrom(flags);
   requireKeyForSecrets(policy, key);

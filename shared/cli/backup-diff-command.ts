@@ -1,8 +1,8 @@
 import { diffBackups } from '../catalog/backup-diff.js';
 import { keySourceFrom, sealerForBackup, storeFrom, type KeyFlags } from './connect.js';
 import { ExitCode } from './exit-codes.js';
-import { findCatalog } from './find-backup.js';
-import { parseClusterRef, type OutputFormat } from './options.js';
+import { clusterFlag, findCatalog } from './find-backup.js';
+import type { OutputFormat } from './options.js';
 import { emit } from './output.js';
 import { formatDiff } from './diff-view.js';
 
@@ -23,7 +23,7 @@ export async function diffCommand(
   flags: BackupDiffFlags,
 ): Promise<ExitCode> {
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const key = keySourceFrom(flags);
   const [from, to] = await Promise.all([
     findCatalog(store, fromId, cluster),

@@ -5,8 +5,8 @@ import { loadBackup } from '../catalog/load-backup.js';
 import { backupSummary, formatDescribe } from './backup-view.js';
 import { storeFrom } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine } from './exit-codes.js';
-import { clusterLabel, findCatalog, scanBackups } from './find-backup.js';
-import { parseClusterRef, type OutputFormat } from './options.js';
+import { clusterFlag, clusterLabel, findCatalog, scanBackups } from './find-backup.js';
+import type { OutputFormat } from './options.js';
 import { emit, formatTable } from './output.js';
 import { rtoText } from './drill-view.js';
 
@@ -40,7 +40,7 @@ interface Row {
  */
 export async function getBackups(names: string[], flags: BackupInspectFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const backups = (await scanBackups(store)).filter(
     (b) =>
       (names.length === 0 || names.includes(b.backupId)) &&
@@ -111,7 +111,7 @@ export async function getBackups(names: string[], flags: BackupInspectFlags): Pr
 /** `backup describe NAME`: the catalog, and with --details every object (packs read and verified). */
 export async function describeBackup(name: string, flags: BackupInspectFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const catalog = await findCatalog(store, name, cluster);
   const records = flags.details
     ? (await loadBackup(store, catalog.cluster, name)).records

@@ -3,8 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { BackupInspectFlags } from './backup-inspect.js';
 import { storeFrom } from './connect.js';
 import { CliNotFoundError, ExitCode } from './exit-codes.js';
-import { clusterLabel, findBackup } from './find-backup.js';
-import { parseClusterRef } from './options.js';
+import { clusterFlag, clusterLabel, findBackup } from './find-backup.js';
 import { emit, formatFields, formatTable, section } from './output.js';
 
 interface ShardRecord {
@@ -52,7 +51,7 @@ const count = (rows: { status: string }[], status: string): number =>
  */
 export async function backupLogs(name: string, flags: BackupInspectFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const backup = await findBackup(store, name, cluster);
   let plan;
   try {

@@ -1,11 +1,11 @@
-import { API_VERSION, parseMessage, type BackupCompleted } from '../messages/index.js';
+import { API_VERSION, type BackupCompleted } from '../messages/index.js';
 import { refuseExisting, type BackupCreateFlags } from './backup-create.js';
 import { storeFrom } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
 import { optionalSetting, parseClusterRef, parseName } from './options.js';
 import { emit, formatFields, section } from './output.js';
-import { publishAndFollow, type PipelineFlags } from './pipeline.js';
+import { messageFromFlags, publishAndFollow, type PipelineFlags } from './pipeline.js';
 import { policyFrom, readPolicyFile } from './policy.js';
 
 export interface BackupPipelineFlags extends BackupCreateFlags, PipelineFlags {
@@ -44,19 +44,14 @@ export async function createBackupThroughPipeline(
     flags,
     cluster.project,
   );
-  let job;
-  try {
-    job = parseMessage('ClusterBackupJob', {
-      apiVersion: API_VERSION,
-      kind: 'ClusterBackupJob',
-      backupId,
-      cluster,
-      policy,
-      scheduledTime: new Date().toISOString(),
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const job = messageFromFlags('ClusterBackupJob', {
+    apiVersion: API_VERSION,
+    kind: 'ClusterBackupJob',
+    backupId,
+    cluster,
+    policy,
+    scheduledTime: new Date().toISOString(),
+  });
   // With a store at hand, refuse a name already taken: the pipeline would answer nothing.
   if (optionalSetting(flags.store, 'LIFEBOAT_STORE')) {
     await refuseExisting(storeFrom(flags.store), cluster, backupId);

@@ -3,7 +3,8 @@ import { Layout } from '../catalog/layout.js';
 import type { PackRecord } from '../catalog/pack.js';
 import { qualifiedName } from '../kube/discovery.js';
 import { clusterLabel } from './find-backup.js';
-import { formatBytes, formatDuration, formatFields, formatTable, section } from './output.js';
+import { formatBytes } from '../format-bytes.js';
+import { formatDuration, formatFields, formatTable, section } from './output.js';
 
 /** What `backup create` reports, in JSON. */
 export function backupSummary(catalog: Catalog, storeUrl: string, uploadedBytes?: number) {

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { exportYaml } from '../restore/export-yaml.js';
 import { keySourceFrom, sealerForBackup, storeFrom, type KeyFlags } from './connect.js';
 import { CliNotFoundError, ExitCode, oneLine, UsageError } from './exit-codes.js';
-import { clusterLabel, findBackup, findCatalog } from './find-backup.js';
-import { parseClusterRef, type OutputFormat } from './options.js';
+import { clusterFlag, clusterLabel, findBackup, findCatalog } from './find-backup.js';
+import type { OutputFormat } from './options.js';
 import { emit, formatFields, formatTable, printJson, section } from './output.js';
 import { verifyBackup } from './verify-backup.js';
 
@@ -21,7 +21,7 @@ export interface CatalogFlags extends KeyFlags {
  */
 export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<ExitCode> {
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const key = keySourceFrom(flags);
   const backup = await findBackup(store, name, cluster);
   const where = `backup "${name}" of ${clusterLabel(backup.cluster)}`;
@@ -75,7 +75,7 @@ export async function verifyCatalog(name: string, flags: CatalogFlags): Promise<
 export async function exportCatalog(name: string, flags: CatalogFlags): Promise<ExitCode> {
   if (!flags.dir) throw new UsageError('missing --dir DIR: where to write the YAML files');
   const store = storeFrom(flags.store);
-  const cluster = flags.cluster ? parseClusterRef(flags.cluster, '--cluster') : undefined;
+  const cluster = clusterFlag(flags.cluster);
   const key = keySourceFrom(flags);
   const catalog = await findCatalog(store, name, cluster);
   const sealer = await sealerForBackup(store, key, catalog.encryption);

@@ -81,6 +81,14 @@ export interface KeyFlags {
   kmsKey?: string;
 }
 
+/** The flags of `inProcessOptions`: where an in-process command runs. */
+export interface InProcessFlags extends KeyFlags {
+  kubeconfig?: string;
+  context?: string;
+  store?: string;
+  computeEndpoint?: string;
+}
+
 /** The key that wraps the store's data key: a key file (local) or a Cloud KMS key (deployed). */
 export type KeySource = { keyFile: string } | { kmsKey: string; kmsEndpoint?: string };
 
@@ -184,4 +192,24 @@ export function computeOptions(endpoint: string | undefined): ComputeClientOptio
 export async function gceSnapshotter(client: ComputeClientOptions): Promise<GceSnapshotter> {
   const { GceSnapshotter } = await import('../disks/gce-snapshotter.js');
   return new GceSnapshotter({ client });
+}
+
+/** What an in-process restore (or drill) reads from and writes to. */
+export interface RestoreSettings extends KubeTarget {
+  store: ObjectStore;
+  key: KeySource | undefined;
+  compute: ComputeClientOptions;
+}
+
+/**
+ * The store, the key, the Compute client and the target cluster of an
+ * in-process restore or drill, each checked (a malformed key, a bad URL, a
+ * missing context) before anything is read.
+ */
+export function restoreSettings(flags: InProcessFlags): RestoreSettings {
+  const store = storeFrom(flags.store);
+  const key = keySourceFrom(flags);
+  if (key) keyWrapper(key);
+  const compute = computeOptions(computeEndpointFrom(flags.computeEndpoint));
+  return { store, key, compute, ...kubeTarget(flags.kubeconfig, flags.context) };
 }

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { act } from './exit-codes.js';
 import {
-  keyFileOption,
-  kmsKeyOption,
+  addOptions,
+  inProcessOptions,
   outputOption,
   pipelineOptions,
   storeOption,
@@ -27,24 +27,20 @@ export function registerDrillCommands(program: Command): void {
       'drill only this cluster (required with --pipeline)',
     )
     .option('--backup <name>', "drill this backup instead of the cluster's latest (with --cluster)")
-    .option('--id <id>', 'drill id (default: yymmddhhmmss of now)')
-    .option('--kubeconfig <file>', 'kubeconfig of the drill cluster (default: $KUBECONFIG)')
-    .option(
-      '--context <context>',
-      'kubeconfig context of the drill cluster (default: the current one)',
-    )
-    .addOption(storeOption())
-    .addOption(keyFileOption())
-    .addOption(kmsKeyOption())
-    .option(
-      '--compute-endpoint <url>',
-      'Compute Engine API endpoint for disks from snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',
-    )
-    .option(
+    .option('--id <id>', 'drill id (default: yymmddhhmmss of now)');
+  addOptions(run, [
+    ...inProcessOptions({
+      kubeconfig: 'of the drill cluster',
+      context: 'of the drill cluster',
+      computeEndpoint: 'disks from snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT)',
+    }),
+    new Option(
       '--pipeline',
       'publish the drill to the deployed pipeline (the policy must be a deployed one) and follow it to its verdict',
-    );
-  for (const o of [...pipelineOptions(true), outputOption()]) run.addOption(o);
+    ),
+    ...pipelineOptions(true),
+    outputOption(),
+  ]);
   run.action(
     act(async (flags: DrillPipelineFlags) =>
       flags.pipeline
@@ -53,26 +49,22 @@ export function registerDrillCommands(program: Command): void {
     ),
   );
 
-  drill
-    .command('get')
-    .description('list drills in the store, newest first')
-    .addOption(storeOption())
-    .addOption(outputOption())
-    .action(
-      act(async (flags: DrillInspectFlags) =>
-        (await import('./drill-inspect.js')).getDrills(flags),
-      ),
-    );
+  addOptions(drill.command('get').description('list drills in the store, newest first'), [
+    storeOption(),
+    outputOption(),
+  ]).action(
+    act(async (flags: DrillInspectFlags) => (await import('./drill-inspect.js')).getDrills(flags)),
+  );
 
-  drill
-    .command('describe')
-    .description("show a drill's report: verdict and reasons, RTO, objects, volumes, cleanup")
-    .argument('<name>', 'drill id')
-    .addOption(storeOption())
-    .addOption(outputOption())
-    .action(
-      act(async (name: string, flags: DrillInspectFlags) =>
-        (await import('./drill-inspect.js')).describeDrill(name, flags),
-      ),
-    );
+  addOptions(
+    drill
+      .command('describe')
+      .description("show a drill's report: verdict and reasons, RTO, objects, volumes, cleanup")
+      .argument('<name>', 'drill id'),
+    [storeOption(), outputOption()],
+  ).action(
+    act(async (name: string, flags: DrillInspectFlags) =>
+      (await import('./drill-inspect.js')).describeDrill(name, flags),
+    ),
+  );
 }

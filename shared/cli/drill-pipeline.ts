@@ -1,13 +1,12 @@
 import { readDrillReport } from '../drill/drill-store.js';
-import { API_VERSION, DrillId, parseMessage, type DrillCompleted } from '../messages/index.js';
+import { API_VERSION, DrillId, type DrillCompleted } from '../messages/index.js';
 import { storeFrom } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
-import { clusterLabel } from './find-backup.js';
 import { optionalSetting, parseClusterRef, parseName, validateFlags } from './options.js';
 import { emit, formatFields, section } from './output.js';
-import { publishAndFollow, type PipelineFlags } from './pipeline.js';
+import { messageFromFlags, publishAndFollow, type PipelineFlags } from './pipeline.js';
 import { defaultDrillId, readDrillPolicyFile, type DrillRunFlags } from './drill-run.js';
-import { formatDrillReport, rtoText } from './drill-view.js';
+import { drillFields, formatDrillReport } from './drill-view.js';
 
 export interface DrillPipelineFlags extends DrillRunFlags, PipelineFlags {
   pipeline?: boolean;
@@ -39,15 +38,7 @@ function refuseDeploymentFlags(flags: DrillPipelineFlags): void {
 
 function formatCompleted(m: DrillCompleted): string {
   return (
-    formatFields([
-      ['Name', m.drillId],
-      ['Policy', m.policy],
-      ['Backup', `${m.backupId ?? '(none found)'} (${clusterLabel(m.source)})`],
-      ['Drill cluster', clusterLabel(m.drillCluster)],
-      ['Verdict', m.verdict],
-      ['RTO', rtoText(m.rtoSeconds)],
-      ['Report', m.reportKey],
-    ]) +
+    formatFields([...drillFields(m), ['Report', m.reportKey]]) +
     (m.reasons.length ? section('Reasons', m.reasons) : '') +
     (m.leftBehind.length ? section('Left behind', m.leftBehind) : '')
   );
@@ -72,20 +63,15 @@ export async function runDrillThroughPipeline(flags: DrillPipelineFlags): Promis
   const cluster = parseClusterRef(flags.cluster, '--cluster');
   const drillId = flags.id ? validateFlags(DrillId, flags.id, '--id') : defaultDrillId();
   const backupId = flags.backup ? parseName(flags.backup, 'backup name') : undefined;
-  let job;
-  try {
-    job = parseMessage('DrillJob', {
-      apiVersion: API_VERSION,
-      kind: 'DrillJob',
-      drillId,
-      policy,
-      cluster,
-      ...(backupId ? { backupId } : {}),
-      requestedAt: new Date().toISOString(),
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const job = messageFromFlags('DrillJob', {
+    apiVersion: API_VERSION,
+    kind: 'DrillJob',
+    drillId,
+    policy,
+    cluster,
+    ...(backupId ? { backupId } : {}),
+    requestedAt: new Date().toISOString(),
+  });
   const done = await publishAndFollow(flags, {
     publishTo: 'drill',
     message: job,

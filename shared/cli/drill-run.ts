@@ -13,14 +13,10 @@ import { DrillId, DrillPolicy, type DrillReport } from '../messages/drill.js';
 import { DiskVolumeRestore } from '../restore/disk-volume-restore.js';
 import type { ObjectStore } from '../store/object-store.js';
 import {
-  computeEndpointFrom,
-  computeOptions,
   gceSnapshotter,
-  keySourceFrom,
-  keyWrapper,
-  kubeTarget,
+  restoreSettings,
   sealerForBackup,
-  storeFrom,
+  type InProcessFlags,
   type KeySource,
 } from './connect.js';
 import { CliNotFoundError, ExitCode, UsageError } from './exit-codes.js';
@@ -30,17 +26,11 @@ import { emit } from './output.js';
 import { Progress } from './progress.js';
 import { formatDrillReport } from './drill-view.js';
 
-export interface DrillRunFlags {
+export interface DrillRunFlags extends InProcessFlags {
   policy: string;
   cluster?: string;
   backup?: string;
   id?: string;
-  kubeconfig?: string;
-  context?: string;
-  store?: string;
-  keyFile?: string;
-  kmsKey?: string;
-  computeEndpoint?: string;
   output: OutputFormat;
 }
 
@@ -127,11 +117,7 @@ function requireKey(planned: Planned[], key: KeySource | undefined): void {
  */
 export async function runDrillsInProcess(flags: DrillRunFlags): Promise<ExitCode> {
   const policy = readDrillPolicyFile(flags.policy);
-  const store = storeFrom(flags.store);
-  const key = keySourceFrom(flags);
-  if (key) keyWrapper(key);
-  const compute = computeOptions(computeEndpointFrom(flags.computeEndpoint));
-  const { kubeConfig, cluster: target } = kubeTarget(flags.kubeconfig, flags.context);
+  const { store, key, compute, kubeConfig, cluster: target } = restoreSettings(flags);
   if (clusterLabel(target) !== clusterLabel(policy.drillCluster)) {
     throw new UsageError(
       `the kubeconfig context is cluster ${clusterLabel(target)}, but the policy's drill cluster is ${clusterLabel(policy.drillCluster)}: a drill writes only to its drill cluster`,

@@ -6,6 +6,23 @@ import { formatFields, formatTable, section } from './output.js';
 export const rtoText = (seconds: number | undefined): string =>
   seconds === undefined ? '-' : `${seconds}s`;
 
+type DrillOutcome = Pick<
+  DrillReport,
+  'drillId' | 'policy' | 'backupId' | 'source' | 'drillCluster' | 'verdict' | 'rtoSeconds'
+>;
+
+/** The fields a drill's report and its DrillCompleted message both start with. */
+export function drillFields(d: DrillOutcome): [string, string][] {
+  return [
+    ['Name', d.drillId],
+    ['Policy', d.policy],
+    ['Backup', `${d.backupId ?? '(none found)'} (${clusterLabel(d.source)})`],
+    ['Drill cluster', clusterLabel(d.drillCluster)],
+    ['Verdict', d.verdict],
+    ['RTO', rtoText(d.rtoSeconds)],
+  ];
+}
+
 /** The rows of `drill get`. */
 export function formatDrillList(reports: DrillReport[]): string {
   return formatTable(
@@ -25,12 +42,7 @@ export function formatDrillList(reports: DrillReport[]): string {
 /** A drill report for people: the verdict and why, what was compared, the volumes, the cleanup. */
 export function formatDrillReport(r: DrillReport): string {
   const fields = formatFields([
-    ['Name', r.drillId],
-    ['Policy', r.policy],
-    ['Backup', `${r.backupId ?? '(none found)'} (${clusterLabel(r.source)})`],
-    ['Drill cluster', clusterLabel(r.drillCluster)],
-    ['Verdict', r.verdict],
-    ['RTO', rtoText(r.rtoSeconds)],
+    ...drillFields(r),
     ['Requested', r.requestedAt],
     ['Verified', r.verifiedAt],
     ['Completed', r.completedAt],

@@ -4,6 +4,7 @@ import { Layout } from '../catalog/layout.js';
 import type { ClusterRef } from '../messages/common.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { CliNotFoundError, UsageError } from './exit-codes.js';
+import { parseClusterRef } from './options.js';
 
 /** A backup as the store shows it: finished (it has a catalog) or not (only its parts). */
 export interface StoredBackup {
@@ -27,6 +28,11 @@ export async function scanBackups(store: ObjectStore): Promise<StoredBackup[]> {
     found.set(id, entry);
   }
   return [...found.values()];
+}
+
+/** --cluster of a command that finds a backup by name: which cluster's, when several have it. */
+export function clusterFlag(value: string | undefined): ClusterRef | undefined {
+  return value ? parseClusterRef(value, '--cluster') : undefined;
 }
 
 /**

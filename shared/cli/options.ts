@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { ValidationError } from '../errors.js';
 import { BackupId, ClusterRef } from '../messages/common.js';
@@ -158,33 +158,73 @@ export function optionalSetting(value: string | undefined, envName: string): str
   return found === '' ? undefined : found;
 }
 
+/** A factory of one option, for options many commands share (each command gets its own). */
+const sharedOption = (flags: string, description: string) => (): Option =>
+  new Option(flags, description);
+
 /** --store, shared by every command that reads or writes backups. */
-export function storeOption(): Option {
-  return new Option(
-    '--store <url>',
-    'backup store: gs://BUCKET[/PREFIX] or file:///DIR (default: $LIFEBOAT_STORE)',
-  );
+export const storeOption = sharedOption(
+  '--store <url>',
+  'backup store: gs://BUCKET[/PREFIX] or file:///DIR (default: $LIFEBOAT_STORE)',
+);
+
+export const keyFileOption = sharedOption(
+  '--key-file <file>',
+  'key that seals Secrets, 32 bytes raw or base64 (default: $LIFEBOAT_KEY_FILE)',
+);
+
+export const kmsKeyOption = sharedOption(
+  '--kms-key <name>',
+  'Cloud KMS key that wraps the data key instead of a key file: projects/P/locations/L/keyRings/R/cryptoKeys/K (default: $LIFEBOAT_KMS_KEY)',
+);
+
+export const clusterOption = sharedOption(
+  '--cluster <project/location/name>',
+  'the cluster whose backup is meant, when several clusters have a backup of that name',
+);
+
+/** The two ways to give the key: a key file or a Cloud KMS key. */
+export const keyOptions = (): Option[] => [keyFileOption(), kmsKeyOption()];
+
+/** Adds options in order (commander's addOption takes one at a time). */
+export function addOptions(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
 }
 
-export function keyFileOption(): Option {
-  return new Option(
-    '--key-file <file>',
-    'key that seals Secrets, 32 bytes raw or base64 (default: $LIFEBOAT_KEY_FILE)',
-  );
+/** The help of the options that say where an in-process command runs. */
+export interface InProcessHelp {
+  /** After "kubeconfig": whose it is. */
+  kubeconfig: string;
+  /** After "kubeconfig context": which one; no --context option without it. */
+  context?: string;
+  /** After "Compute Engine API endpoint for": what for, and its default. */
+  computeEndpoint: string;
 }
 
-export function kmsKeyOption(): Option {
-  return new Option(
-    '--kms-key <name>',
-    'Cloud KMS key that wraps the data key instead of a key file: projects/P/locations/L/keyRings/R/cryptoKeys/K (default: $LIFEBOAT_KMS_KEY)',
-  );
-}
-
-export function clusterOption(): Option {
-  return new Option(
-    '--cluster <project/location/name>',
-    'the cluster whose backup is meant, when several clusters have a backup of that name',
-  );
+/**
+ * The cluster (kubeconfig and context), the store, the key and the Compute
+ * Engine endpoint of a command that runs in-process, in that order.
+ */
+export function inProcessOptions(help: InProcessHelp): Option[] {
+  return [
+    new Option('--kubeconfig <file>', `kubeconfig ${help.kubeconfig} (default: $KUBECONFIG)`),
+    ...(help.context === undefined
+      ? []
+      : [
+          new Option(
+            '--context <context>',
+            `kubeconfig context ${help.context} (default: the current one)`,
+          ),
+        ]),
+    storeOption(),
+    keyFileOption(),
+    kmsKeyOption(),
+    new Option(
+      '--compute-endpoint <url>',
+      `Compute Engine API endpoint for ${help.computeEndpoint}`,
+    ),
+  ];
 }
 
 /** How to reach the deployed pipeline (--pipeline mode). */

@@ -4,7 +4,7 @@ import type { Subscription } from '../bus/bus.js';
 import { PubSubBus } from '../bus/pubsub-bus.js';
 import { topicName, type TopicRole } from '../bus/topics.js';
 import { errorMessage } from '../errors.js';
-import { decodeJson, parseMessage, type MessageOf } from '../messages/index.js';
+import { decodeJson, parseMessage, type MessageKind, type MessageOf } from '../messages/index.js';
 import { UsageError } from './exit-codes.js';
 import { parseDuration, requireSetting } from './options.js';
 import { Progress } from './progress.js';
@@ -23,6 +23,15 @@ function projectOf(flags: PipelineFlags): string {
     undefined,
     'the Google Cloud project Lifeboat is deployed in (or set LIFEBOAT_PROJECT)',
   );
+}
+
+/** A message built from flags, checked against its schema: a problem is a usage error (exit 2). */
+export function messageFromFlags<K extends MessageKind>(kind: K, value: unknown): MessageOf<K> {
+  try {
+    return parseMessage(kind, value);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Publishes one message to a pipeline topic; resolves to its message id. */

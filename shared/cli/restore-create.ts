@@ -5,23 +5,13 @@ import type { RestoreOptions } from '../messages/restore.js';
 import { DiskVolumeRestore } from '../restore/disk-volume-restore.js';
 import { runRestore } from '../restore/run-restore.js';
 import type { ObjectStore } from '../store/object-store.js';
-import {
-  computeEndpointFrom,
-  computeOptions,
-  gceSnapshotter,
-  keySourceFrom,
-  keyWrapper,
-  kubeTarget,
-  sealerForBackup,
-  storeFrom,
-  type KeySource,
-} from './connect.js';
+import { gceSnapshotter, restoreSettings, sealerForBackup, type KeySource } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { findCatalog } from './find-backup.js';
-import { parseClusterRef, parseName } from './options.js';
+import { parseClusterRef } from './options.js';
 import { emit } from './output.js';
 import { Progress } from './progress.js';
-import { restoreNameFrom, restoreOptionsFrom, type RestoreFlags } from './restore-flags.js';
+import { restoreIdsFrom, restoreOptionsFrom, type RestoreFlags } from './restore-flags.js';
 import { formatReport } from './restore-view.js';
 
 const SECRETS = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
@@ -53,17 +43,12 @@ export async function createRestoreInProcess(
   name: string | undefined,
   flags: RestoreFlags,
 ): Promise<ExitCode> {
-  const backupId = parseName(flags.fromBackup, 'backup name');
-  const restoreId = restoreNameFrom(name, backupId);
+  const { backupId, restoreId } = restoreIdsFrom(name, flags);
   const options = restoreOptionsFrom(flags);
-  const store = storeFrom(flags.store);
-  const key = keySourceFrom(flags);
-  if (key) keyWrapper(key); // a malformed key is a usage error before anything is read
   const source = flags.sourceCluster
     ? parseClusterRef(flags.sourceCluster, '--source-cluster')
     : undefined;
-  const compute = computeOptions(computeEndpointFrom(flags.computeEndpoint));
-  const { kubeConfig, cluster: target } = kubeTarget(flags.kubeconfig, flags.context);
+  const { store, key, compute, kubeConfig, cluster: target } = restoreSettings(flags);
   await refuseExistingRestore(store, restoreId);
   const catalog = await findCatalog(store, backupId, source);
   requireKeyForSecrets(catalog.counts.secrets, options, key);

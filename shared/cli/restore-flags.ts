@@ -5,6 +5,7 @@ import {
   VolumeDataPolicies,
   type ConflictPolicy,
 } from '../messages/restore.js';
+import type { InProcessFlags } from './connect.js';
 import { UsageError } from './exit-codes.js';
 import {
   namespaceProblem,
@@ -16,14 +17,8 @@ import {
 } from './options.js';
 import type { PipelineFlags } from './pipeline.js';
 
-export interface RestoreFlags extends PipelineFlags {
+export interface RestoreFlags extends PipelineFlags, InProcessFlags {
   fromBackup: string;
-  kubeconfig?: string;
-  context?: string;
-  store?: string;
-  keyFile?: string;
-  kmsKey?: string;
-  computeEndpoint?: string;
   namespaceMappings?: string;
   includeNamespaces?: string;
   excludeNamespaces?: string;
@@ -107,6 +102,15 @@ export function restoreNameFrom(name: string | undefined, backupId: string, now 
   if (name !== undefined) return parseName(name, 'restore name');
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${backupId.slice(0, 63 - stamp.length - 1).replace(/-+$/, '')}-${stamp}`;
+}
+
+/** The backup a restore reads (--from-backup) and the restore's own name. */
+export function restoreIdsFrom(
+  name: string | undefined,
+  flags: Pick<RestoreFlags, 'fromBackup'>,
+): { backupId: string; restoreId: string } {
+  const backupId = parseName(flags.fromBackup, 'backup name');
+  return { backupId, restoreId: restoreNameFrom(name, backupId) };
 }
 
 /** The flags a deployed restore plan decides, which a pipeline request cannot carry. */

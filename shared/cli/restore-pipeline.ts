@@ -1,14 +1,14 @@
 import { Layout } from '../catalog/layout.js';
-import { API_VERSION, parseMessage, type RestoreCompleted } from '../messages/index.js';
+import { API_VERSION, type RestoreCompleted } from '../messages/index.js';
 import type { RestoreReport } from '../restore/report.js';
 import { storeFrom } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel, findBackup } from './find-backup.js';
-import { optionalSetting, parseClusterRef, parseName } from './options.js';
+import { optionalSetting, parseClusterRef } from './options.js';
 import { emit, formatFields, section } from './output.js';
-import { publishAndFollow } from './pipeline.js';
+import { messageFromFlags, publishAndFollow } from './pipeline.js';
 import { refuseExistingRestore } from './restore-create.js';
-import { restoreNameFrom, restoreNarrowingFrom, type RestoreFlags } from './restore-flags.js';
+import { restoreIdsFrom, restoreNarrowingFrom, type RestoreFlags } from './restore-flags.js';
 import { countsText, formatReport } from './restore-view.js';
 
 function formatCompleted(m: RestoreCompleted): string {
@@ -33,8 +33,7 @@ export async function createRestoreThroughPipeline(
   name: string | undefined,
   flags: RestoreFlags,
 ): Promise<ExitCode> {
-  const backupId = parseName(flags.fromBackup, 'backup name');
-  const restoreId = restoreNameFrom(name, backupId);
+  const { backupId, restoreId } = restoreIdsFrom(name, flags);
   const narrow = restoreNarrowingFrom(flags);
   if (!flags.plan) {
     throw new UsageError(
@@ -60,21 +59,16 @@ export async function createRestoreThroughPipeline(
       'missing --source-cluster PROJECT/LOCATION/NAME: the cluster the backup is of (or pass --store to look it up)',
     );
   }
-  let request;
-  try {
-    request = parseMessage('RestoreRequest', {
-      apiVersion: API_VERSION,
-      kind: 'RestoreRequest',
-      restoreId,
-      plan: flags.plan,
-      backup: { backupId, cluster: source },
-      target,
-      ...(Object.keys(narrow).length ? { narrow } : {}),
-      step: 0,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const request = messageFromFlags('RestoreRequest', {
+    apiVersion: API_VERSION,
+    kind: 'RestoreRequest',
+    restoreId,
+    plan: flags.plan,
+    backup: { backupId, cluster: source },
+    target,
+    ...(Object.keys(narrow).length ? { narrow } : {}),
+    step: 0,
+  });
   const done = await publishAndFollow(flags, {
     publishTo: 'restore',
     message: request,

@@ -9,7 +9,13 @@ import type { ClusterRef } from '../messages/common.js';
 import { scheduledBackupId, scheduledMinute } from '../pipeline/backup-ids.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { backupSettings, describeProgress } from './backup-create.js';
-import { computeOptions, gceSnapshotter, sealingFor, type Sealing } from './connect.js';
+import {
+  computeOptions,
+  gceSnapshotter,
+  sealingFor,
+  type InProcessFlags,
+  type Sealing,
+} from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
 import { requireSetting, type OutputFormat } from './options.js';
@@ -18,13 +24,8 @@ import { publishOnly, type PipelineFlags } from './pipeline.js';
 import { readPolicyFile } from './policy.js';
 import { Progress } from './progress.js';
 
-export interface ScheduleFlags extends PipelineFlags {
+export interface ScheduleFlags extends PipelineFlags, Omit<InProcessFlags, 'context'> {
   policy: string;
-  kubeconfig?: string;
-  store?: string;
-  keyFile?: string;
-  kmsKey?: string;
-  computeEndpoint?: string;
   pipeline?: boolean;
   output: OutputFormat;
 }

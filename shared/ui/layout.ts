@@ -63,3 +63,19 @@ export function table(caption: string, head: SafeHtml, rows: HtmlValue): SafeHtm
     </table>
   </div>`;
 }
+
+/** A column whose header (like its cells) is right-aligned: counts and sizes. */
+export interface NumericColumn {
+  numeric: string;
+}
+
+/** The header row of a table: one `<th scope="col">` a column. */
+export function headRow(...columns: (string | NumericColumn)[]): SafeHtml {
+  return html`<tr>
+    ${columns.map((c) =>
+      typeof c === 'string'
+        ? html`<th scope="col">${c}</th>`
+        : html`<th scope="col" class="num">${c.numeric}</th>`,
+    )}
+  </tr>`;
+}

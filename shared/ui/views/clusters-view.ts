@@ -1,6 +1,6 @@
 import { formatDuration, formatTime } from '../format.js';
 import { html } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 import type { ClusterSummary } from '../load-clusters.js';
 
@@ -34,16 +34,16 @@ export function clustersView(summaries: ClusterSummary[], now: Date, storeUrl: s
       </td>
     </tr>`;
   });
-  const head = html`<tr>
-    <th scope="col">Cluster</th>
-    <th scope="col" class="num">Backups</th>
-    <th scope="col">Last backup</th>
-    <th scope="col">Phase</th>
-    <th scope="col" class="num">Objects</th>
-    <th scope="col">Age</th>
-    <th scope="col">RPO</th>
-    <th scope="col">Problems</th>
-  </tr>`;
+  const head = headRow(
+    'Cluster',
+    { numeric: 'Backups' },
+    'Last backup',
+    'Phase',
+    { numeric: 'Objects' },
+    'Age',
+    'RPO',
+    'Problems',
+  );
   const body = html`<h1>Clusters</h1>
     <p class="muted">
       Store <code>${storeUrl}</code>, read-only. RPO is the time since the data of the last

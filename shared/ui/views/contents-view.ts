@@ -1,7 +1,8 @@
 import type { Catalog, VolumeEntry } from '../../catalog/catalog-schema.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes } from '../../format-bytes.js';
+import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 import { objectKeyOf, type ContentsEntry } from '../load-contents.js';
 import { isEmptyQuery, matchesQuery, type SearchQuery } from '../search-query.js';
@@ -83,14 +84,7 @@ export function contentsView(input: ContentsInput): Page {
         ? html`<p class="muted">No volumes.</p>`
         : table(
             `${c.volumes.length} volumes`,
-            html`<tr>
-              <th scope="col">PV</th>
-              <th scope="col">PVC</th>
-              <th scope="col">Status</th>
-              <th scope="col">Snapshot</th>
-              <th scope="col">Size</th>
-              <th scope="col">Zone</th>
-            </tr>`,
+            headRow('PV', 'PVC', 'Status', 'Snapshot', 'Size', 'Zone'),
             volumeRows(c.volumes),
           )
     }`;
@@ -164,25 +158,12 @@ function objectsSection(input: ContentsInput, entries: ContentsEntry[]): SafeHtm
     </p>
     ${table(
       'Objects per namespace and kind',
-      html`<tr>
-        <th scope="col">Namespace</th>
-        <th scope="col" class="num">Objects</th>
-        <th scope="col">Kinds</th>
-      </tr>`,
+      headRow('Namespace', { numeric: 'Objects' }, 'Kinds'),
       countRows,
     )}
     ${
       shown.length > 0
-        ? table(
-            'Objects',
-            html`<tr>
-              <th scope="col">Namespace</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Name</th>
-              <th scope="col">Labels</th>
-            </tr>`,
-            objectRows,
-          )
+        ? table('Objects', headRow('Namespace', 'Kind', 'Name', 'Labels'), objectRows)
         : ''
     }`;
 }

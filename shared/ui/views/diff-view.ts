@@ -1,7 +1,7 @@
 import type { BackupDiff, DiffObject, FieldChange } from '../../catalog/backup-diff.js';
 import { qualifiedName } from '../../kube/discovery.js';
 import { html, type SafeHtml } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 
 /** Longest value shown in a cell; the rest is cut with a note (the manifest page has it whole). */
@@ -54,12 +54,7 @@ export function diffView(clusterKey: string, d: BackupDiff): Page {
           c.fields.length > 0
             ? table(
                 `${c.fields.length} fields changed`,
-                html`<tr>
-                  <th scope="col">Field</th>
-                  <th scope="col">Change</th>
-                  <th scope="col">Before (${from})</th>
-                  <th scope="col">After (${to})</th>
-                </tr>`,
+                headRow('Field', 'Change', `Before (${from})`, `After (${to})`),
                 fieldRows(c.fields),
               )
             : ''

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { PackRecord } from '../../catalog/pack.js';
 import type { KubeObject } from '../../kube/sanitize.js';
 import { html, type SafeHtml } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 import type { SecretSummary } from '../secret-summary.js';
 
@@ -33,14 +33,7 @@ function secretSection(input: ObjectInput): SafeHtml {
   return html`<p class="muted">
       Values are never shown, only each key and its size.${s.type ? ` Type ${s.type}.` : ''}
     </p>
-    ${table(
-      `${s.keys.length} keys`,
-      html`<tr>
-        <th scope="col">Key</th>
-        <th scope="col" class="num">Bytes</th>
-      </tr>`,
-      rows,
-    )}
+    ${table(`${s.keys.length} keys`, headRow('Key', { numeric: 'Bytes' }), rows)}
     <h2>Metadata</h2>
     <pre><code>${stringify({ metadata: s.metadata }, { lineWidth: 0 })}</code></pre>`;
 }

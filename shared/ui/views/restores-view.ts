@@ -1,7 +1,7 @@
 import type { RestoreReport } from '../../restore/report.js';
 import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 import type { RestoreListing } from '../load-restores.js';
 import { Layout } from '../../catalog/layout.js';
@@ -44,14 +44,7 @@ export function restoresView(listings: RestoreListing[]): Page {
       <td data-field="counts">${countsText(r)}</td>
     </tr>`;
   });
-  const head = html`<tr>
-    <th scope="col">Restore</th>
-    <th scope="col">Phase</th>
-    <th scope="col">Backup</th>
-    <th scope="col">Target</th>
-    <th scope="col">Started</th>
-    <th scope="col">Objects</th>
-  </tr>`;
+  const head = headRow('Restore', 'Phase', 'Backup', 'Target', 'Started', 'Objects');
   const body = html`<h1>Restores</h1>
     ${listings.length === 0 ? html`<p>No restores in this store.</p>` : table(`${listings.length} restores, newest first`, head, rows)}`;
   return page('Restores', body);
@@ -110,12 +103,7 @@ export function restoreView(r: RestoreReport): Page {
         ? html`<p class="muted">None.</p>`
         : table(
             'Objects not restored, with why',
-            html`<tr>
-              <th scope="col">Outcome</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Object</th>
-              <th scope="col">Reason</th>
-            </tr>`,
+            headRow('Outcome', 'Kind', 'Object', 'Reason'),
             rows,
           )
     }
@@ -124,12 +112,7 @@ export function restoreView(r: RestoreReport): Page {
         ? html`<h2>Volumes</h2>
             ${table(
               `${r.volumes.length} volumes`,
-              html`<tr>
-                <th scope="col">PV</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Disk</th>
-                <th scope="col">Reason</th>
-              </tr>`,
+              headRow('PV', 'Outcome', 'Disk', 'Reason'),
               volumes,
             )}`
         : ''

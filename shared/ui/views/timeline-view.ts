@@ -1,6 +1,7 @@
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes } from '../../format-bytes.js';
+import { formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
-import { page, table, type Page } from '../layout.js';
+import { headRow, page, table, type Page } from '../layout.js';
 import { Links } from '../links.js';
 import type { Timeline, TimelineEntry } from '../load-timeline.js';
 
@@ -76,18 +77,18 @@ export function timelineView(t: Timeline): Page {
       <td data-field="drill">${drillCell(e)}</td>
     </tr>`;
   });
-  const head = html`<tr>
-    <th scope="col">Backup</th>
-    <th scope="col">Started</th>
-    <th scope="col">Phase</th>
-    <th scope="col" class="num">Objects</th>
-    <th scope="col" class="num">Volumes</th>
-    <th scope="col" class="num">Bytes</th>
-    <th scope="col" class="num">Warnings</th>
-    <th scope="col">Lock</th>
-    <th scope="col">Expiry</th>
-    <th scope="col">Drill</th>
-  </tr>`;
+  const head = headRow(
+    'Backup',
+    'Started',
+    'Phase',
+    { numeric: 'Objects' },
+    { numeric: 'Volumes' },
+    { numeric: 'Bytes' },
+    { numeric: 'Warnings' },
+    'Lock',
+    'Expiry',
+    'Drill',
+  );
   const unreadable = t.unreadable.map(
     (u) => html`<li><strong>${u.backupId}</strong>: ${u.reason}</li>`,
   );
