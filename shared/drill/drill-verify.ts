@@ -3,7 +3,7 @@ import type { Sealer } from '../crypto/sealer.js';
 import { labelValue } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
-import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import { getOrUndefined, resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { DrillObjectMismatch, DrillVolumeCheck } from '../messages/drill.js';
 import { RESTORE_LABEL } from '../restore/apply-object.js';
@@ -25,14 +25,8 @@ export interface ObjectFindings {
 const outcomeKey = (resource: string, namespace: string | undefined, name: string): string =>
   `${resource}/${namespace ?? ''}/${name}`;
 
-async function getLive(http: KubeHttp, path: string): Promise<KubeObject | undefined> {
-  try {
-    return await http.request<KubeObject>('GET', path);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
-}
+const getLive = (http: KubeHttp, path: string): Promise<KubeObject | undefined> =>
+  getOrUndefined<KubeObject>(http, path);
 
 /**
  * Compares every object the restore was to put back with its catalog record,

@@ -1,18 +1,9 @@
 import type { ResourceRef } from '../messages/backup.js';
-import { KubeApiError, pathSegment, type KubeHttp } from '../kube/kube-http.js';
+import { getOrUndefined, pathSegment, type KubeHttp } from '../kube/kube-http.js';
 
 interface APIGroup {
   versions: { version: string }[];
   preferredVersion?: { version: string };
-}
-
-async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | undefined> {
-  try {
-    return await http.request<T>('GET', path);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
 }
 
 /**
