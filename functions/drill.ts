@@ -13,7 +13,7 @@ import {
   type DrillJob,
   type DrillPolicy,
 } from '../shared/messages/index.js';
-import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
+import { DiskVolumeRestore } from '../shared/restore/restore-volume.js';
 import { validate } from '../shared/validate.js';
 import { announceDrill } from './drill-verdict.js';
 import { register } from './handle.js';

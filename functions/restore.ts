@@ -2,7 +2,7 @@ import { errorMessage, isRetryable, PermanentError } from '../shared/errors.js';
 import { KubeHttp } from '../shared/kube/kube-http.js';
 import { parseMessage, restoreCompleted } from '../shared/messages/index.js';
 import { resolveBackup } from '../shared/pipeline/resolve-backup.js';
-import { DiskVolumeRestore } from '../shared/restore/disk-volume-restore.js';
+import { DiskVolumeRestore } from '../shared/restore/restore-volume.js';
 import { restoreContentDigest, runRestoreStep } from '../shared/restore/run-restore.js';
 import { register } from './handle.js';
 

@@ -10,7 +10,7 @@ import { knownPacks, previousBackupId } from './known-packs.js';
 import { listScopeOf, writePlan, type BackupPlan } from './parts.js';
 import { DEFAULT_FILTERS, planBackup } from './plan.js';
 import { runShardSegment } from './run-shard.js';
-import type { VolumeBackup } from './volume-backup.js';
+import type { VolumeBackup } from './backup-volume.js';
 
 export interface BackupProgress {
   phase: 'plan' | 'export' | 'volumes' | 'catalog';

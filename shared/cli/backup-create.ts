@@ -1,4 +1,4 @@
-import { DiskVolumeBackup } from '../backup/disk-volume-backup.js';
+import { DiskVolumeBackup } from '../backup/backup-volume.js';
 import { runBackup, type BackupProgress } from '../backup/run-backup.js';
 import { Layout } from '../catalog/layout.js';
 import { KubeHttp } from '../kube/kube-http.js';

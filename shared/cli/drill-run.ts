@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js';
 import type { ClusterRef } from '../messages/common.js';
 import { API_VERSION } from '../messages/common.js';
 import { DrillId, DrillPolicy, type DrillReport } from '../messages/drill.js';
-import { DiskVolumeRestore } from '../restore/disk-volume-restore.js';
+import { DiskVolumeRestore } from '../restore/restore-volume.js';
 import type { ObjectStore } from '../store/object-store.js';
 import {
   gceSnapshotter,

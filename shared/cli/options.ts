@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { ValidationError } from '../errors.js';
 import { BackupId, ClusterRef } from '../messages/common.js';
+import { FLAG_DURATION, parseDuration } from '../time/duration.js';
 import { validate } from '../validate.js';
 import { UsageError } from './exit-codes.js';
 
@@ -115,13 +116,12 @@ export function parseClusterRef(value: string, flag: string): ClusterRef {
 }
 
 /** `90s`, `30m`, `2h`, `500ms` → milliseconds. */
-export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(value.trim());
-  if (!m?.[1] || !m[2] || Number(m[1]) === 0) {
+export function parseDurationFlag(value: string, flag: string): number {
+  const ms = parseDuration(value, FLAG_DURATION);
+  if (ms === undefined) {
     throw new UsageError(`invalid ${flag} "${value}": expected a duration such as 90s, 30m or 2h`);
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  return ms;
 }
 
 /** Schema validation of values built from flags: a failure is a usage error (exit 2). */

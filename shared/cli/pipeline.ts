@@ -6,7 +6,7 @@ import { topicName, type TopicRole } from '../bus/topics.js';
 import { errorMessage } from '../errors.js';
 import { decodeJson, parseMessage, type MessageKind, type MessageOf } from '../messages/index.js';
 import { UsageError } from './exit-codes.js';
-import { parseDuration, requireSetting } from './options.js';
+import { parseDurationFlag, requireSetting } from './options.js';
 import { Progress } from './progress.js';
 
 /** How to reach a deployed pipeline. */
@@ -105,7 +105,7 @@ export async function publishAndFollow<K extends FollowedKind>(
   follow: Follow<K>,
 ): Promise<MessageOf<K>> {
   const project = projectOf(flags);
-  const timeoutMs = parseDuration(flags.timeout ?? '30m', '--timeout');
+  const timeoutMs = parseDurationFlag(flags.timeout ?? '30m', '--timeout');
   const pubsub = pubsubFor(project);
   const bus = new PubSubBus(pubsub);
   const name = `${flags.topicPrefix}cli-${randomBytes(4).toString('hex')}`;

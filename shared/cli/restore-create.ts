@@ -2,7 +2,7 @@ import { Layout } from '../catalog/layout.js';
 import { resourceSelected } from '../kube/filters.js';
 import { KubeHttp } from '../kube/kube-http.js';
 import type { RestoreOptions } from '../messages/restore.js';
-import { DiskVolumeRestore } from '../restore/disk-volume-restore.js';
+import { DiskVolumeRestore } from '../restore/restore-volume.js';
 import { runRestore } from '../restore/run-restore.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { gceSnapshotter, restoreSettings, sealerForBackup, type KeySource } from './connect.js';

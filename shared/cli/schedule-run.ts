@@ -1,4 +1,4 @@
-import { DiskVolumeBackup } from '../backup/disk-volume-backup.js';
+import { DiskVolumeBackup } from '../backup/backup-volume.js';
 import { runBackup } from '../backup/run-backup.js';
 import type { ClusterListing } from '../clusters/cluster-inventory.js';
 import { KubeconfigInventory } from '../clusters/kubeconfig-inventory.js';

@@ -201,17 +201,27 @@ export class KmsKeyWrapper implements KeyWrapper {
     return this.clientPromise;
   }
 
-  async wrap(dataKey: Buffer): Promise<Buffer> {
+  /** One call to Cloud KMS, its failure named with the key and the operation. */
+  private async call<T>(
+    operation: Operation,
+    send: (client: KeyManagementServiceClient) => Promise<readonly [T, ...unknown[]]>,
+  ): Promise<T> {
     const client = await this.client();
-    let response;
     try {
-      [response] = await client.encrypt(
+      const [response] = await send(client);
+      return response;
+    } catch (error) {
+      throw kmsError(this.keyName, operation, error);
+    }
+  }
+
+  async wrap(dataKey: Buffer): Promise<Buffer> {
+    const response = await this.call('wrap', (client) =>
+      client.encrypt(
         { name: this.keyName, plaintext: dataKey, plaintextCrc32c: { value: crc32c(dataKey) } },
         CALL_OPTIONS,
-      );
-    } catch (error) {
-      throw kmsError(this.keyName, 'wrap', error);
-    }
+      ),
+    );
     const ciphertext = bytes(response.ciphertext);
     if (
       !response.verifiedPlaintextCrc32c ||
@@ -225,16 +235,12 @@ export class KmsKeyWrapper implements KeyWrapper {
   }
 
   async unwrap(wrapped: Buffer): Promise<Buffer> {
-    const client = await this.client();
-    let response;
-    try {
-      [response] = await client.decrypt(
+    const response = await this.call('unwrap', (client) =>
+      client.decrypt(
         { name: this.keyName, ciphertext: wrapped, ciphertextCrc32c: { value: crc32c(wrapped) } },
         CALL_OPTIONS,
-      );
-    } catch (error) {
-      throw kmsError(this.keyName, 'unwrap', error);
-    }
+      ),
+    );
     const plaintext = bytes(response.plaintext);
     if (checksum(response.plaintextCrc32c) !== crc32c(plaintext)) {
       throw new TransientError(

@@ -1,7 +1,8 @@
 import type { CustomObjectsApi, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
 import { errorMessage, isRetryable, statusOf } from '../errors.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import type { CaptureHooks, Failed } from './disk-snapshotter.js';
 import { derivedName, volumeSnapshotNameFor } from './names.js';
 import { rewritePersistentVolumeClaim } from './pv-rewrite.js';
@@ -293,11 +294,10 @@ export class CsiSnapshotter {
 
   /** Until the controller says the snapshot is cut (or failed), or the deadline. */
   private async waitCut(deadline: Deadline, namespace: string, name: string): Promise<void> {
-    for (;;) {
+    await poll(deadline, this.pollIntervalMs, async () => {
       const status = (await this.find(namespace, name))?.status;
-      if (status?.creationTime || status?.readyToUse || status?.error || deadline.expired()) return;
-      await deadline.sleep(this.pollIntervalMs);
-    }
+      return status?.creationTime || status?.readyToUse || status?.error ? true : undefined;
+    });
   }
 
   private async waitReady(
@@ -306,25 +306,29 @@ export class CsiSnapshotter {
     namespace: string,
     name: string,
   ): Promise<{ snapshot: VolumeSnapshot } | Failed> {
-    for (;;) {
-      const snapshot = (await this.api.getNamespacedCustomObject({
-        ...this.snapshots(namespace),
-        name,
-      })) as VolumeSnapshot;
-      if (snapshot.status?.readyToUse === true) return { snapshot };
-      // As Velero does: an error on the snapshot fails it; a redelivery looks again.
-      const error = snapshot.status?.error?.message;
-      if (error) return { status: 'FAILED', reason: `${what}: ${error}`, retryable: true };
-      if (deadline.expired()) {
-        return {
-          status: 'FAILED',
-          reason: `${what}: not readyToUse after ${deadline.describe()}`,
-          retryable: true,
-          pending: 'not readyToUse',
-        };
+    const settled = await poll(
+      deadline,
+      this.pollIntervalMs,
+      async (): Promise<{ snapshot: VolumeSnapshot } | Failed | undefined> => {
+        const snapshot = (await this.api.getNamespacedCustomObject({
+          ...this.snapshots(namespace),
+          name,
+        })) as VolumeSnapshot;
+        if (snapshot.status?.readyToUse === true) return { snapshot };
+        // As Velero does: an error on the snapshot fails it; a redelivery looks again.
+        const error = snapshot.status?.error?.message;
+        if (error) return { status: 'FAILED', reason: `${what}: ${error}`, retryable: true };
+        return undefined;
+      },
+    );
+    return (
+      settled ?? {
+        status: 'FAILED',
+        reason: `${what}: not readyToUse after ${deadline.describe()}`,
+        retryable: true,
+        pending: 'not readyToUse',
       }
-      await deadline.sleep(this.pollIntervalMs);
-    }
+    );
   }
 
   private snapshots(namespace: string): {

@@ -1,5 +1,5 @@
 import type { ClusterRef } from '../messages/common.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline } from '../time/deadline.js';
 import type { DiskRef } from './pv-disk.js';
 import type { DiskPlacement } from './zones.js';
 

@@ -4,7 +4,8 @@ import type {
   RegionOperationsClient,
   ZoneOperationsClient,
 } from '@google-cloud/compute';
-import type { Deadline } from './deadline.js';
+import type { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import { lastSegment } from './zones.js';
 
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -43,19 +44,25 @@ export class OperationWaiter {
 
   async wait(project: string, started: Operation, deadline: Deadline): Promise<WaitResult> {
     let operation = started;
-    while (!isDone(operation)) {
-      if (deadline.expired()) return { done: false, operation };
-      const timeout = Math.max(1, Math.min(deadline.remainingMs(), MAX_WAIT_CALL_MS));
-      try {
-        operation = await this.waitOnce(project, operation, timeout);
-      } catch (error) {
-        // A wait cut short by the deadline is "not done in time", not an API failure.
-        if (deadline.expired()) return { done: false, operation };
-        throw error;
-      }
-      if (!isDone(operation)) await deadline.sleep(this.pollIntervalMs);
-    }
-    return { done: true, operation };
+    if (isDone(operation)) return { done: true, operation };
+    if (deadline.expired()) return { done: false, operation };
+    const outcome = await poll(
+      deadline,
+      this.pollIntervalMs,
+      async () => {
+        const timeout = Math.max(1, Math.min(deadline.remainingMs(), MAX_WAIT_CALL_MS));
+        try {
+          operation = await this.waitOnce(project, operation, timeout);
+        } catch (error) {
+          // A wait cut short by the deadline is "not done in time", not an API failure.
+          if (deadline.expired()) return 'cut short';
+          throw error;
+        }
+        return isDone(operation) ? 'done' : undefined;
+      },
+      { lookAtDeadline: false },
+    );
+    return { done: outcome === 'done', operation };
   }
 
   private async waitOnce(

@@ -10,7 +10,8 @@ import {
   type protos,
 } from '@google-cloud/compute';
 import { computeClientOptions, type ComputeClientOptions } from './compute-client-options.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import type {
   DiskRestoreOutcome,
   DiskRestoreRequest,
@@ -288,13 +289,9 @@ export class GceSnapshotter implements DiskSnapshotter {
         : {}),
       ...(request.snapshotType ? { snapshotType: request.snapshotType } : {}),
     };
-    return this.started(what, deadline, disk.project, async () => {
-      const [lro] = await this.snapshots.insert(
-        { project: disk.project, snapshotResource },
-        { timeout: callTimeout(deadline) },
-      );
-      return lro;
-    });
+    return this.started(what, deadline, disk.project, (options) =>
+      this.snapshots.insert({ project: disk.project, snapshotResource }, options),
+    );
   }
 
   private async insertDisk(
@@ -320,26 +317,21 @@ export class GceSnapshotter implements DiskSnapshotter {
         ...common,
         ...(type ? { type: `${zonePath(target.project, target.zone)}/diskTypes/${type}` } : {}),
       };
-      return this.started(what, deadline, target.project, async () => {
-        const [lro] = await this.disks.insert(
-          { project: target.project, zone: target.zone, diskResource },
-          { timeout: callTimeout(deadline) },
-        );
-        return lro;
-      });
+      return this.started(what, deadline, target.project, (options) =>
+        this.disks.insert({ project: target.project, zone: target.zone, diskResource }, options),
+      );
     }
     const diskResource: Disk = {
       ...common,
       replicaZones: target.replicaZones.map((z) => zonePath(target.project, z)),
       ...(type ? { type: `${regionPath(target.project, target.region)}/diskTypes/${type}` } : {}),
     };
-    return this.started(what, deadline, target.project, async () => {
-      const [lro] = await this.regionDisks.insert(
+    return this.started(what, deadline, target.project, (options) =>
+      this.regionDisks.insert(
         { project: target.project, region: target.region, diskResource },
-        { timeout: callTimeout(deadline) },
-      );
-      return lro;
-    });
+        options,
+      ),
+    );
   }
 
   /** Runs an insert and waits for its operation; 409 alreadyExists means adopt. */
@@ -347,11 +339,12 @@ export class GceSnapshotter implements DiskSnapshotter {
     what: string,
     deadline: Deadline,
     project: string,
-    insert: () => Promise<unknown>,
+    insert: (options: { timeout: number }) => Promise<readonly unknown[]>,
   ): Promise<Started> {
     let operation: Operation;
     try {
-      operation = latestOperation(await insert());
+      const [lro] = await insert({ timeout: callTimeout(deadline) });
+      operation = latestOperation(lro);
     } catch (error) {
       if (classifyComputeError(error).kind === 'already-exists') return { started: 'adopted' };
       throw error;
@@ -398,29 +391,34 @@ export class GceSnapshotter implements DiskSnapshotter {
       retryable: true,
       pending: status,
     });
-    for (;;) {
-      let current: T | undefined;
-      try {
-        current = await get();
-      } catch (error) {
-        // A look cut short by the deadline itself: report what was last seen, not the timeout.
-        if (seen && deadline.expired()) return late(seen);
-        throw error;
-      }
-      const status = current?.status ?? 'MISSING';
-      if (current && status === 'READY') return { ready: current };
-      if (!current || HOPELESS.has(status)) {
-        return {
-          status: 'FAILED',
-          reason: `${what}: status ${status}${current ? '' : ' (its creation failed)'}`,
-          retryable: !current,
-        };
-      }
-      seen = status;
-      if (deadline.expired()) return late(status);
-      await deadline.sleep(this.pollIntervalMs);
-      if (deadline.expired()) return late(status);
-    }
+    const settled = await poll(
+      deadline,
+      this.pollIntervalMs,
+      async (): Promise<{ ready: T } | Failed | undefined> => {
+        let current: T | undefined;
+        try {
+          current = await get();
+        } catch (error) {
+          // A look cut short by the deadline itself: report what was last seen, not the timeout.
+          if (seen && deadline.expired()) return late(seen);
+          throw error;
+        }
+        const status = current?.status ?? 'MISSING';
+        if (current && status === 'READY') return { ready: current };
+        if (!current || HOPELESS.has(status)) {
+          return {
+            status: 'FAILED',
+            reason: `${what}: status ${status}${current ? '' : ' (its creation failed)'}`,
+            retryable: !current,
+          };
+        }
+        seen = status;
+        return undefined;
+      },
+      { lookAtDeadline: false },
+    );
+    // Undefined only after a look that saw a status, so `seen` is set.
+    return settled ?? late(seen ?? 'MISSING');
   }
 
   private async getSnapshot(

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.js';
-import { formatDuration, parseDuration } from './deadline.js';
+import { ANNOTATION_DURATION, formatDuration, parseDuration } from '../time/duration.js';
 import type { CaptureHooks } from './disk-snapshotter.js';
 import type { PodExec } from './pod-exec.js';
 
@@ -60,7 +60,9 @@ export function hookOf(pod: V1Pod, phase: HookPhase): HookDeclaration | undefine
   if (!container) return { ...at, invalid: 'the pod has no container to run the hook in' };
   const timeoutText = annotations[hookAnnotation(phase, 'timeout')];
   const timeoutMs =
-    timeoutText === undefined ? DEFAULT_HOOK_TIMEOUT_MS : parseDuration(timeoutText);
+    timeoutText === undefined
+      ? DEFAULT_HOOK_TIMEOUT_MS
+      : parseDuration(timeoutText, ANNOTATION_DURATION);
   if (timeoutMs === undefined || timeoutMs <= 0) {
     return {
       ...at,

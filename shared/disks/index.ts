@@ -1,6 +1,5 @@
 export * from './compute-client-options.js';
 export * from './csi-snapshotter.js';
-export * from './deadline.js';
 export * from './disk-snapshotter.js';
 export * from './gce-errors.js';
 export * from './gce-snapshotter.js';
@@ -9,6 +8,4 @@ export * from './names.js';
 export * from './pod-exec.js';
 export * from './pv-disk.js';
 export * from './pv-rewrite.js';
-export * from './volume-backup.js';
-export * from './volume-restore.js';
 export * from './zones.js';

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { SNAPSHOT_GROUP, SNAPSHOT_VERSION } from '../disks/csi-snapshotter.js';
-import { Deadline } from '../disks/deadline.js';
+import { Deadline } from '../time/deadline.js';
 import { restoredDiskNameFor } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
 import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';

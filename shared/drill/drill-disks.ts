@@ -9,7 +9,7 @@ import {
   computeClientOptions,
   type ComputeClientOptions,
 } from '../disks/compute-client-options.js';
-import type { Deadline } from '../disks/deadline.js';
+import type { Deadline } from '../time/deadline.js';
 import { classifyComputeError } from '../disks/gce-errors.js';
 import { OperationWaiter } from '../disks/gce-operations.js';
 import { labelValue } from '../disks/names.js';

@@ -3,8 +3,7 @@ import type { Sealer } from '../crypto/sealer.js';
 import { labelValue } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
 import { qualifiedName } from '../kube/discovery.js';
-import { kubeGetIfPresent } from '../kube/get-if-present.js';
-import { resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import { getOrUndefined, resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import type { DrillObjectMismatch, DrillVolumeCheck } from '../messages/drill.js';
 import { RESTORE_LABEL } from '../restore/apply-object.js';
@@ -86,7 +85,7 @@ export async function verifyObjects(
         found.mismatches.push({ ...where, problem: 'failed', detail: reason });
         continue;
       }
-      const live = await kubeGetIfPresent<KubeObject>(
+      const live = await getOrUndefined<KubeObject>(
         http,
         resourcePath(record.ref, namespace, name),
       );
@@ -171,11 +170,11 @@ export async function verifyVolumes(
       let pvc: KubeObject | undefined;
       let pv: KubeObject | undefined;
       for (;;) {
-        pvc = await kubeGetIfPresent<KubeObject>(
+        pvc = await getOrUndefined<KubeObject>(
           http,
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/persistentvolumeclaims/${encodeURIComponent(entry.pvcName!)}`,
         );
-        pv = await kubeGetIfPresent<KubeObject>(
+        pv = await getOrUndefined<KubeObject>(
           http,
           `/api/v1/persistentvolumes/${encodeURIComponent(diskName)}`,
         );

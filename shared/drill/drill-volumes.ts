@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import type { KubeHttp } from '../kube/kube-http.js';
-import type { VolumeRestore } from '../restore/volume-restore.js';
+import type { VolumeRestore } from '../restore/restore-volume.js';
 import { customObjectsOver } from './drill-custom-objects.js';
 import { DrillSafetyError } from './drill-guard.js';
 

@@ -10,7 +10,7 @@ import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import type { RestoreReport } from '../restore/report.js';
 import { fetchPack } from '../restore/restore-plan.js';
 import { runRestoreStep, type RestoreJob } from '../restore/run-restore.js';
-import type { VolumeRestore } from '../restore/volume-restore.js';
+import type { VolumeRestore } from '../restore/restore-volume.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';

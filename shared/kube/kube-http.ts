@@ -176,6 +176,16 @@ export class KubeHttp {
   }
 }
 
+/** A GET of `path`; undefined when the API server answers 404. */
+export async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | undefined> {
+  try {
+    return await http.request<T>('GET', path);
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
 /**
  * One URL path segment: percent-encoded, and never empty, `.` or `..` (a URL
  * resolves those, `%2e%2e` included, so they would steer the request to

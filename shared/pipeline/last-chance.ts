@@ -3,7 +3,7 @@ import type { Catalog, VolumeEntry } from '../catalog/catalog-schema.js';
 import { readCatalog, writeCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import { mapLimit } from '../concurrency.js';
-import { Deadline } from '../disks/deadline.js';
+import { Deadline } from '../time/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sealer } from '../crypto/sealer.js';

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { Layout } from '../catalog/layout.js';
-import { Deadline } from '../disks/deadline.js';
+import { Deadline } from '../time/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { errorMessage } from '../errors.js';
 

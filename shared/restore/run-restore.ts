@@ -10,6 +10,7 @@ import { API_VERSION, type ClusterRef } from '../messages/common.js';
 import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { getIfPresent, type ObjectStore } from '../store/object-store.js';
+import { Deadline } from '../time/deadline.js';
 import { applyObject, probeObject, waitEstablished } from './apply-object.js';
 import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import { leaseBackup, releaseLease } from '../catalog/backup-lease.js';
@@ -26,7 +27,7 @@ import {
   type PlanResult,
   type RestorePlan,
 } from './restore-plan.js';
-import type { VolumeRestore } from './volume-restore.js';
+import type { VolumeRestore } from './restore-volume.js';
 import { advanceVolumes, type VolumeProgress } from './volume-step.js';
 
 export interface RestoreDeps {
@@ -207,7 +208,7 @@ export async function runRestoreStep(
       job,
       plan.volumeObjects,
       progress,
-      deadline,
+      Deadline.at(deadline),
     );
     if (!settled) return save();
   }

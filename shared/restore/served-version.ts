@@ -1,6 +1,5 @@
 import type { ResourceRef } from '../messages/backup.js';
-import { kubeGetIfPresent } from '../kube/get-if-present.js';
-import { pathSegment, type KubeHttp } from '../kube/kube-http.js';
+import { getOrUndefined, pathSegment, type KubeHttp } from '../kube/kube-http.js';
 
 interface APIGroup {
   versions: { version: string }[];
@@ -28,7 +27,7 @@ export async function servedAlternative(
   ref: ResourceRef,
 ): Promise<ResourceRef | undefined> {
   if (ref.group === '') return undefined;
-  const group = await kubeGetIfPresent<APIGroup>(
+  const group = await getOrUndefined<APIGroup>(
     http,
     `/apis/${pathSegment(ref.group, 'API group')}`,
   );
@@ -39,13 +38,13 @@ export async function servedAlternative(
     .sort((a, b) => Number(b === preferred) - Number(a === preferred));
   const unserved = `${ref.group}/${ref.version} is not served by the target (it serves ${versions.join(', ')})`;
   for (const version of versions) {
-    const list = await kubeGetIfPresent<{ resources: { name: string; kind: string }[] }>(
+    const list = await getOrUndefined<{ resources: { name: string; kind: string }[] }>(
       http,
       `/apis/${pathSegment(ref.group)}/${pathSegment(version)}`,
     );
     const found = list?.resources.find((r) => r.kind === ref.kind && !r.name.includes('/'));
     if (!found) continue;
-    const crd = await kubeGetIfPresent<{ spec?: { conversion?: { strategy?: string } } }>(
+    const crd = await getOrUndefined<{ spec?: { conversion?: { strategy?: string } } }>(
       http,
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${pathSegment(`${found.name}.${ref.group}`)}`,
     );

@@ -1,8 +1,9 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import type { KubeObject } from '../kube/sanitize.js';
+import type { Deadline } from '../time/deadline.js';
 import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
-import type { VolumeRestore } from './volume-restore.js';
+import type { VolumeRestore } from './restore-volume.js';
 
 /** What a restore's progress records of its volumes between steps. */
 export interface VolumeProgress {
@@ -27,7 +28,7 @@ export async function advanceVolumes(
   job: RestoreJob,
   planned: Readonly<Record<string, KubeObject>>,
   progress: VolumeProgress,
-  stepDeadline: number,
+  stepDeadline: Deadline,
 ): Promise<boolean> {
   const startedAt = (progress.volumesStartedAt ??= Date.now());
   const settled = (progress.volumeObjects ??= {});

@@ -1,4 +1,4 @@
-import type { Bucket, Storage } from '@google-cloud/storage';
+import type { Bucket, File, Storage } from '@google-cloud/storage';
 import { NotFoundError, statusOf, TransientError } from '../errors.js';
 import { assertKey, assertPrefix, type ObjectInfo, type ObjectStore } from './object-store.js';
 
@@ -43,33 +43,28 @@ export class GcsStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Buffer | string): Promise<void> {
+  /** One call on the object at `key`, its failure translated (see translate). */
+  private async onFile<T>(key: string, call: (file: File) => Promise<T>): Promise<T> {
     const file = this.bucket.file(this.name(key));
     try {
-      await file.save(body, { resumable: false });
+      return await call(file);
     } catch (error) {
       throw this.translate(error, key);
     }
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    await this.onFile(key, (file) => file.save(body, { resumable: false }));
   }
 
   async get(key: string): Promise<Buffer> {
-    const file = this.bucket.file(this.name(key));
-    try {
-      const [contents] = await file.download();
-      return contents;
-    } catch (error) {
-      throw this.translate(error, key);
-    }
+    const [contents] = await this.onFile(key, (file) => file.download());
+    return contents;
   }
 
   async exists(key: string): Promise<boolean> {
-    const file = this.bucket.file(this.name(key));
-    try {
-      const [found] = await file.exists();
-      return found;
-    } catch (error) {
-      throw this.translate(error, key);
-    }
+    const [found] = await this.onFile(key, (file) => file.exists());
+    return found;
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -5,9 +5,9 @@ import {
   type VolumeSnapshot,
   type VolumeSnapshotContent,
 } from '../../../shared/disks/csi-snapshotter.js';
-import { Deadline } from '../../../shared/disks/deadline.js';
-import { backupVolume } from '../../../shared/disks/volume-backup.js';
-import { restoreVolume } from '../../../shared/disks/volume-restore.js';
+import { Deadline } from '../../../shared/time/deadline.js';
+import { captureVolume } from '../../../shared/backup/capture-volume.js';
+import { provisionVolume } from '../../../shared/restore/provision-volume.js';
 import { statusOf } from '../../../shared/errors.js';
 import { kubeConfigFor, unique } from '../../support/environment.js';
 import { claimFor, csiZonalPv } from '../../unit/disks/pv-fixtures.js';
@@ -67,7 +67,7 @@ describe('CSI VolumeSnapshots on the real API servers', () => {
     return namespace;
   }
 
-  it('snapshots a claim through backupVolume, waits for readyToUse, records the content handle; a redelivery adopts it', async () => {
+  it('snapshots a claim through captureVolume, waits for readyToUse, records the content handle; a redelivery adopts it', async () => {
     const namespace = await namespaceWithClaim(source, 'data-0');
     const csi = new CsiSnapshotter(source.makeApiClient(CustomObjectsApi), { pollIntervalMs: 20 });
     const pv = hostpathPv(namespace, 'data-0');
@@ -79,7 +79,7 @@ describe('CSI VolumeSnapshots on the real API servers', () => {
       deadline: Deadline.after(20_000),
     };
     const controller = playSnapshotController(source, namespace, { handle: 'snap-handle-7f3a' });
-    const first = await backupVolume(request, { disks: new FakeSnapshotter(), csi });
+    const first = await captureVolume(request, { disks: new FakeSnapshotter(), csi });
     const vsName = await controller;
     assert.equal(first.entry.status, 'READY', first.entry.reason);
     assert.deepEqual(first.entry.csiSnapshot, {
@@ -176,7 +176,7 @@ describe('CSI VolumeSnapshots on the real API servers', () => {
       deadline: Deadline.after(20_000),
     };
     const controller = playRestoreController(target, targetNs);
-    const result = await restoreVolume(request, { disks: new FakeSnapshotter(), csi });
+    const result = await provisionVolume(request, { disks: new FakeSnapshotter(), csi });
     const vsName = await controller;
     assert.deepEqual(result.errors, []);
     assert.equal(result.pv, undefined, 'the provisioner makes the PV');

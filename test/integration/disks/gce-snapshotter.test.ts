@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotOutcome, SnapshotRequest } from '../../../shared/disks/disk-snapshotter.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { snapshotNameFor } from '../../../shared/disks/names.js';

@@ -1,13 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { DiskVolumeBackup } from '../../../shared/backup/disk-volume-backup.js';
+import { DiskVolumeBackup } from '../../../shared/backup/backup-volume.js';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { volumeSourceOf } from '../../../shared/disks/pv-disk.js';
-import {
-  DiskVolumeRestore,
-  VOLUME_CONCURRENCY,
-} from '../../../shared/restore/disk-volume-restore.js';
+import { DiskVolumeRestore, VOLUME_CONCURRENCY } from '../../../shared/restore/restore-volume.js';
 import {
   runRestoreStep,
   type RestoreJob,

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import type {
   CaptureHooks,
   SnapshotOutcome,

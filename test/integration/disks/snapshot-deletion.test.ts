@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotDeletionOutcome } from '../../../shared/disks/disk-snapshotter.js';
 import { BACKUP_LABEL, GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { ComputeStandin } from '../../standins/compute/server.js';

@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { CoreV1Api, type V1PersistentVolume } from '@kubernetes/client-node';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { volumeSourceOf } from '../../../shared/disks/pv-disk.js';
-import { backupVolume, phaseForVolumes } from '../../../shared/disks/volume-backup.js';
-import { restoreVolume, type VolumeRestoreRequest } from '../../../shared/disks/volume-restore.js';
+import { captureVolume, phaseForVolumes } from '../../../shared/backup/capture-volume.js';
+import {
+  provisionVolume,
+  type VolumeProvisionRequest,
+} from '../../../shared/restore/provision-volume.js';
 import { kubeConfigFor, unique } from '../../support/environment.js';
 import { ComputeStandin } from '../../standins/compute/server.js';
 import { claimFor, csiRegionalPv, csiZonalPv, inTreePv } from '../../unit/disks/pv-fixtures.js';
@@ -65,7 +68,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
       standin.seedDisk({ ...source.disk, sizeGb: 30, type: 'pd-ssd', bytes: original });
 
       // Backup: one volume, one unit of work.
-      const backedUp = await backupVolume(
+      const backedUp = await captureVolume(
         { backupId: unique('b'), cluster, pv, pvc: claimFor(pv), deadline: Deadline.after(10_000) },
         { disks: snapshotter },
       );
@@ -76,7 +79,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
 
       const targetNs = unique('restored');
       await core.createNamespace({ body: { metadata: { name: targetNs } } });
-      const request: VolumeRestoreRequest = {
+      const request: VolumeProvisionRequest = {
         restoreId: unique('r'),
         entry: backedUp.entry,
         pv: { ...pv, metadata: { ...pv.metadata, name: unique('pv-restored') } },
@@ -88,7 +91,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
         deadline: Deadline.after(10_000),
       };
       const disksBefore = standin.state.created.disks;
-      const restored = await restoreVolume(request, { disks: snapshotter });
+      const restored = await provisionVolume(request, { disks: snapshotter });
       assert.deepEqual(restored.errors, []);
       const disk = restored.disk;
       assert.ok(disk && restored.pv && restored.pvc);
@@ -153,7 +156,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
 
       // Redelivery of the same restore: the same disk, adopted, and no second one.
       // (A delivery of its own, with its own deadline: the binder above took its time.)
-      const again = await restoreVolume(
+      const again = await provisionVolume(
         { ...request, deadline: Deadline.after(10_000) },
         { disks: snapshotter },
       );
@@ -167,12 +170,12 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
     const source = volumeSourceOf(pv, cluster.project);
     if (source.kind !== 'gce-pd') throw new Error('expected a PD');
     standin.seedDisk({ ...source.disk, bytes: Buffer.from('race') });
-    const backedUp = await backupVolume(
+    const backedUp = await captureVolume(
       { backupId: unique('b'), cluster, pv, deadline: Deadline.after(10_000) },
       { disks: snapshotter },
     );
     assert.equal(backedUp.entry.status, 'READY');
-    const request: VolumeRestoreRequest = {
+    const request: VolumeProvisionRequest = {
       restoreId: unique('r'),
       entry: backedUp.entry,
       pv,
@@ -185,8 +188,8 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
     const inserts = standin.callCount('disks.insert');
     const gate = standin.hold('disks.insert');
     const both = Promise.all([
-      restoreVolume(request, { disks: snapshotter }),
-      restoreVolume(request, { disks: snapshotter }),
+      provisionVolume(request, { disks: snapshotter }),
+      provisionVolume(request, { disks: snapshotter }),
     ]);
     await gate.arrived(2);
     gate.release();
@@ -203,13 +206,13 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
     const source = volumeSourceOf(pv, cluster.project);
     if (source.kind !== 'gce-pd') throw new Error('expected a PD');
     standin.seedDisk({ ...source.disk, type: 'pd-ssd', sizeGb: 100, bytes: Buffer.from('q') });
-    const backedUp = await backupVolume(
+    const backedUp = await captureVolume(
       { backupId: unique('b'), cluster, pv, deadline: Deadline.after(10_000) },
       { disks: snapshotter },
     );
     standin.setFaults({ diskQuotaExhausted: true });
     try {
-      const result = await restoreVolume(
+      const result = await provisionVolume(
         {
           restoreId: unique('r'),
           entry: backedUp.entry,
@@ -241,7 +244,7 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
     const backupId = unique('b');
     const results = await Promise.all(
       [good, bad].map((pv) =>
-        backupVolume(
+        captureVolume(
           { backupId, cluster, pv, deadline: Deadline.after(10_000) },
           { disks: snapshotter },
         ),

@@ -5,7 +5,7 @@ import {
   type CsiRestoreRequest,
   type VolumeSnapshot,
 } from '../../../shared/disks/csi-snapshotter.js';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { cleanUpDrill } from '../../../shared/drill/drill-cleanup.js';
 import { customObjectsOver } from '../../../shared/drill/drill-custom-objects.js';
 import { DrillKubeHttp } from '../../../shared/drill/drill-guard.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { labelValue } from '../../../shared/disks/names.js';
 import { cleanUpDrill } from '../../../shared/drill/drill-cleanup.js';
 import { GceDrillDisks, RESTORE_DISK_LABEL } from '../../../shared/drill/drill-disks.js';

@@ -10,7 +10,7 @@ import {
 } from '../../../shared/cli/exit-codes.js';
 import {
   parseClusterRef,
-  parseDuration,
+  parseDurationFlag,
   parseMappings,
   parseSelector,
 } from '../../../shared/cli/options.js';
@@ -117,10 +117,10 @@ describe('cli options', () => {
   });
 
   it('parses durations and cluster refs', () => {
-    assert.equal(parseDuration('90s', '--timeout'), 90_000);
-    assert.equal(parseDuration('30m', '--timeout'), 1_800_000);
-    assert.equal(parseDuration('2h', '--timeout'), 7_200_000);
-    assert.throws(() => parseDuration('0s', '--timeout'), UsageError);
+    assert.equal(parseDurationFlag('90s', '--timeout'), 90_000);
+    assert.equal(parseDurationFlag('30m', '--timeout'), 1_800_000);
+    assert.equal(parseDurationFlag('2h', '--timeout'), 7_200_000);
+    assert.throws(() => parseDurationFlag('0s', '--timeout'), UsageError);
     assert.deepEqual(parseClusterRef('my-project/europe-west1/prod', '--cluster'), {
       project: 'my-project',
       location: 'europe-west1',

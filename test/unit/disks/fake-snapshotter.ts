@@ -1,4 +1,4 @@
-import type { Deadline } from '../../../shared/disks/deadline.js';
+import type { Deadline } from '../../../shared/time/deadline.js';
 import type {
   DiskRestoreOutcome,
   DiskRestoreRequest,

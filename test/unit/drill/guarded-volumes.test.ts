@@ -3,8 +3,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { VolumeEntry } from '../../../shared/catalog/catalog-schema.js';
 import { DrillKubeHttp, DrillSafetyError } from '../../../shared/drill/drill-guard.js';
 import { guardedVolumes } from '../../../shared/drill/drill-volumes.js';
-import { DiskVolumeRestore } from '../../../shared/restore/disk-volume-restore.js';
-import type { VolumeRestore } from '../../../shared/restore/volume-restore.js';
+import { DiskVolumeRestore } from '../../../shared/restore/restore-volume.js';
+import type { VolumeRestore } from '../../../shared/restore/restore-volume.js';
 import { FakeSnapshotter } from '../disks/fake-snapshotter.js';
 
 const kubeConfig = new KubeConfig();

@@ -1,3 +1,4 @@
+import { mapLimit } from '../concurrency.js';
 import {
   CustomObjectsApi,
   type KubeConfig,
@@ -6,23 +7,25 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
-import { Deadline } from '../disks/deadline.js';
+import { Deadline, systemClock } from '../time/deadline.js';
+import { Backoff } from '../time/retry.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { podsUsingClaim } from '../disks/hooks.js';
 import { KubePodExec } from '../disks/pod-exec.js';
-import { backupVolume } from '../disks/volume-backup.js';
-import type { BackupPolicy, ClusterRef } from '../messages/common.js';
-import { KubeApiError, KubeHttp, pathSegment } from '../kube/kube-http.js';
+import type { BackupFilters, BackupPolicy, ClusterRef } from '../messages/common.js';
+import { getOrUndefined, KubeHttp, pathSegment } from '../kube/kube-http.js';
 import { parseStoredJson, type ObjectStore } from '../store/object-store.js';
-import { volumeKey, writeVolumePart, type VolumePart } from './parts.js';
+import { captureVolume } from './capture-volume.js';
+import { volumeKey, writeVolumePart, type BackupPlan, type VolumePart } from './parts.js';
+import { volumesToSnapshot } from './plan-volumes.js';
 
-async function getOrUndefined<T>(http: KubeHttp, path: string): Promise<T | undefined> {
-  try {
-    return await http.request<T>('GET', path);
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
+/**
+ * The volume half of a backup: which PVs to capture, and capturing them
+ * (each writes its own volume part). Implemented over the disk snapshotters.
+ */
+export interface VolumeBackup {
+  plan(filters: BackupFilters): Promise<string[]>;
+  snapshotAll(plan: BackupPlan, policy: BackupPolicy): Promise<void>;
 }
 
 /** Where a volume's snapshot stands when an invocation returns. */
@@ -63,7 +66,7 @@ const MAX_BACKOFF_MS = 60_000;
  * A snapshot takes as long as it takes (a first snapshot of a large disk
  * uploads for many minutes), so the wait is bounded by the policy's
  * snapshotTimeoutSeconds counted from the job's first attempt, not by one
- * invocation: when the invocation's budget (`deadlineMs`) runs out first,
+ * invocation: when the invocation's budget (`deadline`) runs out first,
  * the result is a handover and the caller continues the job later, which
  * adopts the snapshot by its derived name. A transient failure (a 5xx, a
  * rate limit) is tried again after a backoff, within the same bound. A
@@ -73,7 +76,7 @@ export async function snapshotVolume(
   kubeConfig: KubeConfig,
   deps: { store: ObjectStore; disks: DiskSnapshotter },
   job: SnapshotVolumeJob,
-  deadlineMs: number,
+  deadline: Deadline,
 ): Promise<SnapshotVolumeResult> {
   const key = volumeKey(job, job.pvName);
   if (await deps.store.exists(key))
@@ -126,10 +129,10 @@ export async function snapshotVolume(
       : [];
     const errors = [...earlier.errors];
     const warnings = [...earlier.warnings];
-    let backoffMs = FIRST_BACKOFF_MS;
+    const backoff = new Backoff(FIRST_BACKOFF_MS, MAX_BACKOFF_MS);
     for (;;) {
-      const attemptEnd = Math.min(giveUpAt, Math.max(deadlineMs, Date.now() + MIN_ATTEMPT_MS));
-      const result = await backupVolume(
+      const attemptEnd = Math.min(giveUpAt, Math.max(deadline.at, Date.now() + MIN_ATTEMPT_MS));
+      const result = await captureVolume(
         {
           backupId: job.backupId,
           cluster: job.cluster,
@@ -161,7 +164,7 @@ export async function snapshotVolume(
       warnings.push(...result.warnings);
       const again = result.retryable;
       const now = Date.now();
-      const wait = again?.pending ? 0 : backoffMs;
+      const wait = again?.pending ? 0 : backoff.currentMs;
       if (!again || now + wait >= giveUpAt) {
         return {
           part: await recorded(deps.store, job, {
@@ -172,13 +175,13 @@ export async function snapshotVolume(
           }),
         };
       }
-      if (now + wait + MIN_ATTEMPT_MS <= deadlineMs) {
-        await sleep(wait);
-        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+      if (now + wait + MIN_ATTEMPT_MS <= deadline.at) {
+        await systemClock.sleep(wait);
+        backoff.grow();
         continue;
       }
       // Some of the backoff here, the rest in the time the next delivery takes to arrive.
-      await sleep(Math.min(wait, Math.max(0, deadlineMs - now)));
+      await systemClock.sleep(Math.min(wait, Math.max(0, deadline.at - now)));
       return {
         handover: {
           firstAttemptAt: new Date(firstAttemptAt).toISOString(),
@@ -201,5 +204,46 @@ async function recorded(
   return part;
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/** One call's share of a volume's wait; the call after a handover picks the snapshot up. */
+const CALL_BUDGET_MS = 6 * 60_000;
+
+/** Volumes of an in-process backup: the same per-volume unit as the pipeline, a few at a time. */
+export class DiskVolumeBackup implements VolumeBackup {
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly store: ObjectStore,
+    private readonly disks: DiskSnapshotter,
+  ) {}
+
+  async plan(filters: BackupFilters): Promise<string[]> {
+    const http = new KubeHttp(this.kubeConfig);
+    try {
+      return await volumesToSnapshot(http, filters);
+    } finally {
+      http.close();
+    }
+  }
+
+  async snapshotAll(plan: BackupPlan, policy: BackupPolicy): Promise<void> {
+    await mapLimit(plan.volumes, 4, async (pvName) => {
+      // In process, a handover is taken by the next call, with the same bound as the pipeline's.
+      let job: SnapshotVolumeJob = {
+        backupId: plan.backupId,
+        cluster: plan.cluster,
+        policy,
+        pvName,
+      };
+      for (;;) {
+        const result = await snapshotVolume(
+          this.kubeConfig,
+          { store: this.store, disks: this.disks },
+          job,
+          Deadline.after(CALL_BUDGET_MS),
+        );
+        if ('part' in result) return;
+        const { firstAttemptAt, hookResults } = result.handover;
+        job = { ...job, firstAttemptAt, hookResults };
+      }
+    });
+  }
+}

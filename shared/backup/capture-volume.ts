@@ -2,18 +2,18 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubern
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
 import { errorMessage } from '../errors.js';
 import type { BackupPhase, ClusterRef } from '../messages/common.js';
-import type { CsiSnapshotOutcome, CsiSnapshotter } from './csi-snapshotter.js';
-import type { Deadline } from './deadline.js';
+import type { CsiSnapshotOutcome, CsiSnapshotter } from '../disks/csi-snapshotter.js';
+import type { Deadline } from '../time/deadline.js';
 import type {
   CaptureHooks,
   DiskSnapshotter,
   Failed,
   SnapshotOutcome,
   SnapshotType,
-} from './disk-snapshotter.js';
-import { captureHooks, type HookRun } from './hooks.js';
-import type { PodExec } from './pod-exec.js';
-import { volumeSourceOf } from './pv-disk.js';
+} from '../disks/disk-snapshotter.js';
+import { captureHooks, type HookRun } from '../disks/hooks.js';
+import type { PodExec } from '../disks/pod-exec.js';
+import { volumeSourceOf } from '../disks/pv-disk.js';
 
 /**
  * One volume, one unit of work: map the PV to its disk, run the pods' hooks
@@ -22,7 +22,7 @@ import { volumeSourceOf } from './pv-disk.js';
  * function time limit.
  */
 
-export interface VolumeBackupRequest {
+export interface VolumeCaptureRequest {
   backupId: string;
   cluster: ClusterRef;
   pv: V1PersistentVolume;
@@ -36,13 +36,13 @@ export interface VolumeBackupRequest {
   deadline: Deadline;
 }
 
-export interface VolumeBackupDeps {
+export interface VolumeCaptureDeps {
   disks: DiskSnapshotter;
   csi?: Pick<CsiSnapshotter, 'snapshotClaim'>;
   exec?: PodExec;
 }
 
-export interface VolumeBackupResult {
+export interface VolumeCaptureResult {
   entry: VolumeEntry;
   /** Reasons the backup is PartiallyFailed because of this volume (empty when it is fine). */
   errors: string[];
@@ -56,10 +56,10 @@ export interface VolumeBackupResult {
   retryable?: Failed;
 }
 
-export async function backupVolume(
-  request: VolumeBackupRequest,
-  deps: VolumeBackupDeps,
-): Promise<VolumeBackupResult> {
+export async function captureVolume(
+  request: VolumeCaptureRequest,
+  deps: VolumeCaptureDeps,
+): Promise<VolumeCaptureResult> {
   const { pv, pvc, cluster } = request;
   const source = volumeSourceOf(pv, cluster.project);
   const entry = baseEntry(pv, pvc, source.driver);
@@ -67,7 +67,7 @@ export async function backupVolume(
     entry.pvcNamespace && entry.pvcName
       ? { namespace: entry.pvcNamespace, name: entry.pvcName }
       : undefined;
-  const notSnapshotted = (reason: string): VolumeBackupResult => ({
+  const notSnapshotted = (reason: string): VolumeCaptureResult => ({
     entry: { ...entry, status: 'NOT_SNAPSHOTTED', reason },
     errors: [],
     warnings: [`volume ${entry.pvName} is not snapshotted: ${reason}`],

@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
 import type { VolumeEntry } from '../../../shared/catalog/catalog-schema.js';
-import { Deadline } from '../../../shared/disks/deadline.js';
-import { restoreVolume, type VolumeRestoreRequest } from '../../../shared/disks/volume-restore.js';
-import { FakeSnapshotter } from './fake-snapshotter.js';
-import { claimFor, csiZonalPv } from './pv-fixtures.js';
+import { Deadline } from '../../../shared/time/deadline.js';
+import {
+  provisionVolume,
+  type VolumeProvisionRequest,
+} from '../../../shared/restore/provision-volume.js';
+import { FakeSnapshotter } from '../disks/fake-snapshotter.js';
+import { claimFor, csiZonalPv } from '../disks/pv-fixtures.js';
 
-describe('restoreVolume under each volume data policy', () => {
+describe('provisionVolume under each volume data policy', () => {
   const pv = csiZonalPv('pvc-a');
   const entry: VolumeEntry = {
     pvName: 'pvc-a',
@@ -22,7 +25,7 @@ describe('restoreVolume under each volume data policy', () => {
     snapshot: { project: 'prod-project', name: 'lb-b1-pvc-a-1234abcd' },
     status: 'READY',
   };
-  const request = (overrides: Partial<VolumeRestoreRequest> = {}): VolumeRestoreRequest => ({
+  const request = (overrides: Partial<VolumeProvisionRequest> = {}): VolumeProvisionRequest => ({
     restoreId: 'r1',
     entry,
     pv,
@@ -37,7 +40,7 @@ describe('restoreVolume under each volume data policy', () => {
 
   it('restore-from-snapshot: a disk in the mapped zone and target project, and a pre-bound PV/PVC pair', async () => {
     const disks = new FakeSnapshotter();
-    const result = await restoreVolume(request(), { disks });
+    const result = await provisionVolume(request(), { disks });
     assert.deepEqual(result.errors, []);
     const sent = disks.restoreRequests[0];
     assert.deepEqual(sent?.target, { project: 'dr-project', zone: 'europe-west1-b' });
@@ -61,7 +64,7 @@ describe('restoreVolume under each volume data policy', () => {
 
   it('reuse-volume-handle: the original handle, Retain, no new disk', async () => {
     const disks = new FakeSnapshotter();
-    const result = await restoreVolume(request({ policy: 'reuse-volume-handle' }), { disks });
+    const result = await provisionVolume(request({ policy: 'reuse-volume-handle' }), { disks });
     assert.equal(disks.restoreRequests.length, 0);
     assert.equal(
       result.pv?.spec?.csi?.volumeHandle,
@@ -73,14 +76,14 @@ describe('restoreVolume under each volume data policy', () => {
 
   it('no-volume-data: only a claim that asks for a new volume', async () => {
     const disks = new FakeSnapshotter();
-    const result = await restoreVolume(request({ policy: 'no-volume-data' }), { disks });
+    const result = await provisionVolume(request({ policy: 'no-volume-data' }), { disks });
     assert.equal(result.pv, undefined);
     assert.equal(result.pvc?.spec?.volumeName, undefined);
     assert.equal(disks.restoreRequests.length, 0);
   });
 
   it('restores nothing for a volume whose snapshot FAILED, and says why', async () => {
-    const result = await restoreVolume(
+    const result = await provisionVolume(
       request({ entry: { ...entry, status: 'FAILED', reason: 'still CREATING after 9m' } }),
       {
         disks: new FakeSnapshotter(),
@@ -93,7 +96,7 @@ describe('restoreVolume under each volume data policy', () => {
   });
 
   it('restores the PV of a NOT_SNAPSHOTTED volume as it was, with a warning', async () => {
-    const result = await restoreVolume(
+    const result = await provisionVolume(
       request({ entry: { ...entry, status: 'NOT_SNAPSHOTTED', reason: 'a nfs volume' } }),
       {
         disks: new FakeSnapshotter(),
@@ -106,7 +109,7 @@ describe('restoreVolume under each volume data policy', () => {
   it('reports a failed disk restore and a zone mapping that splits a regional disk', async () => {
     const disks = new FakeSnapshotter();
     disks.failWith = 'quota SSD_TOTAL_GB exceeded';
-    const failed = await restoreVolume(request(), { disks });
+    const failed = await provisionVolume(request(), { disks });
     assert.deepEqual(failed.errors, ['volume pvc-a: quota SSD_TOTAL_GB exceeded']);
     assert.equal(failed.pvc, undefined);
     const regional = {
@@ -118,7 +121,7 @@ describe('restoreVolume under each volume data policy', () => {
         name: 'r',
       },
     };
-    const split = await restoreVolume(
+    const split = await provisionVolume(
       request({ entry: regional, zoneMapping: { 'us-central1-a': 'europe-west1-b' } }),
       {
         disks: new FakeSnapshotter(),

@@ -1,20 +1,20 @@
 import { strict as assert } from 'node:assert';
 import type { V1Pod } from '@kubernetes/client-node';
-import { Deadline } from '../../../shared/disks/deadline.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotOutcome } from '../../../shared/disks/disk-snapshotter.js';
 import { hookAnnotation } from '../../../shared/disks/hooks.js';
 import type { PodExec } from '../../../shared/disks/pod-exec.js';
 import {
-  backupVolume,
+  captureVolume,
   phaseForVolumes,
-  type VolumeBackupRequest,
-} from '../../../shared/disks/volume-backup.js';
-import { FakeSnapshotter } from './fake-snapshotter.js';
-import { claimFor, csiZonalPv } from './pv-fixtures.js';
+  type VolumeCaptureRequest,
+} from '../../../shared/backup/capture-volume.js';
+import { FakeSnapshotter } from '../disks/fake-snapshotter.js';
+import { claimFor, csiZonalPv } from '../disks/pv-fixtures.js';
 
-describe('backupVolume: one volume, one unit of work', () => {
+describe('captureVolume: one volume, one unit of work', () => {
   const cluster = { project: 'prod-project', location: 'us-central1', name: 'shop' };
-  const request = (overrides: Partial<VolumeBackupRequest> = {}): VolumeBackupRequest => ({
+  const request = (overrides: Partial<VolumeCaptureRequest> = {}): VolumeCaptureRequest => ({
     backupId: 'b1',
     cluster,
     pv: csiZonalPv('pvc-a'),
@@ -25,7 +25,7 @@ describe('backupVolume: one volume, one unit of work', () => {
 
   it('records a READY volume with its disk and snapshot, and the claim in the labels', async () => {
     const disks = new FakeSnapshotter();
-    const result = await backupVolume(
+    const result = await captureVolume(
       request({ storageLocations: ['us'], snapshotType: 'ARCHIVE' }),
       { disks },
     );
@@ -52,10 +52,10 @@ describe('backupVolume: one volume, one unit of work', () => {
   it('turns a failed snapshot into a FAILED entry and a PartiallyFailed backup, never Completed', async () => {
     const disks = new FakeSnapshotter();
     disks.failWith = 'quota SNAPSHOTS exceeded in project prod-project';
-    const ok = await backupVolume(request({ pv: csiZonalPv('pvc-ok') }), {
+    const ok = await captureVolume(request({ pv: csiZonalPv('pvc-ok') }), {
       disks: new FakeSnapshotter(),
     });
-    const bad = await backupVolume(request(), { disks });
+    const bad = await captureVolume(request(), { disks });
     assert.equal(bad.entry.status, 'FAILED');
     assert.equal(bad.entry.reason, 'quota SNAPSHOTS exceeded in project prod-project');
     assert.deepEqual(bad.errors, [
@@ -67,14 +67,14 @@ describe('backupVolume: one volume, one unit of work', () => {
   it('turns a thrown error into a FAILED entry as well', async () => {
     const disks = new FakeSnapshotter();
     disks.throwError = new Error('socket hang up');
-    const result = await backupVolume(request(), { disks });
+    const result = await captureVolume(request(), { disks });
     assert.equal(result.entry.status, 'FAILED');
     assert.equal(result.entry.reason, 'socket hang up');
   });
 
   it('records volumes it cannot snapshot as NOT_SNAPSHOTTED with the reason, which does not fail the backup', async () => {
     const disks = new FakeSnapshotter();
-    const nfs = await backupVolume(
+    const nfs = await captureVolume(
       request({
         pv: { metadata: { name: 'nfs-share' }, spec: { nfs: { server: '10.0.0.2', path: '/' } } },
       }),
@@ -84,7 +84,7 @@ describe('backupVolume: one volume, one unit of work', () => {
     assert.match(nfs.entry.reason ?? '', /nfs volume is not a Compute Engine disk/);
     const filestore = csiZonalPv('pvc-fs');
     if (filestore.spec?.csi) filestore.spec.csi.driver = 'filestore.csi.storage.gke.io';
-    const csi = await backupVolume(request({ pv: filestore }), { disks });
+    const csi = await captureVolume(request({ pv: filestore }), { disks });
     assert.equal(csi.entry.status, 'NOT_SNAPSHOTTED');
     assert.match(
       csi.entry.reason ?? '',
@@ -98,7 +98,7 @@ describe('backupVolume: one volume, one unit of work', () => {
     const filestore = csiZonalPv('pvc-fs');
     if (filestore.spec?.csi) filestore.spec.csi.driver = 'filestore.csi.storage.gke.io';
     const calls: string[] = [];
-    const result = await backupVolume(
+    const result = await captureVolume(
       request({
         pv: filestore,
         csiSnapshotClasses: { 'filestore.csi.storage.gke.io': 'fs-class' },
@@ -144,13 +144,13 @@ describe('backupVolume: one volume, one unit of work', () => {
       exec: async (r) => ({ exitCode: r.command.includes(word) ? 1 : 0, stdout: '', stderr: '' }),
     });
     const disks = new FakeSnapshotter();
-    const pre = await backupVolume(request({ pods: [mysql] }), {
+    const pre = await captureVolume(request({ pods: [mysql] }), {
       disks,
       exec: failing('--freeze'),
     });
     assert.equal(pre.entry.status, 'FAILED');
     assert.equal(disks.snapshots.size, 0, 'no snapshot of an unfrozen filesystem');
-    const post = await backupVolume(request({ pods: [mysql] }), {
+    const post = await captureVolume(request({ pods: [mysql] }), {
       disks,
       exec: failing('--unfreeze'),
     });
@@ -182,7 +182,7 @@ describe('backupVolume: one volume, one unit of work', () => {
       },
     };
     const disks = new FakeSnapshotter();
-    const first = await backupVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
+    const first = await captureVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
       disks,
       exec,
     });
@@ -191,7 +191,7 @@ describe('backupVolume: one volume, one unit of work', () => {
       'fsfreeze --freeze /var/lib/mysql',
       'fsfreeze --unfreeze /var/lib/mysql',
     ]);
-    const again = await backupVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
+    const again = await captureVolume(request({ backupId: 'b-adopt', pods: [mysql] }), {
       disks,
       exec,
     });
@@ -212,14 +212,14 @@ describe('backupVolume: one volume, one unit of work', () => {
         };
       }
     }
-    const result = await backupVolume(request(), { disks: new StillUploading() });
+    const result = await captureVolume(request(), { disks: new StillUploading() });
     assert.equal(result.entry.status, 'FAILED');
     assert.deepEqual(result.entry.snapshot, { project: 'prod-project', name: 'lb-x' });
     assert.equal(result.retryable?.pending, 'UPLOADING');
     assert.deepEqual(result.errors, ['volume pvc-a: snapshot lb-x: still UPLOADING after 8m']);
     const permanent = new FakeSnapshotter();
     permanent.failWith = 'the disk does not exist';
-    const gone = await backupVolume(request(), { disks: permanent });
+    const gone = await captureVolume(request(), { disks: permanent });
     assert.equal(gone.retryable, undefined, 'nothing to wait for');
     assert.equal(gone.entry.snapshot, undefined);
   });

@@ -7,15 +7,56 @@ import {
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { mapLimit } from '../concurrency.js';
 import { CsiSnapshotter, type CustomObjectsClient } from '../disks/csi-snapshotter.js';
-import { Deadline, formatDuration } from '../disks/deadline.js';
+import { Deadline } from '../time/deadline.js';
+import { formatDuration } from '../time/duration.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
-import { restoreVolume, type VolumeRestoreResult } from '../disks/volume-restore.js';
 import type { KubeObject } from '../kube/sanitize.js';
+import { provisionVolume, type VolumeProvisionResult } from './provision-volume.js';
 import type { RestoreReport } from './report.js';
 import type { RestoreJob } from './run-restore.js';
-import type { VolumeLimits, VolumePreparation, VolumeRestore } from './volume-restore.js';
 
-function notBegun(pvName: string, deadline: Deadline): VolumeRestoreResult {
+export interface VolumePreparation {
+  /** The volumes that reached an outcome (restored or failed). */
+  volumes: RestoreReport['volumes'];
+  /** PVs and PVCs not to create: their data could not be restored, and an empty claim would hide that. */
+  drop: Set<KubeObject>;
+  /**
+   * PVs and PVCs whose volume is not finished at the step's deadline (a disk
+   * not READY yet, a passing failure): untouched, for the next step to pick
+   * up again (disks are adopted by their deterministic names).
+   */
+  pending?: Set<KubeObject>;
+}
+
+/** How long volume work may go on. */
+export interface VolumeLimits {
+  /** When this step must hand over. */
+  stepDeadline: Deadline;
+  /** When the restore's first volume began (ms since the epoch): its overall limit counts from it. */
+  startedAt: number;
+}
+
+/**
+ * The volume half of a restore: before any PV is applied, make the data
+ * exist in the target (disks from snapshots, CSI snapshot contents) and
+ * rewrite the PV and PVC objects in place to point at it.
+ */
+export interface VolumeRestore {
+  prepare(
+    catalog: Catalog,
+    objects: KubeObject[],
+    job: RestoreJob,
+    limits?: VolumeLimits,
+  ): Promise<VolumePreparation>;
+  /**
+   * The same volume restore with the objects it makes in the target cluster
+   * (CSI snapshot contents and snapshots) made through `client`: a drill
+   * passes its guarded client, so those writes are checked like its others.
+   */
+  withCustomObjects?(client: CustomObjectsClient): VolumeRestore;
+}
+
+function notBegun(pvName: string, deadline: Deadline): VolumeProvisionResult {
   return {
     errors: [`volume ${pvName}: not begun within the step's ${deadline.describe()}`],
     warnings: [],
@@ -72,7 +113,7 @@ export class DiskVolumeRestore implements VolumeRestore {
     catalog: Catalog,
     objects: KubeObject[],
     job: RestoreJob,
-    limits: VolumeLimits = { stepDeadline: Infinity, startedAt: Date.now() },
+    limits: VolumeLimits = { stepDeadline: Deadline.at(Infinity), startedAt: Date.now() },
   ): Promise<VolumePreparation> {
     const drop = new Set<KubeObject>();
     const pending = new Set<KubeObject>();
@@ -95,7 +136,7 @@ export class DiskVolumeRestore implements VolumeRestore {
     });
     const overallAt = limits.startedAt + this.overallMs;
     const now = Date.now();
-    const until = Math.min(overallAt, Math.max(limits.stepDeadline, now + MIN_WINDOW_MS));
+    const until = Math.min(overallAt, Math.max(limits.stepDeadline.at, now + MIN_WINDOW_MS));
     const deadline = Deadline.after(Math.max(0, until - now));
     const csi = new CsiSnapshotter(
       this.customObjects ?? this.kubeConfig.makeApiClient(CustomObjectsApi),
@@ -104,7 +145,7 @@ export class DiskVolumeRestore implements VolumeRestore {
       // One not begun before the deadline waits for the next step rather than start late.
       deadline.expired()
         ? Promise.resolve(notBegun(entry.pvName, deadline))
-        : restoreVolume(
+        : provisionVolume(
             {
               restoreId: job.restoreId,
               entry,

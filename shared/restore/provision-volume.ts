@@ -2,16 +2,16 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/cl
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
 import { errorMessage, isRetryable } from '../errors.js';
 import type { VolumeDataPolicy } from '../messages/restore.js';
-import type { CsiSnapshotter } from './csi-snapshotter.js';
-import type { Deadline } from './deadline.js';
-import type { DiskSnapshotter } from './disk-snapshotter.js';
-import type { DiskRef } from './pv-disk.js';
+import type { CsiSnapshotter } from '../disks/csi-snapshotter.js';
+import type { Deadline } from '../time/deadline.js';
+import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
+import type { DiskRef } from '../disks/pv-disk.js';
 import {
   reusePersistentVolume,
   rewritePersistentVolume,
   rewritePersistentVolumeClaim,
-} from './pv-rewrite.js';
-import { mapPlacement } from './zones.js';
+} from '../disks/pv-rewrite.js';
+import { mapPlacement } from '../disks/zones.js';
 
 /**
  * Restores one volume under a volume data policy (compare Backup for GKE's
@@ -29,7 +29,7 @@ import { mapPlacement } from './zones.js';
  * there is a PV. Creating them is the manifest restore's job.
  */
 
-export interface VolumeRestoreRequest {
+export interface VolumeProvisionRequest {
   restoreId: string;
   entry: VolumeEntry;
   /** The PV and PVC as backed up (sanitised JSON from the catalog). */
@@ -46,12 +46,12 @@ export interface VolumeRestoreRequest {
   deadline: Deadline;
 }
 
-export interface VolumeRestoreDeps {
+export interface VolumeProvisionDeps {
   disks: DiskSnapshotter;
   csi?: Pick<CsiSnapshotter, 'restoreClaim'>;
 }
 
-export interface VolumeRestoreResult {
+export interface VolumeProvisionResult {
   pv?: V1PersistentVolume;
   /** Absent when the volume cannot be restored: better no claim than one silently empty. */
   pvc?: V1PersistentVolumeClaim;
@@ -63,15 +63,15 @@ export interface VolumeRestoreResult {
   retryable?: boolean;
 }
 
-export async function restoreVolume(
-  request: VolumeRestoreRequest,
-  deps: VolumeRestoreDeps,
-): Promise<VolumeRestoreResult> {
+export async function provisionVolume(
+  request: VolumeProvisionRequest,
+  deps: VolumeProvisionDeps,
+): Promise<VolumeProvisionResult> {
   const { entry, pv, policy } = request;
   const namespace =
     request.targetNamespace ?? request.pvc.metadata?.namespace ?? entry.pvcNamespace ?? '';
   const claim = { namespace, name: request.pvc.metadata?.name ?? entry.pvcName ?? '' };
-  const fail = (reason: string, retryable = false): VolumeRestoreResult => ({
+  const fail = (reason: string, retryable = false): VolumeProvisionResult => ({
     errors: [`volume ${entry.pvName}: ${reason}`],
     warnings: [],
     ...(retryable ? { retryable } : {}),
@@ -117,11 +117,11 @@ export async function restoreVolume(
 }
 
 async function restoreFromCsi(
-  request: VolumeRestoreRequest,
-  deps: VolumeRestoreDeps,
+  request: VolumeProvisionRequest,
+  deps: VolumeProvisionDeps,
   namespace: string,
-  fail: (reason: string, retryable?: boolean) => VolumeRestoreResult,
-): Promise<VolumeRestoreResult> {
+  fail: (reason: string, retryable?: boolean) => VolumeProvisionResult,
+): Promise<VolumeProvisionResult> {
   const snapshot = request.entry.csiSnapshot;
   if (!snapshot) return fail('no CSI snapshot recorded');
   if (!deps.csi) return fail('restoring a CSI snapshot needs access to the target cluster');

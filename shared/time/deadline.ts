@@ -1,3 +1,5 @@
+import { formatDuration } from './duration.js';
+
 /**
  * Time, injectable: a test of "stuck past the deadline" should not need to
  * wait minutes, and production code should not read Date.now() directly.
@@ -28,6 +30,11 @@ export class Deadline {
     return new Deadline(clock.now() + ms, ms, clock);
   }
 
+  /** The deadline at `epochMs` (ms since the epoch; Infinity: none), its budget counted from now. */
+  static at(epochMs: number, clock: Clock = systemClock): Deadline {
+    return new Deadline(epochMs, Math.max(0, epochMs - clock.now()), clock);
+  }
+
   /**
    * A deadline at `at` of a wait that began at `since` (an earlier
    * invocation, say): "after 8m" then counts from `since`.
@@ -53,23 +60,4 @@ export class Deadline {
   describe(): string {
     return formatDuration(this.budgetMs);
   }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-/**
- * Parses "500ms", "30s", "2m", "1h" or a bare number of seconds (Velero's
- * hook timeout annotations accept Go durations; these are the common forms).
- */
-export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!match) return undefined;
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit] ?? 1000;
-  return Math.round(value * factor);
 }

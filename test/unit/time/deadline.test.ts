@@ -1,10 +1,6 @@
 import { strict as assert } from 'node:assert';
-import {
-  type Clock,
-  Deadline,
-  formatDuration,
-  parseDuration,
-} from '../../../shared/disks/deadline.js';
+import { type Clock, Deadline } from '../../../shared/time/deadline.js';
+import { FLAG_DURATION, formatDuration, parseDuration } from '../../../shared/time/duration.js';
 
 describe('Deadline and durations', () => {
   it('counts down on the clock it is given, and never sleeps past itself', async () => {
@@ -35,5 +31,15 @@ describe('Deadline and durations', () => {
     assert.equal(parseDuration('soon'), undefined);
     assert.equal(formatDuration(120_000), '2m');
     assert.equal(formatDuration(30_000), '30s');
+  });
+
+  it('reads flags in their strict form: a whole number, its unit, above zero', () => {
+    assert.equal(parseDuration('90s', FLAG_DURATION), 90_000);
+    assert.equal(parseDuration(' 30m ', FLAG_DURATION), 1_800_000);
+    assert.equal(parseDuration('500ms', FLAG_DURATION), 500);
+    assert.equal(parseDuration('0s', FLAG_DURATION), undefined);
+    assert.equal(parseDuration('45', FLAG_DURATION), undefined);
+    assert.equal(parseDuration('1.5s', FLAG_DURATION), undefined);
+    assert.equal(parseDuration('30 s', FLAG_DURATION), undefined);
   });
 });
