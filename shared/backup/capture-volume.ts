@@ -1,7 +1,7 @@
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { VolumeEntry } from '../catalog/catalog-schema.js';
 import { errorMessage } from '../errors.js';
-import type { BackupPhase, ClusterRef } from '../messages/common.js';
+import type { ClusterRef } from '../messages/common.js';
 import type { CsiSnapshotOutcome, CsiSnapshotter } from '../disks/csi-snapshotter.js';
 import type { Deadline } from '../time/deadline.js';
 import type {
@@ -168,14 +168,4 @@ function baseEntry(
     ...(capacity ? { capacity: String(capacity) } : {}),
     status: 'NOT_SNAPSHOTTED',
   };
-}
-
-/**
- * The phase volumes allow a backup: Completed only when no volume FAILED and
- * no hook failed. Velero marked backups Completed before their snapshots
- * were READY; here a volume is READY only once its snapshot is.
- */
-export function phaseForVolumes(results: { entry: VolumeEntry; errors: string[] }[]): BackupPhase {
-  const bad = results.some((r) => r.entry.status === 'FAILED' || r.errors.length > 0);
-  return bad ? 'PartiallyFailed' : 'Completed';
 }

@@ -3,7 +3,7 @@ import { CoreV1Api, type V1PersistentVolume } from '@kubernetes/client-node';
 import { Deadline } from '../../../shared/time/deadline.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { volumeSourceOf } from '../../../shared/disks/pv-disk.js';
-import { captureVolume, phaseForVolumes } from '../../../shared/backup/capture-volume.js';
+import { captureVolume } from '../../../shared/backup/capture-volume.js';
 import {
   provisionVolume,
   type VolumeProvisionRequest,
@@ -73,7 +73,6 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
         { disks: snapshotter },
       );
       assert.equal(backedUp.entry.status, 'READY', backedUp.entry.reason);
-      assert.equal(phaseForVolumes([backedUp]), 'Completed');
       // The workload writes on after the snapshot: the restore must bring back the snapshot's bytes.
       standin.writeDisk(source.disk, Buffer.from('written after the backup'));
 
@@ -255,7 +254,6 @@ describe('volume round trip: snapshot, disk in another zone, PV/PVC bound on the
       ['READY', 'FAILED'],
     );
     assert.match(results[1]?.entry.reason ?? '', /the disk does not exist/);
-    assert.equal(phaseForVolumes(results), 'PartiallyFailed');
   });
 });
 

@@ -4,11 +4,7 @@ import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotOutcome } from '../../../shared/disks/disk-snapshotter.js';
 import { hookAnnotation } from '../../../shared/disks/hooks.js';
 import type { PodExec } from '../../../shared/disks/pod-exec.js';
-import {
-  captureVolume,
-  phaseForVolumes,
-  type VolumeCaptureRequest,
-} from '../../../shared/backup/capture-volume.js';
+import { captureVolume, type VolumeCaptureRequest } from '../../../shared/backup/capture-volume.js';
 import { FakeSnapshotter } from '../disks/fake-snapshotter.js';
 import { claimFor, csiZonalPv } from '../disks/pv-fixtures.js';
 
@@ -46,22 +42,17 @@ describe('captureVolume: one volume, one unit of work', () => {
     assert.deepEqual(disks.snapshotRequests[0]?.pvc, { namespace: 'shop', name: 'data-mysql-0' });
     assert.deepEqual(disks.snapshotRequests[0]?.storageLocations, ['us']);
     assert.equal(disks.snapshotRequests[0]?.snapshotType, 'ARCHIVE');
-    assert.equal(phaseForVolumes([result]), 'Completed');
   });
 
-  it('turns a failed snapshot into a FAILED entry and a PartiallyFailed backup, never Completed', async () => {
+  it('turns a failed snapshot into a FAILED entry with its error, never READY', async () => {
     const disks = new FakeSnapshotter();
     disks.failWith = 'quota SNAPSHOTS exceeded in project prod-project';
-    const ok = await captureVolume(request({ pv: csiZonalPv('pvc-ok') }), {
-      disks: new FakeSnapshotter(),
-    });
     const bad = await captureVolume(request(), { disks });
     assert.equal(bad.entry.status, 'FAILED');
     assert.equal(bad.entry.reason, 'quota SNAPSHOTS exceeded in project prod-project');
     assert.deepEqual(bad.errors, [
       'volume pvc-a: quota SNAPSHOTS exceeded in project prod-project',
     ]);
-    assert.equal(phaseForVolumes([ok, bad]), 'PartiallyFailed');
   });
 
   it('turns a thrown error into a FAILED entry as well', async () => {
@@ -91,7 +82,6 @@ describe('captureVolume: one volume, one unit of work', () => {
       /no VolumeSnapshotClass is configured for CSI driver filestore.csi.storage.gke.io/,
     );
     assert.equal(disks.snapshotRequests.length, 0);
-    assert.equal(phaseForVolumes([nfs, csi]), 'Completed');
   });
 
   it('takes the CSI path for other drivers when a class is configured', async () => {
@@ -159,7 +149,6 @@ describe('captureVolume: one volume, one unit of work', () => {
       post.errors[0] ?? '',
       /post hook in pod shop\/mysql-0 container mysql failed: exit code 1/,
     );
-    assert.equal(phaseForVolumes([post]), 'PartiallyFailed');
   });
 
   it('runs no hook around a snapshot it adopts: the attempt that cut it ran them', async () => {
