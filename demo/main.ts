@@ -14,10 +14,10 @@ import { readCatalog } from '../shared/catalog/catalog-io.js';
 import { KubeApiError, KubeHttp, resourcePath } from '../shared/kube/kube-http.js';
 import type { KubeObject } from '../shared/kube/sanitize.js';
 import { API_VERSION } from '../shared/messages/index.js';
-import { startEnvironment, type LocalEnvironment } from '../test/env/environment.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../test/env/local-lifeboat.js';
-import { stopService } from '../test/env/process.js';
-import { Inbox } from '../test/support/messages.js';
+import { startEnvironment, type LocalEnvironment } from '../local/environment.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../local/local-lifeboat.js';
+import { stopService } from '../local/process.js';
+import { Inbox } from '../local/inbox.js';
 import { BLOG_POST, DISKS, NAMESPACE, PROJECT, ZONE, deployMyapp, myappObjects } from './myapp.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };

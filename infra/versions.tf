@@ -1,5 +1,5 @@
 terraform {
-  # Checked with OpenTofu 1.12 (test/env/build-tofu.sh) and deployed with
+  # Checked with OpenTofu 1.12 (local/build-tofu.sh) and deployed with
   # Terraform 1.11 (cloudbuild.yaml): only features both share. 1.9 is the
   # first to allow a variable's validation to refer to another variable.
   required_version = ">= 1.9.0"

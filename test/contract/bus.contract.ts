@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Bus, Delivery } from '../../shared/bus/bus.js';
-import { unique } from '../support/environment.js';
+import { unique } from '../../local/settings.js';
 
 function collector(): { received: Delivery[]; until: (n: number, ms?: number) => Promise<void> } {
   const received: Delivery[] = [];

@@ -1,5 +1,5 @@
 import { HttpFunctions } from '../../functions/registry.js';
-import type { ApiCall } from '../env/api-recorder.js';
+import type { ApiCall } from '../../local/api-recorder.js';
 import { evaluateCondition } from '../unit/infra/iam-condition.js';
 import { refsIn, type InfraModel, type Instance } from '../unit/infra/infra-model.js';
 import { operationOf, PREDEFINED_ROLES, UnmappedCallError, type Scope } from './permissions.js';

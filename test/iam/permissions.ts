@@ -1,4 +1,4 @@
-import type { ApiCall, RecordedApi } from '../env/api-recorder.js';
+import type { ApiCall, RecordedApi } from '../../local/api-recorder.js';
 
 /**
  * The IAM permissions of every Google Cloud API method Lifeboat's functions

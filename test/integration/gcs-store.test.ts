@@ -3,7 +3,7 @@ import { Storage } from '@google-cloud/storage';
 import { GcsStore } from '../../shared/store/gcs-store.js';
 import { openStore } from '../../shared/store/open-store.js';
 import { objectStoreContract } from '../contract/object-store.contract.js';
-import { required, unique } from '../support/environment.js';
+import { required, unique } from '../../local/settings.js';
 
 function storage(): Storage {
   return new Storage({

@@ -11,9 +11,9 @@ import {
   VersionApi,
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
-import { buildKubeCluster, startKubeCluster } from '../env/kube-apiserver.js';
-import { stopService } from '../env/process.js';
-import { kubeConfigFor, required, unique } from '../support/environment.js';
+import { buildKubeCluster, startKubeCluster } from '../../local/kube-apiserver.js';
+import { stopService } from '../../local/process.js';
+import { kubeConfigFor, required, unique } from '../../local/settings.js';
 
 for (const which of ['source', 'target'] as const) {
   describe(`kube-apiserver "${which}"`, () => {

@@ -1,7 +1,7 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { PubSubBus } from '../../shared/bus/pubsub-bus.js';
 import { busContract } from '../contract/bus.contract.js';
-import { required } from '../support/environment.js';
+import { required } from '../../local/settings.js';
 
 busContract('Pub/Sub emulator', async () => {
   required('PUBSUB_EMULATOR_HOST');

@@ -1,7 +1,7 @@
 import { resourcePath, type KubeHttp } from '../../shared/kube/kube-http.js';
 import type { KubeObject } from '../../shared/kube/sanitize.js';
 import { waitEstablished } from '../../shared/restore/apply-object.js';
-import { create, R, waitBound, type Ref } from './kube.js';
+import { create, R, waitBound, type Ref } from '../../local/kube-requests.js';
 
 const ref = (group: string, version: string, resource: string, namespaced: boolean): Ref => ({
   group,

@@ -5,8 +5,8 @@ import type { Message } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import type { TopicRole } from '../../shared/bus/topics.js';
 import type { FunctionName } from '../../functions/registry.js';
-import type { LocalLifeboat } from '../env/local-lifeboat.js';
-import { required } from './environment.js';
+import type { LocalLifeboat } from '../../local/local-lifeboat.js';
+import { required } from '../../local/settings.js';
 import { hostileString, preview, type Json } from './fuzz-mutate.js';
 import type { Random } from './fuzz-random.js';
 

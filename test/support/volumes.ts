@@ -1,7 +1,7 @@
 import { mapLimit } from '../../shared/concurrency.js';
 import type { KubeHttp } from '../../shared/kube/kube-http.js';
-import type { ComputeStandin } from '../standins/compute/server.js';
-import { create, R } from './kube.js';
+import type { ComputeStandin } from '../../local/standins/compute/server.js';
+import { create, R } from '../../local/kube-requests.js';
 
 /** Where the seeded disks are: CSI volume handles name this project, in-tree ones the cluster's. */
 export const DISK_ZONE = 'europe-west1-b';

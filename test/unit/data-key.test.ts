@@ -8,7 +8,7 @@ import { Layout } from '../../shared/catalog/layout.js';
 import { isRetryable, PermanentError } from '../../shared/errors.js';
 import { LocalStore } from '../../shared/store/local-store.js';
 import { goldenCopy } from '../support/golden.js';
-import { FaultyStore } from '../support/faulty-store.js';
+import { FaultyStore } from '../../local/faulty-store.js';
 
 function newKeyFile(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'lifeboat-key-')), 'key');

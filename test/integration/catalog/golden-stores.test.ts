@@ -5,10 +5,10 @@ import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { comparable } from '../../../shared/restore/apply-object.js';
 import { loadBackup, manifestOf } from '../../../shared/catalog/load-backup.js';
 import { runRestore } from '../../../shared/restore/run-restore.js';
-import { restoreOptions, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
+import { restoreOptions, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
 import { goldenCopy, goldenFormats } from '../../support/golden.js';
-import { get, kubeHttp } from '../../support/kube.js';
+import { get, kubeHttp } from '../../../local/kube-requests.js';
 
 const GOLDEN_NAMESPACE = 'golden';
 

@@ -6,8 +6,8 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { resourcePath, type KubeHttp } from '../../../shared/kube/kube-http.js';
 import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
-import { unique } from '../../support/environment.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
+import { unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, R } from '../../../local/kube-requests.js';
 import { errorLines, explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, newKeyFile, tempDir } from './cli-env.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { generateKeyFileContents } from '../../../shared/crypto/key-wrapper.js';
-import { required, unique } from '../../support/environment.js';
+import { required, unique } from '../../../local/settings.js';
 import { explain, type CliResult } from '../../unit/cli/run-cli.js';
 
 /** A fresh bucket on fake-gcs-server, with the client that made it. */

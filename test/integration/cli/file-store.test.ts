@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { RestoreReport } from '../../../shared/restore/report.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
-import { unique } from '../../support/environment.js';
-import { get, kubeHttp, R } from '../../support/kube.js';
-import { seedWorkload } from '../../support/workload.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
+import { unique } from '../../../local/settings.js';
+import { get, kubeHttp, R } from '../../../local/kube-requests.js';
+import { seedWorkload } from '../../../local/sample-workload.js';
 import { explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, newKeyFile, tempDir } from './cli-env.js';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Storage } from '@google-cloud/storage';
 import { Layout } from '../../../shared/catalog/layout.js';
 import type { RestoreReport } from '../../../shared/restore/report.js';
-import { unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload } from '../../support/workload.js';
+import { unique } from '../../../local/settings.js';
+import { get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload } from '../../../local/sample-workload.js';
 import { errorLines, explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, newBucket, newKeyFile, tempDir } from './cli-env.js';
 

@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import { pathToFileURL } from 'node:url';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
-import { KmsStandin } from '../../standins/kms/server.js';
-import { unique } from '../../support/environment.js';
-import { KmsAdmin } from '../../support/kms.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
+import { KmsStandin } from '../../../local/standins/kms/server.js';
+import { unique } from '../../../local/settings.js';
+import { KmsAdmin } from '../../../local/kms-admin.js';
+import { create, get, kubeHttp, R } from '../../../local/kube-requests.js';
 import { errorLines, explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, newKeyFile, tempDir } from './cli-env.js';
 

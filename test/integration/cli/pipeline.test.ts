@@ -7,10 +7,10 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import type { BackupCompleted, RestoreCompleted } from '../../../shared/messages/index.js';
 import { scheduledBackupId } from '../../../shared/pipeline/backup-ids.js';
 import type { RestoreReport } from '../../../shared/restore/report.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload } from '../../support/workload.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload } from '../../../local/sample-workload.js';
 import { errorLines, explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, tempDir } from './cli-env.js';
 

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MetadataStandin } from '../../standins/metadata/server.js';
+import { MetadataStandin } from '../../../local/standins/metadata/server.js';
 
 /** dist/shared/clusters/gke-kubeconfig.js, beside this file's dist/test/integration/clusters. */
 const gkeKubeconfig = fileURLToPath(

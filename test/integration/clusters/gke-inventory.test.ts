@@ -5,8 +5,8 @@ import { GkeInventory } from '../../../shared/clusters/gke-inventory.js';
 import { NotFoundError, TransientError } from '../../../shared/errors.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { validate } from '../../../shared/validate.js';
-import { ContainerStandin } from '../../standins/container/server.js';
-import { kubeConfigFor, required, unique } from '../../support/environment.js';
+import { ContainerStandin } from '../../../local/standins/container/server.js';
+import { kubeConfigFor, required, unique } from '../../../local/settings.js';
 
 /** A policy as a message would carry it, the schema's defaults filled in. */
 function policy(overrides: Partial<BackupPolicy> = {}): BackupPolicy {

@@ -8,7 +8,7 @@ import { KubeconfigInventory } from '../../../shared/clusters/kubeconfig-invento
 import { NotFoundError, PermanentError } from '../../../shared/errors.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { validate } from '../../../shared/validate.js';
-import { kubeConfigFor, required, unique } from '../../support/environment.js';
+import { kubeConfigFor, required, unique } from '../../../local/settings.js';
 
 /** A policy as a message would carry it, the schema's defaults filled in. */
 function policy(overrides: Partial<BackupPolicy> = {}): BackupPolicy {

@@ -13,8 +13,8 @@ import {
 } from '../../../shared/crypto/kms-key-wrapper.js';
 import { isRetryable, PermanentError, TransientError } from '../../../shared/errors.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
-import { KmsStandin } from '../../standins/kms/server.js';
-import { KmsAdmin } from '../../support/kms.js';
+import { KmsStandin } from '../../../local/standins/kms/server.js';
+import { KmsAdmin } from '../../../local/kms-admin.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   return promise.then(

@@ -9,7 +9,7 @@ import { Deadline } from '../../../shared/time/deadline.js';
 import { captureVolume } from '../../../shared/backup/capture-volume.js';
 import { provisionVolume } from '../../../shared/restore/provision-volume.js';
 import { statusOf } from '../../../shared/errors.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
 import { claimFor, csiZonalPv } from '../../unit/disks/pv-fixtures.js';
 import { FakeSnapshotter } from '../../unit/disks/fake-snapshotter.js';
 import { installSnapshotCrds, waitFor } from './snapshot-crds.js';

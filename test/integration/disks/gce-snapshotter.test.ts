@@ -3,7 +3,7 @@ import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotOutcome, SnapshotRequest } from '../../../shared/disks/disk-snapshotter.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { snapshotNameFor } from '../../../shared/disks/names.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 
 /** The real @google-cloud/compute client against the Compute Engine stand-in. */
 describe('GceSnapshotter against the Compute Engine stand-in', () => {

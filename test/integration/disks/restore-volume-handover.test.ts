@@ -18,10 +18,10 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { create, kubeHttp, list, R } from '../../support/kube.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+} from '../../../local/backup-fixture.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 import { claimFor, csiZonalPv } from '../../unit/disks/pv-fixtures.js';
 
 const VOLUMES = 12;

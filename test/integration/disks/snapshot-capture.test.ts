@@ -7,7 +7,7 @@ import type {
 } from '../../../shared/disks/disk-snapshotter.js';
 import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { snapshotNameFor } from '../../../shared/disks/names.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 
 /**
  * The capture of a snapshot with the real client against the Compute

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { Deadline } from '../../../shared/time/deadline.js';
 import type { SnapshotDeletionOutcome } from '../../../shared/disks/disk-snapshotter.js';
 import { BACKUP_LABEL, GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 
 type Failed = Extract<SnapshotDeletionOutcome, { status: 'FAILED' }>;
 

@@ -8,8 +8,8 @@ import {
   provisionVolume,
   type VolumeProvisionRequest,
 } from '../../../shared/restore/provision-volume.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 import { claimFor, csiRegionalPv, csiZonalPv, inTreePv } from '../../unit/disks/pv-fixtures.js';
 
 /**

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { DrillReport } from '../../../shared/messages/drill.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, list, R } from '../../support/kube.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
 import { explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, newKeyFile, tempDir } from '../cli/cli-env.js';
 

@@ -13,8 +13,8 @@ import { drillPrefix, drillRestoreId } from '../../../shared/drill/drill-names.j
 import { statusOf } from '../../../shared/errors.js';
 import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { RESTORE_LABEL } from '../../../shared/restore/apply-object.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, R } from '../../../local/kube-requests.js';
 import { installSnapshotCrds } from '../disks/snapshot-crds.js';
 
 const GROUP = { group: 'snapshot.storage.k8s.io', version: 'v1' };

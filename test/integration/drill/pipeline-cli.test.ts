@@ -5,9 +5,9 @@ import { PubSub } from '@google-cloud/pubsub';
 import { stringify } from 'yaml';
 import { readDrillReport } from '../../../shared/drill/drill-store.js';
 import type { DrillCompleted, DrillReport } from '../../../shared/messages/drill.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, list, R } from '../../support/kube.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
 import { explain, runCli } from '../../unit/cli/run-cli.js';
 import { jsonOf, kubeconfigs, tempDir } from '../cli/cli-env.js';
 

@@ -17,13 +17,13 @@ import { DrillPolicy, type DrillJob, type DrillReport } from '../../../shared/me
 import { DiskVolumeRestore } from '../../../shared/restore/restore-volume.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import { validate } from '../../../shared/validate.js';
-import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { create, ensure, get, kubeHttp, list, R, waitBound } from '../../support/kube.js';
+import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { create, ensure, get, kubeHttp, list, R, waitBound } from '../../../local/kube-requests.js';
 import { seedVolumes, type SeededVolume } from '../../support/volumes.js';
-import { WIDGET_CRD } from '../../support/workload.js';
+import { WIDGET_CRD } from '../../../local/sample-workload.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 
 const drillId = (): string => unique('d').replace('-', '');
 

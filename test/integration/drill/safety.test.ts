@@ -13,10 +13,10 @@ import { DrillPolicy } from '../../../shared/messages/drill.js';
 import { RESTORE_LABEL } from '../../../shared/restore/apply-object.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import { validate } from '../../../shared/validate.js';
-import { gcsStore, policy, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { create, get, kubeHttp, list, R } from '../../support/kube.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
+import { gcsStore, policy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
 
 const drillId = (): string => unique('s').replace('-', '');
 

@@ -6,9 +6,9 @@ import { runDrill } from '../../../shared/drill/run-drill.js';
 import { DrillPolicy, type DrillJob } from '../../../shared/messages/drill.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import { validate } from '../../../shared/validate.js';
-import { gcsStore, policy, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { kubeConfigFor, unique } from '../../support/environment.js';
-import { create, kubeHttp, list, R } from '../../support/kube.js';
+import { gcsStore, policy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { kubeConfigFor, unique } from '../../../local/settings.js';
+import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
 
 const drillId = (): string => unique('t').replace('-', '');
 const TIMEOUT_S = 30;

@@ -20,18 +20,18 @@ import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';
 import { GcsStore } from '../../../shared/store/gcs-store.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 import { validate } from '../../../shared/validate.js';
-import { ApiRecorder } from '../../env/api-recorder.js';
-import { LocalPipeline } from '../../env/pipeline.js';
-import { freePort, startService, stopService, waitUntilReady } from '../../env/process.js';
-import { ComputeStandin } from '../../standins/compute/server.js';
-import { ContainerStandin } from '../../standins/container/server.js';
-import { KmsStandin } from '../../standins/kms/server.js';
-import { MetadataStandin } from '../../standins/metadata/server.js';
-import { kubeConfigFor, required, unique } from '../../support/environment.js';
-import { KmsAdmin } from '../../support/kms.js';
-import { create, ensure, kubeHttp, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { ApiRecorder } from '../../../local/api-recorder.js';
+import { LocalPipeline } from '../../../local/pipeline.js';
+import { freePort, startService, stopService, waitUntilReady } from '../../../local/process.js';
+import { ComputeStandin } from '../../../local/standins/compute/server.js';
+import { ContainerStandin } from '../../../local/standins/container/server.js';
+import { KmsStandin } from '../../../local/standins/kms/server.js';
+import { MetadataStandin } from '../../../local/standins/metadata/server.js';
+import { kubeConfigFor, required, unique } from '../../../local/settings.js';
+import { KmsAdmin } from '../../../local/kms-admin.js';
+import { create, ensure, kubeHttp, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 import { loadInfra } from '../../unit/infra/infra-model.js';
 import { infraDir, infraTools, type InfraTools } from '../../unit/infra/tools.js';
 import {
@@ -50,7 +50,7 @@ import { UNEXERCISED } from '../../iam/permissions.js';
  * process; GKE mode: clusters from the Container API, reached with ADC
  * tokens from the metadata stand-in; Compute Engine; Cloud Storage; the
  * data key wrapped with Cloud KMS; Pub/Sub), each behind recording proxies
- * of its own (test/env/api-recorder.ts), through every path that needs a
+ * of its own (local/api-recorder.ts), through every path that needs a
  * permission: a scheduled backup of clusters with zonal and regional disks,
  * Secrets, a shard and snapshots longer than one invocation; a refused BackupCompleted
  * publish (emitCatalog rolls back its marker); a restore with volumes, in

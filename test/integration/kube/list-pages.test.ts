@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { listPages } from '../../../shared/kube/list-pages.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, R } from '../../support/kube.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, R } from '../../../local/kube-requests.js';
 
 const CONFIGMAPS = { ...R.configmaps, kind: 'ConfigMap' };
 

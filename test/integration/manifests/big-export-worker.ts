@@ -7,8 +7,8 @@ import { runBackup } from '../../../shared/backup/run-backup.js';
 import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { openStore } from '../../../shared/store/open-store.js';
-import { policy, SOURCE } from '../../support/backup-fixture.js';
-import { kubeHttp } from '../../support/kube.js';
+import { policy, SOURCE } from '../../../local/backup-fixture.js';
+import { kubeHttp } from '../../../local/kube-requests.js';
 
 const [storeUrl, keyFile, namespace, backupId] = process.argv.slice(2) as [
   string,

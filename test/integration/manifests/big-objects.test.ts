@@ -16,9 +16,9 @@ import { PermanentError } from '../../../shared/errors.js';
 import { listPages, OBJECT_BYTES_MAX } from '../../../shared/kube/list-pages.js';
 import { KubeHttp, resourcePath } from '../../../shared/kube/kube-http.js';
 import { openStore } from '../../../shared/store/open-store.js';
-import { SOURCE } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, R } from '../../support/kube.js';
+import { SOURCE } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, R } from '../../../local/kube-requests.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'big-export-worker.js');
 const COUNT = 120;

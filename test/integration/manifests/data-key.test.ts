@@ -5,9 +5,9 @@ import { loadSealer, MissingDataKeyError } from '../../../shared/catalog/data-ke
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { isRetryable } from '../../../shared/errors.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
-import { gcsStore, policy, sealerFor, SOURCE } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, R } from '../../support/kube.js';
+import { gcsStore, policy, sealerFor, SOURCE } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, R } from '../../../local/kube-requests.js';
 
 async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
   const out: string[] = [];

@@ -12,9 +12,9 @@ import { PermanentError } from '../../../shared/errors.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { openStore } from '../../../shared/store/open-store.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
-import { policy, sealerFor, SOURCE } from '../../support/backup-fixture.js';
-import { required, unique } from '../../support/environment.js';
-import { create, kubeHttp, R } from '../../support/kube.js';
+import { policy, sealerFor, SOURCE } from '../../../local/backup-fixture.js';
+import { required, unique } from '../../../local/settings.js';
+import { create, kubeHttp, R } from '../../../local/kube-requests.js';
 
 const SECRETS = { ...R.secrets, kind: 'Secret' };
 const CONFIGMAPS = { ...R.configmaps, kind: 'ConfigMap' };

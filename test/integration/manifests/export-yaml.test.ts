@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { exportYaml } from '../../../shared/restore/export-yaml.js';
-import { gcsStore, policy, sealerFor, SOURCE } from '../../support/backup-fixture.js';
-import { required, unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload } from '../../support/workload.js';
+import { gcsStore, policy, sealerFor, SOURCE } from '../../../local/backup-fixture.js';
+import { required, unique } from '../../../local/settings.js';
+import { get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload } from '../../../local/sample-workload.js';
 
 function kubectl(args: string[]): string {
   return execFileSync(

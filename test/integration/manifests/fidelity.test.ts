@@ -17,8 +17,8 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
 import {
   F,
   fidelityNames,
@@ -28,7 +28,7 @@ import {
   type FidelityNames,
   type Seeded,
 } from '../../support/fidelity-workload.js';
-import { create, get, kubeHttp, type Ref } from '../../support/kube.js';
+import { create, get, kubeHttp, type Ref } from '../../../local/kube-requests.js';
 
 /**
  * The form an object is compared in across clusters: sanitised as a backup

@@ -17,12 +17,16 @@ import { waitEstablished } from '../../../shared/restore/apply-object.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { validate } from '../../../shared/validate.js';
-import { buildKubeCluster, startKubeCluster, type LocalCluster } from '../../env/kube-apiserver.js';
-import { stopService } from '../../env/process.js';
-import { prng } from '../../support/durability.js';
-import { unique } from '../../support/environment.js';
-import { ensure, kubeHttp, R, type Ref } from '../../support/kube.js';
-import { WIDGET_CRD } from '../../support/workload.js';
+import {
+  buildKubeCluster,
+  startKubeCluster,
+  type LocalCluster,
+} from '../../../local/kube-apiserver.js';
+import { stopService } from '../../../local/process.js';
+import { prng } from '../../../bench/durability-model.js';
+import { unique } from '../../../local/settings.js';
+import { ensure, kubeHttp, R, type Ref } from '../../../local/kube-requests.js';
+import { WIDGET_CRD } from '../../../local/sample-workload.js';
 
 const CLUSTER = { project: 'local', location: 'local', name: 'pit' };
 const SEED = Number(process.env['LIFEBOAT_PIT_SEED'] ?? Date.now() % 1_000_000);

@@ -16,10 +16,10 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, ensure, get, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, ensure, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 
 /** Only the namespaced objects: cluster-scoped ones are shared by every test on the target. */

@@ -18,11 +18,11 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
-import { ensure, get, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { ensure, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 
 /** Only the namespaced objects: cluster-scoped ones are shared by every test on the target. */
 const NAMESPACED_ONLY = {

@@ -14,7 +14,7 @@ import {
   type RestoreStep,
 } from '../../../shared/restore/run-restore.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
-import { CountingStore } from '../../bench/counting-store.js';
+import { CountingStore } from '../../../bench/counting-store.js';
 import {
   gcsStore,
   policy,
@@ -22,10 +22,10 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, ensure, kubeHttp, list, R } from '../../support/kube.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, ensure, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 
 /** Counts the pack reads of a store, so a test can see what each restore step reads. */

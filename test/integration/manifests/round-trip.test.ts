@@ -14,10 +14,10 @@ import {
   sealerFor,
   SOURCE,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R, type Ref } from '../../support/kube.js';
-import { seedWorkload } from '../../support/workload.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { get, kubeHttp, list, R, type Ref } from '../../../local/kube-requests.js';
+import { seedWorkload } from '../../../local/sample-workload.js';
 
 /** Compares what matters for restore: sanitised, with owner uids (new in every cluster) ignored. */
 function comparableAcrossClusters(obj: KubeObject): KubeObject {

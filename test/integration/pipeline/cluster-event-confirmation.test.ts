@@ -6,11 +6,11 @@ import { parseAuditLogEntry, type AuditLogEntry } from '../../../shared/messages
 import { respondToClusterEvent } from '../../../shared/pipeline/cluster-events.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
-import { ContainerStandin } from '../../standins/container/server.js';
+import { ContainerStandin } from '../../../local/standins/container/server.js';
 import { DeployedConfiguration } from '../../../shared/config/deployment.js';
-import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, R } from '../../support/kube.js';
+import { gcsStore, policy, sealerFor, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, R } from '../../../local/kube-requests.js';
 import { FakeSnapshotter } from '../../unit/disks/fake-snapshotter.js';
 
 const DELETE = 'google.container.v1.ClusterManager.DeleteCluster';

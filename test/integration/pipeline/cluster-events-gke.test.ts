@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { Layout } from '../../../shared/catalog/layout.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { ContainerStandin } from '../../standins/container/server.js';
-import { unique } from '../../support/environment.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { ContainerStandin } from '../../../local/standins/container/server.js';
+import { unique } from '../../../local/settings.js';
+import { Inbox } from '../../../local/inbox.js';
 
 const SHOP = { project: 'acme-prod', location: 'europe-west1', name: 'shop' };
 type Msg = Record<string, unknown> & {

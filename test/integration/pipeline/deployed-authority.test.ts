@@ -10,11 +10,11 @@ import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import type { RestoreReport } from '../../../shared/restore/report.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { policy as testPolicy, SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, get, kubeHttp, list, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { policy as testPolicy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 
 type Msg = Record<string, unknown> & {
   backupId?: string;

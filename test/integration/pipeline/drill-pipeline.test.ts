@@ -10,10 +10,10 @@ import { readDrillReport } from '../../../shared/drill/drill-store.js';
 import { resourcePath } from '../../../shared/kube/kube-http.js';
 import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import { API_VERSION, parseMessage, type DrillCompleted } from '../../../shared/messages/index.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { create, kubeHttp, list, R, waitBound } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { create, kubeHttp, list, R, waitBound } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 import { seedVolumes, type SeededVolume } from '../../support/volumes.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };

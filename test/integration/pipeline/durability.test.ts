@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { runDurability } from '../../support/durability.js';
-import { unique } from '../../support/environment.js';
-import { kubeHttp } from '../../support/kube.js';
+import { runDurability } from '../../../bench/durability-model.js';
+import { unique } from '../../../local/settings.js';
+import { kubeHttp } from '../../../local/kube-requests.js';
 
 /**
  * The promise, tried at random: backups of a changing cluster under two

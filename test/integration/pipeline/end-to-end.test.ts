@@ -7,11 +7,11 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION, BackupPolicy } from '../../../shared/messages/index.js';
 import { validate } from '../../../shared/validate.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { ensure, get, kubeHttp, list, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { ensure, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };

@@ -8,19 +8,19 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { sweep } from '../../../shared/pipeline/retention.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { create, ensure, kubeHttp, list, R, waitFurnished } from '../../support/kube.js';
-import { policy as testPolicy } from '../../support/backup-fixture.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { create, ensure, kubeHttp, list, R, waitFurnished } from '../../../local/kube-requests.js';
+import { policy as testPolicy } from '../../../local/backup-fixture.js';
 import {
   exportShardInProcess,
   finishBackup,
   runBackup,
   startBackup,
 } from '../../../shared/backup/run-backup.js';
-import { Inbox } from '../../support/messages.js';
+import { Inbox } from '../../../local/inbox.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
-import { seedWorkload, WIDGET_CRD } from '../../support/workload.js';
+import { seedWorkload, WIDGET_CRD } from '../../../local/sample-workload.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };

@@ -10,11 +10,11 @@ import { mapLimit } from '../../../shared/concurrency.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { parseStoredJson } from '../../../shared/store/object-store.js';
-import { ApiRecorder, type ApiCall } from '../../env/api-recorder.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { kubeHttp } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { ApiRecorder, type ApiCall } from '../../../local/api-recorder.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { kubeHttp } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 import { explain, runCli } from '../../unit/cli/run-cli.js';
 
 type Msg = Record<string, unknown> & { backupId?: string; phase?: string; errors?: string[] };

@@ -23,9 +23,9 @@ import {
   type MessageKind,
 } from '../../../shared/messages/index.js';
 import { validate } from '../../../shared/validate.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { SOURCE, TARGET } from '../../support/backup-fixture.js';
-import { required, unique } from '../../support/environment.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { SOURCE, TARGET } from '../../../local/backup-fixture.js';
+import { required, unique } from '../../../local/settings.js';
 import {
   allPaths,
   clone,
@@ -53,7 +53,7 @@ import {
   TopicWatch,
   type HandlerLine,
 } from '../../support/fuzz-target.js';
-import { create, kubeHttp, list, R } from '../../support/kube.js';
+import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
 
 /*
  * Fuzzing every deployed function with hostile Pub/Sub pushes.
@@ -103,7 +103,7 @@ const REPLAY_ENV = `LIFEBOAT_FUZZ_SEED=${SEED}${
   process.env['LIFEBOAT_FUZZ_CASES'] ? ` LIFEBOAT_FUZZ_CASES=${TOTAL}` : ''
 }`;
 const REPLAY =
-  `${REPLAY_ENV} npm test -- --grep fuzz (or, built: ${REPLAY_ENV} node dist/test/env/with-env.js -- ` +
+  `${REPLAY_ENV} npm test -- --grep fuzz (or, built: ${REPLAY_ENV} node dist/local/with-env.js -- ` +
   'mocha --no-config --timeout 900000 --enable-source-maps dist/test/integration/pipeline/fuzz.test.js)';
 
 type Msg = Record<string, Json>;

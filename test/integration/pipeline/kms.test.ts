@@ -4,11 +4,11 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import type { FunctionName } from '../../../functions/registry.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { KmsAdmin } from '../../support/kms.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { KmsAdmin } from '../../../local/kms-admin.js';
+import { create, get, kubeHttp, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };

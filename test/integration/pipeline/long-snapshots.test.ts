@@ -5,10 +5,10 @@ import { GceSnapshotter } from '../../../shared/disks/gce-snapshotter.js';
 import { snapshotNameFor } from '../../../shared/disks/names.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { sweep } from '../../../shared/pipeline/retention.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { kubeHttp } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { kubeHttp } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 import { seedVolumes, type SeededVolume } from '../../support/volumes.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };

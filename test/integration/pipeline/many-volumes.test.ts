@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { unique } from '../../support/environment.js';
-import { get, kubeHttp, list, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { unique } from '../../../local/settings.js';
+import { get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 import { seedVolumes, type SeededVolume } from '../../support/volumes.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };

@@ -4,11 +4,11 @@ import { Layout } from '../../../shared/catalog/layout.js';
 import { loadSealer } from '../../../shared/catalog/data-key.js';
 import { LocalKeyWrapper } from '../../../shared/crypto/key-wrapper.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { policy } from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
-import { create, get, kubeHttp, list, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { policy } from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
 const TARGET = { project: 'local', location: 'local', name: 'target' };

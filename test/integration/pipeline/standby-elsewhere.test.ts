@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { readCatalog } from '../../../shared/catalog/catalog-io.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
-import { startLocalLifeboat, type LocalLifeboat } from '../../env/local-lifeboat.js';
-import { ContainerStandin } from '../../standins/container/server.js';
-import { MetadataStandin } from '../../standins/metadata/server.js';
-import { kubeConfigFor, required, unique } from '../../support/environment.js';
-import { create, get, kubeHttp, R } from '../../support/kube.js';
-import { Inbox } from '../../support/messages.js';
+import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
+import { ContainerStandin } from '../../../local/standins/container/server.js';
+import { MetadataStandin } from '../../../local/standins/metadata/server.js';
+import { kubeConfigFor, required, unique } from '../../../local/settings.js';
+import { create, get, kubeHttp, R } from '../../../local/kube-requests.js';
+import { Inbox } from '../../../local/inbox.js';
 
 /** Production: a regional cluster in one project... */
 const PROD = { project: 'acme-prod', location: 'europe-west1', name: 'shop' };

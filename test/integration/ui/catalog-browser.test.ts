@@ -25,10 +25,10 @@ import {
   restoreOptions,
   sealerFor,
   TARGET,
-} from '../../support/backup-fixture.js';
-import { unique } from '../../support/environment.js';
+} from '../../../local/backup-fixture.js';
+import { unique } from '../../../local/settings.js';
 import { CLI } from '../../unit/cli/run-cli.js';
-import { create, get, kubeHttp, R, waitFurnished } from '../../support/kube.js';
+import { create, get, kubeHttp, R, waitFurnished } from '../../../local/kube-requests.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-output', 'ui');
@@ -64,7 +64,7 @@ describe('catalog browser: the ui page in a real headless Chromium', function ()
     // The browser is part of what is tested: without it the test fails, it is never skipped.
     assert.ok(
       existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (bash test/env/install-chromium.sh as root)`,
+      `${CHROMIUM} is missing: install Debian's chromium (bash local/install-chromium.sh as root)`,
     );
     store = await gcsStore();
     const sealing = await sealerFor(store);

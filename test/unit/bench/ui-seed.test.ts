@@ -6,7 +6,7 @@ import { listCatalogs, readCatalog } from '../../../shared/catalog/catalog-io.js
 import { Layout } from '../../../shared/catalog/layout.js';
 import { decodePack } from '../../../shared/catalog/pack.js';
 import { openStore } from '../../../shared/store/open-store.js';
-import { plannedClusters, seedUiStore } from '../../bench/ui-seed.js';
+import { plannedClusters, seedUiStore } from '../../../bench/ui-seed.js';
 
 /** The UI benchmark measures a store the code reads as a real one: valid catalogs and packs. */
 describe('the UI benchmark’s synthetic store', function () {

@@ -17,7 +17,7 @@ import type { KubeObject } from '../../../shared/kube/sanitize.js';
 import type { ResourceRef } from '../../../shared/messages/backup.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
-import { formatDiff } from '../../../shared/cli/diff-view.js';
+import { formatDiff } from '../../../cli/diff-view.js';
 import { validate } from '../../../shared/validate.js';
 
 const CLUSTER = { project: 'my-project', location: 'us-central1', name: 'prod' };

@@ -3,11 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  NEEDED_NODE_MAJOR,
-  nodeVersionProblem,
-  PINNED_NODE,
-} from '../../../shared/cli/node-version.js';
+import { NEEDED_NODE_MAJOR, nodeVersionProblem, PINNED_NODE } from '../../../cli/node-version.js';
 import { CLI, explain, runCli, type CliResult } from './run-cli.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -58,9 +54,9 @@ function spawnOn(node: string, args: string[]): Promise<CliResult> {
 describe('cli node version check', () => {
   it('says which Node it found, which it needs and how to get it, in one line', () => {
     assert.equal(
-      nodeVersionProblem('v20.20.2', '/src/lifeboat/dist/shared/cli/main.js', '/src/lifeboat'),
+      nodeVersionProblem('v20.20.2', '/src/lifeboat/dist/cli/main.js', '/src/lifeboat'),
       'lifeboat: needs Node 22 or newer, found v20.20.2; run it on the pinned Node 22.23.3 with ' +
-        '`npx -p node@22.23.3 node dist/shared/cli/main.js ...` or put Node 22 first on the PATH',
+        '`npx -p node@22.23.3 node dist/cli/main.js ...` or put Node 22 first on the PATH',
     );
   });
 
@@ -78,11 +74,11 @@ describe('cli node version check', () => {
       /`npx -p node@\S+ node (.*) \.\.\.`/.exec(
         nodeVersionProblem('v20.0.0', script, cwd) ?? '',
       )![1]!;
-    assert.equal(shown('/a/b/dist/shared/cli/main.js', '/a/b/'), 'dist/shared/cli/main.js');
+    assert.equal(shown('/a/b/dist/cli/main.js', '/a/b/'), 'dist/cli/main.js');
     assert.equal(shown('/a/bc/main.js', '/a/b'), '/a/bc/main.js');
     assert.equal(shown('/usr/bin/lifeboat', '/home/me'), '/usr/bin/lifeboat');
     assert.equal(shown('/s/my dir/main.js', '/s'), '"my dir/main.js"');
-    assert.equal(shown(undefined, '/a'), 'dist/shared/cli/main.js');
+    assert.equal(shown(undefined, '/a'), 'dist/cli/main.js');
   });
 
   it('needs the Node that package.json names: engines and the pinned node package', () => {
@@ -98,7 +94,7 @@ describe('cli node version check', () => {
     assert.equal(r.stdout, '', explain(r));
     assert.equal(r.stderr, `${nodeVersionProblem(node.version, CLI, root)}\n`, explain(r));
     assert.ok(r.stderr.includes(`found ${node.version}`), explain(r));
-    assert.ok(r.stderr.includes(`node ${['dist', 'shared', 'cli', 'main.js'].join(sep)} ...`));
+    assert.ok(r.stderr.includes(`node ${['dist', 'cli', 'main.js'].join(sep)} ...`));
   });
 
   it('on Node 22 the entry goes on to the command', async () => {

@@ -7,16 +7,16 @@ import {
   exitCodeFor,
   oneLine,
   UsageError,
-} from '../../../shared/cli/exit-codes.js';
+} from '../../../cli/exit-codes.js';
 import {
   parseClusterRef,
   parseDurationFlag,
   parseMappings,
   parseSelector,
-} from '../../../shared/cli/options.js';
-import { formatTable } from '../../../shared/cli/output.js';
-import { policyFrom, takesSecrets } from '../../../shared/cli/policy.js';
-import { restoreNameFrom, restoreOptionsFrom } from '../../../shared/cli/restore-flags.js';
+} from '../../../cli/options.js';
+import { formatTable } from '../../../cli/output.js';
+import { policyFrom, takesSecrets } from '../../../cli/policy.js';
+import { restoreNameFrom, restoreOptionsFrom } from '../../../cli/restore-flags.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 
 const restoreFlags = { fromBackup: 'b1', output: 'table' as const, topicPrefix: 'lifeboat-' };

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { UsageError } from '../../../shared/cli/exit-codes.js';
-import { restoreNarrowingFrom, type RestoreFlags } from '../../../shared/cli/restore-flags.js';
+import { UsageError } from '../../../cli/exit-codes.js';
+import { restoreNarrowingFrom, type RestoreFlags } from '../../../cli/restore-flags.js';
 import { RestoreNarrowing } from '../../../shared/messages/restore.js';
 import { validate } from '../../../shared/validate.js';
 

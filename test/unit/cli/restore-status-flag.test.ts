@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { Command } from 'commander';
-import { UsageError } from '../../../shared/cli/exit-codes.js';
+import { UsageError } from '../../../cli/exit-codes.js';
 import {
   restoreFilterOptions,
   restoreNarrowingFrom,
   restoreOptionsFrom,
   type RestoreFlags,
-} from '../../../shared/cli/restore-flags.js';
+} from '../../../cli/restore-flags.js';
 
 /** The flags as commander parses them from a command line. */
 function parse(argv: string[]): RestoreFlags {

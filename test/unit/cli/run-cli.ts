@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI, as `npm install` links it (`bin.lifeboat`). */
-export const CLI = fileURLToPath(new URL('../../../shared/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Functions } from '../../../functions/registry.js';
-import { firstStringField, type ApiCall } from '../../env/api-recorder.js';
+import { firstStringField, type ApiCall } from '../../../local/api-recorder.js';
 import {
   compareIam,
   describeDifferences,

@@ -7,9 +7,9 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const infraDir = join(repoRoot, 'infra');
 
 export interface InfraTools {
-  /** OpenTofu, built from the Go module proxy by test/env/build-tofu.sh. */
+  /** OpenTofu, built from the Go module proxy by local/build-tofu.sh. */
   tofu: string;
-  /** hcl2json (test/env/tofu/hcl2json), built next to it. */
+  /** hcl2json (local/tofu/hcl2json), built next to it. */
   hcl2json: string;
 }
 
@@ -19,7 +19,7 @@ export interface InfraTools {
  * cannot run without them, and must not pass silently.
  */
 export function infraTools(): InfraTools {
-  const script = join(repoRoot, 'test', 'env', 'build-tofu.sh');
+  const script = join(repoRoot, 'local', 'build-tofu.sh');
   process.stderr.write('[infra] tofu: build-tofu.sh (cached after the first build)\n');
   let tofu: string;
   try {

@@ -9,7 +9,7 @@ import { lockBackup } from '../../../shared/pipeline/locks.js';
 import { LocalStore } from '../../../shared/store/local-store.js';
 import { startUiServer } from '../../../shared/ui/ui-server.js';
 import { validate } from '../../../shared/validate.js';
-import { FaultyStore } from '../../support/faulty-store.js';
+import { FaultyStore } from '../../../local/faulty-store.js';
 
 const cluster = { project: 'local', location: 'local', name: 'shop' };
 
