@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../local/chromium.js';
 import { Layout } from '../shared/catalog/layout.js';
 import { mapLimit } from '../shared/concurrency.js';
 import type { ObjectStore } from '../shared/store/object-store.js';
@@ -7,16 +7,6 @@ import { startUiServer } from '../shared/ui/ui-server.js';
 import { benchStore, emit, median, seconds } from './bench-env.js';
 import { plannedClusters, seedUiStore, type SeededStore } from './ui-seed.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROUNDS = 3;
 /** Time to first contentful paint the issue asks for: the cluster list, one backup's contents. */
 const TARGETS_S = { clusters: 1, contents: 2 } as const;
@@ -111,17 +101,12 @@ type PageName = keyof typeof TARGETS_S;
  * adapter, in the same run.
  */
 export async function uiBench(backups: number, objects: number): Promise<Record<string, unknown>> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (local/install-chromium.sh)`,
-    );
-  }
   const { store, seeded } = await seededStore(backups, objects);
   const paths: Record<PageName, string> = {
     clusters: '/',
     contents: `/clusters/${Layout.clusterKey(seeded.newest.cluster)}/backups/${seeded.newest.backupId}`,
   };
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  const browser = await launchChromium();
   const samples: Record<PageName, { cold: Paint[]; warm: Paint[]; floor: number[] }> = {
     clusters: { cold: [], warm: [], floor: [] },
     contents: { cold: [], warm: [], floor: [] },

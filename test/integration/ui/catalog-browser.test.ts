@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../../local/chromium.js';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { readCatalogs } from '../../../shared/catalog/catalog-io.js';
 import type { Catalog } from '../../../shared/catalog/catalog-schema.js';
@@ -30,7 +31,6 @@ import { unique } from '../../../local/settings.js';
 import { CLI } from '../../unit/cli/run-cli.js';
 import { create, get, kubeHttp, R, waitFurnished } from '../../../local/kube-requests.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(process.cwd(), 'test-output', 'ui');
 const SHOP: ClusterRef = { project: 'local', location: 'local', name: 'shop' };
 const BILLING: ClusterRef = { project: 'local', location: 'local', name: 'billing' };
@@ -61,11 +61,6 @@ describe('catalog browser: the ui page in a real headless Chromium', function ()
   const backupIds = { first: unique('b1'), second: unique('b2'), billing: [] as string[] };
 
   before(async () => {
-    // The browser is part of what is tested: without it the test fails, it is never skipped.
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (bash local/install-chromium.sh as root)`,
-    );
     store = await gcsStore();
     const sealing = await sealerFor(store);
     sealer = sealing.sealer;
@@ -130,18 +125,8 @@ describe('catalog browser: the ui page in a real headless Chromium', function ()
     }
     now = new Date();
     server = await startUiServer({ store, sealer, now: () => now });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // The browser is part of what is tested: without it the test fails, it is never skipped.
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     mkdirSync(SHOTS, { recursive: true });
   });

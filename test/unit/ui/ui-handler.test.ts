@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCatalog } from '../../../shared/catalog/catalog-io.js';
+import { writeCatalog, type UnsignedCatalog } from '../../../shared/catalog/catalog-io.js';
 import { writeDrillReport } from '../../../shared/drill/drill-store.js';
 import { BackupPolicy } from '../../../shared/messages/common.js';
 import { lockBackup } from '../../../shared/pipeline/locks.js';
@@ -13,6 +13,29 @@ import { FaultyStore } from '../../../local/faulty-store.js';
 
 const cluster = { project: 'local', location: 'local', name: 'shop' };
 
+/** A catalog of the shop, written at `at`, empty unless told otherwise. */
+const catalogOf = (
+  backupId: string,
+  at: string,
+  fields: Partial<UnsignedCatalog> = {},
+): UnsignedCatalog => ({
+  kind: 'Catalog',
+  backupId,
+  cluster,
+  kubernetesVersion: 'v1.33.13',
+  policy: validate(BackupPolicy, { name: 'nightly', projects: ['local'] }, 'policy'),
+  phase: 'Completed',
+  startedAt: at,
+  completedAt: at,
+  counts: { objects: 0, packs: 0, packBytes: 0, volumes: 0, secrets: 0 },
+  resources: [],
+  packs: [],
+  volumes: [],
+  warnings: [],
+  errors: [],
+  ...fields,
+});
+
 describe('ui: the handler over a real store, through its own server', () => {
   let store: FaultyStore;
   let server: { url: string; close(): Promise<void> };
@@ -20,33 +43,25 @@ describe('ui: the handler over a real store, through its own server', () => {
   before(async () => {
     store = new FaultyStore(new LocalStore(mkdtempSync(join(tmpdir(), 'lifeboat-ui-'))));
     const at = '2026-11-30T10:00:00.000Z';
-    await writeCatalog(store, {
-      kind: 'Catalog',
-      backupId: 'nightly-1',
-      cluster,
-      kubernetesVersion: 'v1.33.13',
-      policy: validate(BackupPolicy, { name: 'nightly', projects: ['local'] }, 'policy'),
-      phase: 'PartiallyFailed',
-      startedAt: at,
-      completedAt: at,
-      counts: { objects: 0, packs: 0, packBytes: 0, volumes: 0, secrets: 0 },
-      resources: [],
-      packs: [],
-      volumes: [
-        {
-          pvName: 'pv-data',
-          pvcNamespace: 'shop',
-          pvcName: 'data-db-0',
-          driver: 'pd.csi.storage.gke.io',
-          capacity: '10Gi',
-          disk: { project: 'p', name: 'disk-1', zone: 'europe-west1-b' },
-          snapshot: { project: 'p', name: 'snap-nightly-1' },
-          status: 'READY',
-        },
-      ],
-      warnings: ['<script>alert(1)</script> could not be listed'],
-      errors: [],
-    });
+    await writeCatalog(
+      store,
+      catalogOf('nightly-1', at, {
+        phase: 'PartiallyFailed',
+        volumes: [
+          {
+            pvName: 'pv-data',
+            pvcNamespace: 'shop',
+            pvcName: 'data-db-0',
+            driver: 'pd.csi.storage.gke.io',
+            capacity: '10Gi',
+            disk: { project: 'p', name: 'disk-1', zone: 'europe-west1-b' },
+            snapshot: { project: 'p', name: 'snap-nightly-1' },
+            status: 'READY',
+          },
+        ],
+        warnings: ['<script>alert(1)</script> could not be listed'],
+      }),
+    );
     await lockBackup(store, cluster, 'nightly-1', 'audit');
     await writeDrillReport(store, {
       apiVersion: 'lifeboat.dev/v1',
@@ -107,36 +122,27 @@ describe('ui: the handler over a real store, through its own server', () => {
   it("sends a backup's summary before its packs are read, and says where a pack is missing", async () => {
     const at = '2026-11-30T10:30:00.000Z';
     const missing = 'ab'.repeat(32);
-    await writeCatalog(store, {
-      kind: 'Catalog',
-      backupId: 'nightly-7',
-      cluster,
-      kubernetesVersion: 'v1.33.13',
-      policy: validate(BackupPolicy, { name: 'nightly', projects: ['local'] }, 'policy'),
-      phase: 'Completed',
-      startedAt: at,
-      completedAt: at,
-      counts: { objects: 1, packs: 1, packBytes: 10, volumes: 0, secrets: 0 },
-      resources: [],
-      packs: [
-        {
-          digest: missing,
-          bytes: 10,
-          objects: 1,
-          shardId: 'configmaps',
-          resource: {
-            group: '',
-            version: 'v1',
-            resource: 'configmaps',
-            kind: 'ConfigMap',
-            namespaced: true,
+    await writeCatalog(
+      store,
+      catalogOf('nightly-7', at, {
+        counts: { objects: 1, packs: 1, packBytes: 10, volumes: 0, secrets: 0 },
+        packs: [
+          {
+            digest: missing,
+            bytes: 10,
+            objects: 1,
+            shardId: 'configmaps',
+            resource: {
+              group: '',
+              version: 'v1',
+              resource: 'configmaps',
+              kind: 'ConfigMap',
+              namespaced: true,
+            },
           },
-        },
-      ],
-      volumes: [],
-      warnings: [],
-      errors: [],
-    });
+        ],
+      }),
+    );
     const res = await fetch(`${server.url}/clusters/local.local.shop/backups/nightly-7`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-length'), null, 'streamed, not sent whole');
