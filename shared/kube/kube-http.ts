@@ -2,6 +2,7 @@ import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LifeboatError, PermanentError } from '../errors.js';
+import { retry } from '../time/retry.js';
 
 /** A Kubernetes API error with its HTTP status and the server's Status reason. */
 export class KubeApiError extends LifeboatError {
@@ -74,16 +75,12 @@ export class KubeHttp {
   }
 
   async request<T>(method: string, path: string, req: KubeRequest = {}): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once<T>(method, path, req);
-      } catch (error) {
-        const retryable = error instanceof KubeApiError ? error.retryable : true;
-        if (!retryable || attempt >= RETRIES) throw error;
-        const wait = Math.min(100 * 2 ** attempt, 5000) * (0.5 + Math.random());
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return retry(() => this.once<T>(method, path, req), {
+      attempts: RETRIES,
+      // 200 ms doubling to 5 s, jittered so that parallel requests do not retry in step.
+      delayMs: (n) => Math.min(100 * 2 ** n, 5000) * (0.5 + Math.random()),
+      retryable: (error) => (error instanceof KubeApiError ? error.retryable : true),
+    });
   }
 
   private async once<T>(method: string, path: string, req: KubeRequest): Promise<T> {

@@ -1,4 +1,4 @@
-import type { Deadline } from './deadline.js';
+import { type Clock, type Deadline, systemClock } from './deadline.js';
 
 /**
  * Delays between attempts that double from `firstMs` up to `maxMs`: the
@@ -46,5 +46,44 @@ export async function poll<T>(
     if (deadline.expired()) return undefined;
     await deadline.sleep(intervalMs);
     if (!lookAtDeadline && deadline.expired()) return undefined;
+  }
+}
+
+/**
+ * What a failed attempt means for the next one: none (false), one after the
+ * policy's wait (true), or one at once, whatever the count ('at once': the
+ * failure changed what the next attempt sends, such as another API version,
+ * so it is not a repeat of the same call).
+ */
+export type RetryVerdict = boolean | 'at once';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** The wait after failed attempt `n` (counted from 1) before the next. */
+  delayMs: (n: number) => number;
+  /** Asked after every failure, the last included (it may act on the error, as an 'at once' does). */
+  retryable: (error: unknown, n: number) => RetryVerdict | Promise<RetryVerdict>;
+  clock?: Clock;
+}
+
+/**
+ * Calls `attempt` until it succeeds, its error is not retryable, or the
+ * policy's attempts are spent; then the last error is thrown as it is.
+ */
+export async function retry<T>(
+  attempt: (n: number) => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
+  const clock = policy.clock ?? systemClock;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const verdict = await policy.retryable(error, n);
+      if (verdict === 'at once') continue;
+      if (!verdict || n >= policy.attempts) throw error;
+      await clock.sleep(policy.delayMs(n));
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { type Clock, Deadline } from '../../../shared/time/deadline.js';
-import { Backoff, poll } from '../../../shared/time/retry.js';
+import { Backoff, poll, retry } from '../../../shared/time/retry.js';
 
 /** A clock that moves only when slept on, recording each sleep. */
 function steppedClock(): Clock & { slept: number[] } {
@@ -60,5 +60,84 @@ describe('Backoff and poll', () => {
       { lookAtDeadline: false },
     );
     assert.equal(looks, 2);
+  });
+});
+
+describe('retry', () => {
+  const transient = new Error('transient');
+  const fatal = new Error('fatal');
+
+  it('retries a retryable failure after the policy’s wait for the attempt', async () => {
+    const clock = steppedClock();
+    const seen: number[] = [];
+    const result = await retry(
+      async (n) => {
+        seen.push(n);
+        if (n < 3) throw transient;
+        return 'done';
+      },
+      { attempts: 5, delayMs: (n) => 200 * n, retryable: () => true, clock },
+    );
+    assert.equal(result, 'done');
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.deepEqual(clock.slept, [200, 400]);
+  });
+
+  it('throws the last error once the attempts are spent, with no wait after it', async () => {
+    const clock = steppedClock();
+    let calls = 0;
+    await assert.rejects(
+      retry(
+        async () => {
+          calls++;
+          throw transient;
+        },
+        { attempts: 3, delayMs: () => 100, retryable: () => true, clock },
+      ),
+      (error) => error === transient,
+    );
+    assert.equal(calls, 3);
+    assert.deepEqual(clock.slept, [100, 100]);
+  });
+
+  it('throws a failure that is not retryable at once', async () => {
+    const clock = steppedClock();
+    let calls = 0;
+    await assert.rejects(
+      retry(
+        async () => {
+          calls++;
+          throw fatal;
+        },
+        { attempts: 5, delayMs: () => 100, retryable: (e) => e !== fatal, clock },
+      ),
+      (error) => error === fatal,
+    );
+    assert.equal(calls, 1);
+    assert.deepEqual(clock.slept, []);
+  });
+
+  it('makes an "at once" attempt without a wait, counted, and even past the last', async () => {
+    const clock = steppedClock();
+    const asked: number[] = [];
+    const result = await retry(
+      async (n) => {
+        if (n < 4) throw transient;
+        return n;
+      },
+      {
+        attempts: 2,
+        delayMs: (n) => 200 * n,
+        // The first failure is retried after a wait; the second (the last attempt) and third at once.
+        retryable: async (_e, n) => {
+          asked.push(n);
+          return n === 1 ? true : 'at once';
+        },
+        clock,
+      },
+    );
+    assert.equal(result, 4);
+    assert.deepEqual(asked, [1, 2, 3]);
+    assert.deepEqual(clock.slept, [200]);
   });
 });
