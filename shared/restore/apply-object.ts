@@ -1,11 +1,19 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConflictPolicy } from '../messages/restore.js';
 import type { ResourceRef } from '../messages/backup.js';
-import { KubeApiError, pathSegment, resourcePath, type KubeHttp } from '../kube/kube-http.js';
+import {
+  getOrUndefined,
+  KubeApiError,
+  pathSegment,
+  resourcePath,
+  type KubeHttp,
+} from '../kube/kube-http.js';
 import { sanitize, type KubeObject } from '../kube/sanitize.js';
 import { applyKindRules } from '../kube/kind-rules.js';
 import { isBuiltinGroup } from '../kube/builtin-groups.js';
 import { errorMessage } from '../errors.js';
+import { Deadline } from '../time/deadline.js';
+import { poll, retry } from '../time/retry.js';
 import { interceptorWarning } from './intercept.js';
 import type { Outcome } from './report.js';
 import { atVersion, servedAlternative } from './served-version.js';
@@ -51,17 +59,21 @@ async function alreadyRestored(
   return undefined;
 }
 
-async function waitGone(http: KubeHttp, path: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await http.request('GET', path);
-    } catch (error) {
-      if (error instanceof KubeApiError && error.status === 404) return;
-      throw error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+/** A deleted object still there when looked at: looked at again, until the looks are spent. */
+class StillPresent extends Error {
+  constructor() {
+    super('still present 10s after deletion (a finalizer holds it?)');
   }
-  throw new Error('still present 10s after deletion (a finalizer holds it?)');
+}
+
+/** Up to 100 looks, 100 ms apart, until a deleted object is gone. */
+async function waitGone(http: KubeHttp, path: string): Promise<void> {
+  await retry(
+    async () => {
+      if ((await getOrUndefined(http, path)) !== undefined) throw new StillPresent();
+    },
+    { attempts: 100, delayMs: () => 100, retryable: (error) => error instanceof StillPresent },
+  );
 }
 
 async function replace(http: KubeHttp, path: string, obj: KubeObject): Promise<KubeObject> {
@@ -151,52 +163,59 @@ async function createObject(
   let obj = withRestoreLabel(original, restoreId);
   let collection = resourcePath(ref, obj.metadata.namespace);
   let resolved = false;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const live = await http.request<KubeObject>('POST', collection, { body: obj });
-      return { outcome: 'restored', live, ref };
-    } catch (error) {
-      if (!(error instanceof KubeApiError)) throw error;
-      if (error.status === 409 && error.reason === 'AlreadyExists') {
-        const same = await alreadyRestored(http, ref, obj, restoreId);
-        if (same?.startsWith('created')) return { outcome: 'restored', reason: same, ref };
-        if (same) return { outcome: 'skipped', reason: same, ref };
-        if (policy === 'skip')
-          return {
-            outcome: 'skipped',
-            reason: 'already exists in the target (conflict policy skip)',
-            ref,
-          };
-        if (policy === 'fail')
-          return {
-            outcome: 'failed',
-            reason: 'already exists in the target (conflict policy fail)',
-            ref,
-          };
-        const path = resourcePath(ref, obj.metadata.namespace, obj.metadata.name);
-        return { outcome: 'replaced', live: await replace(http, path, obj), ref };
-      }
-      if (error.status === 404 && !resolved) {
-        const alternative = await servedAlternative(http, ref);
-        if (alternative) {
-          resolved = true;
-          ref = alternative;
-          obj = atVersion(obj, ref);
-          collection = resourcePath(ref, obj.metadata.namespace);
-          continue;
+  try {
+    const live = await retry(() => http.request<KubeObject>('POST', collection, { body: obj }), {
+      attempts: CUSTOM_RESOURCE_RETRIES,
+      delayMs: (n) => 200 * n,
+      retryable: async (error) => {
+        if (!(error instanceof KubeApiError) || error.status !== 404) return false;
+        if (!resolved) {
+          const alternative = await servedAlternative(http, ref);
+          if (alternative) {
+            resolved = true;
+            ref = alternative;
+            obj = atVersion(obj, ref);
+            collection = resourcePath(ref, obj.metadata.namespace);
+            return 'at once';
+          }
         }
-      }
-      if (
-        error.status === 404 &&
-        error.reason === 'NotFound' &&
-        attempt < CUSTOM_RESOURCE_RETRIES
-      ) {
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-        continue;
-      }
-      throw error;
-    }
+        return error.reason === 'NotFound';
+      },
+    });
+    return { outcome: 'restored', live, ref };
+  } catch (error) {
+    const exists =
+      error instanceof KubeApiError && error.status === 409 && error.reason === 'AlreadyExists';
+    if (!exists) throw error;
+    return meetExisting(http, ref, obj, policy, restoreId);
   }
+}
+
+/** A create met an object of the same name: the conflict policy decides, unless it is already restored. */
+async function meetExisting(
+  http: KubeHttp,
+  ref: ResourceRef,
+  obj: KubeObject,
+  policy: ConflictPolicy,
+  restoreId: string,
+): Promise<Applied> {
+  const same = await alreadyRestored(http, ref, obj, restoreId);
+  if (same?.startsWith('created')) return { outcome: 'restored', reason: same, ref };
+  if (same) return { outcome: 'skipped', reason: same, ref };
+  if (policy === 'skip')
+    return {
+      outcome: 'skipped',
+      reason: 'already exists in the target (conflict policy skip)',
+      ref,
+    };
+  if (policy === 'fail')
+    return {
+      outcome: 'failed',
+      reason: 'already exists in the target (conflict policy fail)',
+      ref,
+    };
+  const path = resourcePath(ref, obj.metadata.namespace, obj.metadata.name);
+  return { outcome: 'replaced', live: await replace(http, path, obj), ref };
 }
 
 /** Dry run: reads only. Says whether the object would be created or would meet an existing one. */
@@ -220,15 +239,19 @@ export async function waitEstablished(
   name: string,
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${pathSegment(name, 'CRD name')}`;
-  while (Date.now() < deadline) {
-    const crd = await http.request<{
-      status?: { conditions?: { type: string; status: string }[] };
-    }>('GET', path);
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`CRD ${name} not established after ${timeoutMs / 1000}s`);
+  const established = await poll(
+    Deadline.after(timeoutMs),
+    100,
+    async () => {
+      const crd = await http.request<{
+        status?: { conditions?: { type: string; status: string }[] };
+      }>('GET', path);
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
+    },
+    { lookAtDeadline: false },
+  );
+  if (!established) throw new Error(`CRD ${name} not established after ${timeoutMs / 1000}s`);
 }
