@@ -1,11 +1,12 @@
 import type { Catalog } from '../catalog/catalog-schema.js';
 import { SNAPSHOT_GROUP, SNAPSHOT_VERSION } from '../disks/csi-snapshotter.js';
-import { Deadline } from '../time/deadline.js';
 import { restoredDiskNameFor } from '../disks/names.js';
 import { errorMessage } from '../errors.js';
 import { KubeApiError, resourcePath, type KubeHttp } from '../kube/kube-http.js';
 import type { KubeObject } from '../kube/sanitize.js';
 import { RESTORE_LABEL } from '../restore/apply-object.js';
+import { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import type { DrillDisks } from './drill-disks.js';
 import { drillPrefix } from './drill-names.js';
 
@@ -55,8 +56,6 @@ const VOLUME_SNAPSHOT_CONTENTS: ResourceKind = {
   namespaced: false,
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 const isGone = (error: unknown): boolean =>
   error instanceof KubeApiError && (error.status === 404 || error.status === 410);
 
@@ -98,7 +97,7 @@ export async function cleanUpDrill(
   diskPaths: readonly string[],
   timeoutMs: number,
 ): Promise<CleanupResult> {
-  const until = Date.now() + timeoutMs;
+  const deadline = Deadline.after(timeoutMs);
   const leftBehind: string[] = [];
   const created: Created[] = [];
   const kinds = new Map<string, ResourceKind>([
@@ -135,34 +134,35 @@ export async function cleanUpDrill(
     }
   }
   let remaining = created;
-  const releaseAfter = Date.now() + FINALIZER_GRACE_MS;
+  const grace = Deadline.after(FINALIZER_GRACE_MS);
   let released = false;
-  while (remaining.length > 0) {
-    if (!released && Date.now() > releaseAfter) {
-      // Once, after the drill cluster's own controllers had their chance.
-      released = true;
-      const namespaces = remaining.filter((c) => c.path.startsWith('/api/v1/namespaces/'));
-      const names = namespaces.map((c) => c.path.slice('/api/v1/namespaces/'.length));
-      await releaseFinalizers(http, namespacedKinds(catalog), names, restoreId, leftBehind);
-    }
-    const still: Created[] = [];
-    for (const c of remaining) {
-      try {
-        await http.request('GET', c.path);
-        still.push(c);
-      } catch (error) {
-        if (!isGone(error)) still.push(c);
+  if (remaining.length > 0) {
+    await poll(deadline, 500, async () => {
+      if (!released && grace.expired()) {
+        // Once, after the drill cluster's own controllers had their chance.
+        released = true;
+        const namespaces = remaining.filter((c) => c.path.startsWith('/api/v1/namespaces/'));
+        const names = namespaces.map((c) => c.path.slice('/api/v1/namespaces/'.length));
+        await releaseFinalizers(http, namespacedKinds(catalog), names, restoreId, leftBehind);
       }
-    }
-    remaining = still;
-    if (remaining.length === 0 || Date.now() > until) break;
-    await sleep(500);
+      const still: Created[] = [];
+      for (const c of remaining) {
+        try {
+          await http.request('GET', c.path);
+          still.push(c);
+        } catch (error) {
+          if (!isGone(error)) still.push(c);
+        }
+      }
+      remaining = still;
+      return remaining.length === 0 ? true : undefined;
+    });
   }
   for (const c of remaining) {
     if (!leftBehind.some((l) => l.startsWith(`${c.what}:`)))
       leftBehind.push(`${c.what}: still there ${Math.round(timeoutMs / 1000)}s after its deletion`);
   }
-  const disksDeleted = await deleteDisks(disks, restoreId, diskPaths, until, leftBehind);
+  const disksDeleted = await deleteDisks(disks, restoreId, diskPaths, deadline.at, leftBehind);
   return { objectsDeleted, disksDeleted, leftBehind };
 }
 

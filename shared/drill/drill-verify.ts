@@ -11,6 +11,8 @@ import type { RestoreReport } from '../restore/report.js';
 import { decide, fetchPack } from '../restore/restore-plan.js';
 import type { RestoreJob } from '../restore/run-restore.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import { compareRestored } from './drill-compare.js';
 import { RESTORE_DISK_LABEL, type DrillDisks } from './drill-disks.js';
 
@@ -113,8 +115,6 @@ export async function verifyObjects(
   return found;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Every volume of the catalog whose claim the drill restored: the claim is
  * Bound to the restored PV, the PV names the disk the restore made, and
@@ -135,7 +135,7 @@ export async function verifyVolumes(
   const claims = catalog.volumes.filter(
     (v) => v.pvcName && v.pvcNamespace && mapping[v.pvcNamespace] !== undefined,
   );
-  const until = Date.now() + bindTimeoutMs;
+  const deadline = Deadline.after(bindTimeoutMs);
   const checks: DrillVolumeCheck[] = [];
   for (const entry of claims) {
     const namespace = mapping[entry.pvcNamespace!]!;
@@ -169,7 +169,8 @@ export async function verifyVolumes(
     try {
       let pvc: KubeObject | undefined;
       let pv: KubeObject | undefined;
-      for (;;) {
+      // Past the deadline the last look is what is checked.
+      await poll(deadline, 250, async () => {
         pvc = await getOrUndefined<KubeObject>(
           http,
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/persistentvolumeclaims/${encodeURIComponent(entry.pvcName!)}`,
@@ -180,9 +181,8 @@ export async function verifyVolumes(
         );
         const phase = (o: KubeObject | undefined): unknown =>
           (o?.['status'] as { phase?: string } | undefined)?.phase;
-        if ((phase(pvc) === 'Bound' && phase(pv) === 'Bound') || Date.now() > until) break;
-        await sleep(250);
-      }
+        return phase(pvc) === 'Bound' && phase(pv) === 'Bound' ? true : undefined;
+      });
       const problems = volumeProblems(pvc, pv, diskName, disk);
       if (disks) {
         const found = await disks.get(disk);
