@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { type Clock, Deadline } from '../../../shared/time/deadline.js';
-import { Backoff, poll, retry } from '../../../shared/time/retry.js';
+import { Backoff, poll, retry, type RetryPolicy } from '../../../shared/time/retry.js';
 
 /** A clock that moves only when slept on, recording each sleep. */
 function steppedClock(): Clock & { slept: number[] } {
@@ -83,38 +83,37 @@ describe('retry', () => {
     assert.deepEqual(clock.slept, [200, 400]);
   });
 
-  it('throws the last error once the attempts are spent, with no wait after it', async () => {
+  /** Retries an attempt that always fails with `error`; says how often it was made and what was slept. */
+  async function alwaysFailing(
+    error: Error,
+    policy: Pick<RetryPolicy, 'attempts' | 'retryable'>,
+  ): Promise<{ calls: number; slept: number[] }> {
     const clock = steppedClock();
     let calls = 0;
+    const failing = async (): Promise<never> => {
+      calls++;
+      throw error;
+    };
     await assert.rejects(
-      retry(
-        async () => {
-          calls++;
-          throw transient;
-        },
-        { attempts: 3, delayMs: () => 100, retryable: () => true, clock },
-      ),
-      (error) => error === transient,
+      retry(failing, { ...policy, delayMs: () => 100, clock }),
+      (e) => e === error,
     );
+    return { calls, slept: clock.slept };
+  }
+
+  it('throws the last error once the attempts are spent, with no wait after it', async () => {
+    const { calls, slept } = await alwaysFailing(transient, { attempts: 3, retryable: () => true });
     assert.equal(calls, 3);
-    assert.deepEqual(clock.slept, [100, 100]);
+    assert.deepEqual(slept, [100, 100]);
   });
 
   it('throws a failure that is not retryable at once', async () => {
-    const clock = steppedClock();
-    let calls = 0;
-    await assert.rejects(
-      retry(
-        async () => {
-          calls++;
-          throw fatal;
-        },
-        { attempts: 5, delayMs: () => 100, retryable: (e) => e !== fatal, clock },
-      ),
-      (error) => error === fatal,
-    );
+    const { calls, slept } = await alwaysFailing(fatal, {
+      attempts: 5,
+      retryable: (e) => e !== fatal,
+    });
     assert.equal(calls, 1);
-    assert.deepEqual(clock.slept, []);
+    assert.deepEqual(slept, []);
   });
 
   it('makes an "at once" attempt without a wait, counted, and even past the last', async () => {
