@@ -71,6 +71,13 @@ async function planDrills(
   flags: DrillRunFlags,
 ): Promise<Planned[]> {
   const base = flags.id ? validateFlags(DrillId, flags.id, '--id') : defaultDrillId();
+  if (!flags.cluster && Object.keys(policy.clusterLabels).length > 0) {
+    // Choosing clusters without their labels would drill clusters the policy does not select.
+    throw new UsageError(
+      `the drill policy ${policy.name} selects clusters by label (clusterLabels), and the store does not record labels: ` +
+        'pass --cluster PROJECT/LOCATION/NAME, or run the drill with --pipeline, where the inventory matches them',
+    );
+  }
   const clusters = flags.cluster
     ? [parseClusterRef(flags.cluster, '--cluster')]
     : await clustersWithBackups(store, policy);

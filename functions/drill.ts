@@ -4,7 +4,7 @@ import { Layout } from '../shared/catalog/layout.js';
 import { computeClientOptions } from '../shared/disks/compute-client-options.js';
 import { GceDrillDisks } from '../shared/drill/drill-disks.js';
 import { drillReportKey } from '../shared/drill/drill-store.js';
-import { runDrill } from '../shared/drill/run-drill.js';
+import { runDrillStep } from '../shared/drill/run-drill.js';
 import { errorMessage, isRetryable } from '../shared/errors.js';
 import {
   BackupPolicy,
@@ -133,7 +133,7 @@ register(
     }
     const disks = new GceDrillDisks(computeClientOptions(runtime.config.computeEndpoint));
     try {
-      const report = await runDrill(
+      const step = await runDrillStep(
         {
           target: policy.drillCluster,
           kubeConfig: prepared.kubeConfig,
@@ -149,12 +149,22 @@ register(
           ),
           disks,
           onProgress: (message) => runtime.logger.debug({ drillId: job.drillId }, message),
-          // Restore and verify within the work budget; cleanup gets what remains of the invocation.
-          deadline,
           cleanupTimeoutMs: DRILL_CLEANUP_MS,
         },
         requested,
+        // The restore hands over at the work budget; cleanup gets what remains of the invocation.
+        deadline,
       );
+      if (step.status === 'continue') {
+        runtime.logger.info(
+          { drillId: job.drillId, done: step.done, total: step.total },
+          'drill continues in a new invocation',
+        );
+        // The same job, its request time fixed: the next invocation resumes the drill's restore.
+        await runtime.bus.publish(runtime.topic('drill'), requested);
+        return;
+      }
+      const { report } = step;
       await announceDrill(runtime.bus, topic, runtime.logger, {
         drillId: report.drillId,
         policy: report.policy,

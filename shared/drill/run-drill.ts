@@ -42,13 +42,11 @@ export interface DrillDeps {
   bindTimeoutMs?: number;
   /** How long cleanup waits for what it deleted to be gone (default 5 minutes). */
   cleanupTimeoutMs?: number;
-  /**
-   * When restoring and verifying must have stopped, however long the policy
-   * allows (epoch ms): a function invocation's work budget, so that cleanup
-   * still fits before the platform stops the invocation.
-   */
-  deadline?: number;
 }
+
+/** What one invocation of a drill came to: its report, or a restore to go on with in the next. */
+export type DrillStep =
+  { status: 'done'; report: DrillReport } | { status: 'continue'; done: number; total: number };
 
 const STEP_MS = 60_000;
 
@@ -85,6 +83,27 @@ async function drilledNamespaces(
  * the backup and returned; a drill that fails is a report, not an error.
  */
 export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillReport> {
+  const step = await runDrillStep(deps, job, Infinity);
+  if (step.status === 'done') return step.report;
+  // Unreachable: without an invocation's deadline a drill runs until its policy's timeout.
+  throw new Error(`drill ${job.drillId} handed over without a deadline`);
+}
+
+/**
+ * One invocation's share of a drill (`runDrill` for the pipeline): when the
+ * invocation's `deadline` (epoch ms, its work budget) comes before the
+ * policy's timeout while the restore is still running, the step stops there
+ * and returns `continue`, leaving the restore's saved progress and its lease
+ * for the next invocation to resume from (the job carries `requestedAt`, so
+ * the RTO still counts from the request). Nothing is cleaned up and no
+ * report is written until the drill ends. The restore is resumed; the
+ * verification and cleanup run in the invocation that finishes it.
+ */
+export async function runDrillStep(
+  deps: DrillDeps,
+  job: DrillJob,
+  deadline: number,
+): Promise<DrillStep> {
   const { policy, drillId } = job;
   const requestedAt = job.requestedAt ?? new Date().toISOString();
   const restoreId = drillRestoreId(drillId);
@@ -101,7 +120,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
   let verifiedAt: string | undefined;
   let namespaces: Record<string, string> = {};
   const policyTimeoutAt = Date.parse(requestedAt) + policy.timeoutSeconds * 1000;
-  const timeoutAt = Math.min(policyTimeoutAt, deps.deadline ?? Infinity);
+  const timeoutAt = Math.min(policyTimeoutAt, deadline);
   try {
     if (!source) {
       throw new PermanentError(
@@ -183,12 +202,14 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
         break;
       }
       if (Date.now() > timeoutAt) {
-        const limit =
-          timeoutAt < policyTimeoutAt
-            ? 'within one function invocation (a drill does not hand over to another yet)'
-            : `after the policy's ${policy.timeoutSeconds}s`;
+        if (timeoutAt < policyTimeoutAt) {
+          // The invocation's budget, not the policy's: the next invocation resumes the restore.
+          http.close();
+          progress(`drill ${drillId}: ${step.done}/${step.total} objects restored; continuing`);
+          return { status: 'continue', done: step.done, total: step.total };
+        }
         throw new PermanentError(
-          `the restore had not finished ${limit} (${step.done}/${step.total} objects)`,
+          `the restore had not finished after the policy's ${policy.timeoutSeconds}s (${step.done}/${step.total} objects)`,
         );
       }
     }
@@ -282,5 +303,5 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
   };
   await writeDrillReport(deps.store, report);
   progress(`drill ${drillId}: ${verdict}`);
-  return report;
+  return { status: 'done', report };
 }

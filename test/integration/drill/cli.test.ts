@@ -147,4 +147,19 @@ describe('lifeboat drill (in-process)', function () {
     const missing = await runCli(['drill', 'describe', 'nosuchdrill', '--store', store]);
     assert.equal(missing.code, 3, explain(missing));
   });
+
+  it('exits 2 for a policy that selects clusters by label unless --cluster names one', async () => {
+    const labelled = policyFile({ clusterLabels: { tier: 'prod' } });
+    const refused = await runCli(['drill', 'run', '--policy', labelled, ...target(), ...common()]);
+    assert.equal(refused.code, 2, explain(refused));
+    assert.match(refused.stderr, /selects clusters by label .* pass --cluster/);
+    const named = await runCli([
+      ...['drill', 'run', '--policy', labelled, '--cluster', 'local/local/source'],
+      ...target(),
+      ...common(),
+      ...['--id', unique('l').replace('-', ''), '-o', 'json'],
+    ]);
+    assert.equal(named.code, 0, explain(named));
+    assert.equal(jsonOf<DrillReport>(named).verdict, 'passed');
+  });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { runBackup } from '../../../shared/backup/run-backup.js';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { drillRestoreId } from '../../../shared/drill/drill-names.js';
-import { runDrill } from '../../../shared/drill/run-drill.js';
+import { runDrill, runDrillStep } from '../../../shared/drill/run-drill.js';
 import { DrillPolicy, type DrillJob } from '../../../shared/messages/drill.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
 import { validate } from '../../../shared/validate.js';
@@ -116,26 +116,40 @@ describe('a drill that times out', function () {
     assert.deepEqual(await drillNamespaces(id), [], 'what the restore made is gone');
   });
 
-  it("stops at the invocation's deadline before the policy's timeout, says so, and cleans up", async () => {
+  it("hands over at the invocation's deadline before the policy's timeout, and the next invocation finishes the drill", async () => {
     const id = drillId();
-    const report = await runDrill(
-      {
-        target: TARGET,
-        kubeConfig: kubeConfigFor('target'),
-        store,
-        cleanupTimeoutMs: 60_000,
-        // The function's work budget, already spent: the policy alone would allow the drill.
-        deadline: Date.now(),
-      },
-      { ...job(id), requestedAt: new Date().toISOString() },
+    const restoreId = drillRestoreId(id);
+    const requested = { ...job(id), requestedAt: new Date().toISOString() };
+    const deps = {
+      target: TARGET,
+      kubeConfig: kubeConfigFor('target'),
+      store,
+      cleanupTimeoutMs: 60_000,
+    };
+    // The function's work budget, already spent: the policy alone would allow the drill.
+    const first = await runDrillStep(deps, requested, Date.now());
+    assert.equal(first.status, 'continue');
+    assert.ok(first.done < first.total, `${first.done}/${first.total} restored so far`);
+    assert.equal(await store.exists(Layout.restoreProgress(restoreId)), true, 'progress to resume');
+    assert.equal(
+      await store.exists(Layout.lease(SOURCE, backupId, restoreId)),
+      true,
+      'the backup stays leased between the invocations',
     );
-    assert.equal(report.verdict, 'failed');
-    assert.match(
-      report.reasons.join('\n'),
-      /the restore had not finished within one function invocation/,
-    );
+    assert.deepEqual(await drillNamespaces(id), [`drill-${id}-${ns}`], 'nothing cleaned up yet');
+    assert.equal(await store.exists(Layout.drillIndex(id)), false, 'no report before the end');
+
+    const second = await runDrillStep(deps, requested, Date.now() + 60_000);
+    assert.equal(second.status, 'done');
+    if (second.status !== 'done') return;
+    const { report } = second;
+    assert.equal(report.verdict, 'passed', report.reasons.join('\n'));
+    assert.equal(report.restorePhase, 'Completed');
+    assert.equal(report.requestedAt, requested.requestedAt, 'the RTO counts from the request');
+    assert.ok(report.objects.compared >= 2, 'the namespace and the ConfigMap were compared');
     assert.deepEqual(report.leftBehind, []);
     assert.deepEqual(await drillNamespaces(id), [], 'what the restore made is gone');
+    assert.equal(await store.exists(Layout.restoreProgress(restoreId)), false);
   });
 
   it("leaves alone progress under the drill's restore id that another request saved", async () => {
