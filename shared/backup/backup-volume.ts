@@ -131,7 +131,7 @@ export async function snapshotVolume(
     const warnings = [...earlier.warnings];
     const backoff = new Backoff(FIRST_BACKOFF_MS, MAX_BACKOFF_MS);
     for (;;) {
-      const attemptEnd = Math.min(giveUpAt, Math.max(deadline.at, Date.now() + MIN_ATTEMPT_MS));
+      const attemptEnd = Math.min(giveUpAt, deadline.atLeast(MIN_ATTEMPT_MS).at);
       const result = await captureVolume(
         {
           backupId: job.backupId,

@@ -12,6 +12,7 @@ import { fetchPack } from '../restore/restore-plan.js';
 import { runRestoreStep, type RestoreJob } from '../restore/run-restore.js';
 import type { VolumeRestore } from '../restore/restore-volume.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { Deadline } from '../time/deadline.js';
 import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';
 import type { DrillDisks } from './drill-disks.js';
@@ -44,10 +45,10 @@ export interface DrillDeps {
   cleanupTimeoutMs?: number;
   /**
    * When restoring and verifying must have stopped, however long the policy
-   * allows (epoch ms): a function invocation's work budget, so that cleanup
-   * still fits before the platform stops the invocation.
+   * allows: a function invocation's work budget, so that cleanup still fits
+   * before the platform stops the invocation.
    */
-  deadline?: number;
+  deadline?: Deadline;
 }
 
 const STEP_MS = 60_000;
@@ -101,7 +102,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
   let verifiedAt: string | undefined;
   let namespaces: Record<string, string> = {};
   const policyTimeoutAt = Date.parse(requestedAt) + policy.timeoutSeconds * 1000;
-  const timeoutAt = Math.min(policyTimeoutAt, deps.deadline ?? Infinity);
+  const timeoutAt = Math.min(policyTimeoutAt, deps.deadline?.at ?? Infinity);
   try {
     if (!source) {
       throw new PermanentError(
@@ -176,7 +177,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
       const step = await runRestoreStep(
         restoreDeps,
         restoreJob,
-        Math.min(Date.now() + STEP_MS, timeoutAt),
+        Deadline.at(Math.min(Date.now() + STEP_MS, timeoutAt)),
       );
       if (step.status === 'done') {
         restore = step.report;

@@ -126,7 +126,7 @@ export type RestoreStep =
 export async function runRestoreStep(
   deps: RestoreDeps,
   job: RestoreJob,
-  deadline = Infinity,
+  deadline = Deadline.none(),
 ): Promise<RestoreStep> {
   const progressKey = Layout.restoreProgress(job.restoreId);
   const digest = jobDigest(job);
@@ -208,7 +208,7 @@ export async function runRestoreStep(
       job,
       plan.volumeObjects,
       progress,
-      Deadline.at(deadline),
+      deadline,
     );
     if (!settled) return save();
   }
@@ -230,7 +230,7 @@ export async function runRestoreStep(
         }
       });
     }
-    if (progress.done < total && Date.now() > deadline) return save();
+    if (progress.done < total && deadline.expired()) return save();
   }
   const report = await finish(
     deps.store,

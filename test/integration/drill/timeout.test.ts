@@ -5,6 +5,7 @@ import { drillRestoreId } from '../../../shared/drill/drill-names.js';
 import { runDrill } from '../../../shared/drill/run-drill.js';
 import { DrillPolicy, type DrillJob } from '../../../shared/messages/drill.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { validate } from '../../../shared/validate.js';
 import { gcsStore, policy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
 import { kubeConfigFor, unique } from '../../../local/settings.js';
@@ -125,7 +126,7 @@ describe('a drill that times out', function () {
         store,
         cleanupTimeoutMs: 60_000,
         // The function's work budget, already spent: the policy alone would allow the drill.
-        deadline: Date.now(),
+        deadline: Deadline.at(Date.now()),
       },
       { ...job(id), requestedAt: new Date().toISOString() },
     );
