@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Layout } from '../catalog/layout.js';
 import { TransientError } from '../errors.js';
 import type { BackupCompleted } from '../messages/index.js';
@@ -52,7 +51,8 @@ export async function announceOnce(
             `the announcement of backup ${backupId} is claimed by another invocation until ${new Date(ends).toISOString()}; asking for a later delivery`,
           );
         }
-        await sleep(ends - Date.now());
+        // The lease ends before the deadline, so this is the whole wait.
+        await options.deadline.sleep(ends - Date.now());
         continue;
       }
     }

@@ -11,6 +11,7 @@ import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { getIfPresent, type ObjectStore } from '../store/object-store.js';
 import { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import { applyObject, probeObject, waitEstablished } from './apply-object.js';
 import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import { leaseBackup, releaseLease } from '../catalog/backup-lease.js';
@@ -430,11 +431,12 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefin
  * that meet a passing failure hand over, tried again a moment later.
  */
 export async function runRestore(deps: RestoreDeps, job: RestoreJob): Promise<RestoreReport> {
-  for (;;) {
+  const report = await poll(Deadline.none(), 1000, async () => {
     const step = await runRestoreStep(deps, job);
-    if (step.status === 'done') return step.report;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+    return step.status === 'done' ? step.report : undefined;
+  });
+  // Only a deadline ends a poll before its result, and this one has none.
+  return report!;
 }
 
 async function finish(
