@@ -9,7 +9,7 @@ register('clusterEvents', parseAuditLogEntry, async (entry, { runtime, deadline 
     store: runtime.store,
     ...(sealer ? { sealer } : {}),
     disks: runtime.disks,
-    deadlineMs: deadline,
+    deadline,
     deployment: runtime.deployment,
     // The Container API confirms deletions and creation times; in local mode (kubeconfig
     // contexts) there is none to ask, and entries are acted on as given.

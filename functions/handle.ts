@@ -6,6 +6,7 @@ import { getRuntime, type Runtime } from './runtime.js';
 import type { Logger } from '../shared/log/logger.js';
 import { invocationTrace, newExecutionId, withLogContext } from '../shared/log/log-context.js';
 import type { FunctionName } from './registry.js';
+import { Deadline } from '../shared/time/deadline.js';
 
 /** The data of a Pub/Sub CloudEvent (google.cloud.pubsub.topic.v1.messagePublished). */
 export interface MessagePublishedData {
@@ -26,7 +27,7 @@ export interface Invocation {
   /** 1 on first delivery, when Pub/Sub says (dead-letter policies make it say). */
   deliveryAttempt: number;
   /** When this invocation must hand over: well inside the 9-minute limit. */
-  deadline: number;
+  deadline: Deadline;
   /** The runtime's logger, tagged with this function and message. */
   log: Logger;
 }
@@ -46,7 +47,8 @@ export function register<T>(
   work: (message: T, invocation: Invocation) => Promise<void>,
 ): void {
   cloudEvent<MessagePublishedData>(name, async (event: CloudEvent<MessagePublishedData>) => {
-    const started = Date.now();
+    // The budget counts from delivery, before the runtime is built.
+    const deadline = Deadline.after(WORK_BUDGET_MS);
     const runtime = getRuntime();
     // Every line logged during this invocation carries its execution id and trace.
     const context = {
@@ -56,7 +58,7 @@ export function register<T>(
         (event as { traceparent?: unknown }).traceparent,
       ),
     };
-    await withLogContext(context, () => invoke(name, parse, work, event, started, runtime));
+    await withLogContext(context, () => invoke(name, parse, work, event, deadline, runtime));
   });
 }
 
@@ -66,7 +68,7 @@ async function invoke<T>(
   parse: (json: unknown) => T,
   work: (message: T, invocation: Invocation) => Promise<void>,
   event: CloudEvent<MessagePublishedData>,
-  started: number,
+  deadline: Deadline,
   runtime: Runtime,
 ): Promise<void> {
   const envelope = envelopeOf(event);
@@ -90,7 +92,7 @@ async function invoke<T>(
       messageId: envelope.messageId,
       publishTime: envelope.publishTime,
       deliveryAttempt: envelope.deliveryAttempt,
-      deadline: started + WORK_BUDGET_MS,
+      deadline,
       log,
     });
   } catch (error) {

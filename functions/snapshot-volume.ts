@@ -1,7 +1,6 @@
 import { readPlanOf } from '../shared/backup/parts.js';
 import { snapshotVolume } from '../shared/backup/backup-volume.js';
 import { PermanentError } from '../shared/errors.js';
-import { Deadline } from '../shared/time/deadline.js';
 import { parseMessage, partDone, type VolumeSnapshotJob } from '../shared/messages/index.js';
 import { register } from './handle.js';
 
@@ -28,7 +27,7 @@ register(
       kubeConfig,
       { store: runtime.store, disks: runtime.disks },
       job,
-      Deadline.at(deadline),
+      deadline,
     );
     if ('handover' in result) {
       const { firstAttemptAt, hookResults, reason } = result.handover;

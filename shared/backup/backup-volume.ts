@@ -7,7 +7,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { CsiSnapshotter } from '../disks/csi-snapshotter.js';
-import { Deadline, systemClock } from '../time/deadline.js';
+import { Deadline } from '../time/deadline.js';
 import { Backoff } from '../time/retry.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import { podsUsingClaim } from '../disks/hooks.js';
@@ -131,7 +131,7 @@ export async function snapshotVolume(
     const warnings = [...earlier.warnings];
     const backoff = new Backoff(FIRST_BACKOFF_MS, MAX_BACKOFF_MS);
     for (;;) {
-      const attemptEnd = Math.min(giveUpAt, Math.max(deadline.at, Date.now() + MIN_ATTEMPT_MS));
+      const attemptEnd = Math.min(giveUpAt, deadline.atLeast(MIN_ATTEMPT_MS).at);
       const result = await captureVolume(
         {
           backupId: job.backupId,
@@ -176,12 +176,12 @@ export async function snapshotVolume(
         };
       }
       if (now + wait + MIN_ATTEMPT_MS <= deadline.at) {
-        await systemClock.sleep(wait);
+        await deadline.sleep(wait);
         backoff.grow();
         continue;
       }
       // Some of the backoff here, the rest in the time the next delivery takes to arrive.
-      await systemClock.sleep(Math.min(wait, Math.max(0, deadline.at - now)));
+      await deadline.sleep(wait);
       return {
         handover: {
           firstAttemptAt: new Date(firstAttemptAt).toISOString(),

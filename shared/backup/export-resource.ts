@@ -11,6 +11,7 @@ import type { KubeHttp } from '../kube/kube-http.js';
 import { listPages, objectKey, type ListPosition } from '../kube/list-pages.js';
 import { sanitizeInPlace, type KubeObject } from '../kube/sanitize.js';
 import { isBuiltinGroup } from '../kube/builtin-groups.js';
+import type { Deadline } from '../time/deadline.js';
 
 /**
  * Average objects per pack; cut points depend on the objects only (their keys,
@@ -130,7 +131,7 @@ function toRecord(
 export async function exportResource(
   ctx: ExportContext,
   ref: ResourceRef,
-  options: { start?: ListPosition; deadline?: number; shardId: string },
+  options: { start?: ListPosition; deadline?: Deadline; shardId: string },
 ): Promise<ExportResult> {
   const result: ExportResult = { packs: [], objects: 0, secrets: 0, uploadedBytes: 0 };
   let batch: EncodedRecord[] = [];
@@ -205,7 +206,7 @@ export async function exportResource(
         if (isCut(objectKey(obj), batch.length, batchBytes)) await flush();
       }
       ctx.onProgress?.(result.objects);
-      if (options.deadline === undefined || Date.now() <= options.deadline) continue;
+      if (!options.deadline?.expired()) continue;
       // Out of time: hand over where the listing stands, or at the next namespace.
       const next: ListPosition | undefined = position.continueToken
         ? { ...position, atRevision }

@@ -2,6 +2,7 @@ import { errorMessage, isRetryable } from '../errors.js';
 import { parseStoredJson } from '../store/object-store.js';
 import type { ResourceRef } from '../messages/backup.js';
 import type { ListPosition } from '../kube/list-pages.js';
+import type { Deadline } from '../time/deadline.js';
 import { exportResource, type ExportContext } from './export-resource.js';
 import { segmentKey, writeManifestPart, type BackupPlan, type ManifestPart } from './parts.js';
 
@@ -26,7 +27,7 @@ export async function runShardSegment(
   plan: Pick<BackupPlan, 'cluster' | 'backupId'>,
   shard: { shardId: string; resource: ResourceRef; segment: number; start?: ListPosition },
   options: {
-    deadline?: number;
+    deadline?: Deadline;
     finalAttempt?: boolean;
     /** What the failed part says when the final attempt fails (default: the error itself). */
     gaveUp?: (error: unknown) => unknown;
@@ -44,7 +45,7 @@ export async function runShardSegment(
     const result = await exportResource(ctx, shard.resource, {
       shardId: shard.shardId,
       ...(shard.start ? { start: shard.start } : {}),
-      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      ...(options.deadline ? { deadline: options.deadline } : {}),
     });
     next = result.next;
     uploadedBytes = result.uploadedBytes;

@@ -12,6 +12,7 @@ import { fetchPack } from '../restore/restore-plan.js';
 import { runRestoreStep, type RestoreJob } from '../restore/run-restore.js';
 import type { VolumeRestore } from '../restore/restore-volume.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { Deadline } from '../time/deadline.js';
 import { validate } from '../validate.js';
 import { cleanUpDrill, restoredDiskCandidates } from './drill-cleanup.js';
 import type { DrillDisks } from './drill-disks.js';
@@ -83,7 +84,7 @@ async function drilledNamespaces(
  * the backup and returned; a drill that fails is a report, not an error.
  */
 export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillReport> {
-  const step = await runDrillStep(deps, job, Infinity);
+  const step = await runDrillStep(deps, job, Deadline.none());
   if (step.status === 'done') return step.report;
   // Unreachable: without an invocation's deadline a drill runs until its policy's timeout.
   throw new Error(`drill ${job.drillId} handed over without a deadline`);
@@ -91,7 +92,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
 
 /**
  * One invocation's share of a drill (`runDrill` for the pipeline): when the
- * invocation's `deadline` (epoch ms, its work budget) comes before the
+ * invocation's `deadline` (its work budget) comes before the
  * policy's timeout while the restore is still running, the step stops there
  * and returns `continue`, leaving the restore's saved progress and its lease
  * for the next invocation to resume from (the job carries `requestedAt`, so
@@ -102,7 +103,7 @@ export async function runDrill(deps: DrillDeps, job: DrillJob): Promise<DrillRep
 export async function runDrillStep(
   deps: DrillDeps,
   job: DrillJob,
-  deadline: number,
+  deadline: Deadline,
 ): Promise<DrillStep> {
   const { policy, drillId } = job;
   const requestedAt = job.requestedAt ?? new Date().toISOString();
@@ -120,7 +121,7 @@ export async function runDrillStep(
   let verifiedAt: string | undefined;
   let namespaces: Record<string, string> = {};
   const policyTimeoutAt = Date.parse(requestedAt) + policy.timeoutSeconds * 1000;
-  const timeoutAt = Math.min(policyTimeoutAt, deadline);
+  const timeoutAt = Math.min(policyTimeoutAt, deadline.at);
   try {
     if (!source) {
       throw new PermanentError(
@@ -195,7 +196,7 @@ export async function runDrillStep(
       const step = await runRestoreStep(
         restoreDeps,
         restoreJob,
-        Math.min(Date.now() + STEP_MS, timeoutAt),
+        Deadline.at(Math.min(Date.now() + STEP_MS, timeoutAt)),
       );
       if (step.status === 'done') {
         restore = step.report;

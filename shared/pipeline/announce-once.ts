@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Layout } from '../catalog/layout.js';
 import { TransientError } from '../errors.js';
 import type { BackupCompleted } from '../messages/index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Deadline } from '../time/deadline.js';
 
 /**
  * How long a claim to announce a backup is honoured before another
@@ -33,7 +33,7 @@ export async function announceOnce(
   store: ObjectStore,
   message: BackupCompleted,
   publish: (message: BackupCompleted) => Promise<void>,
-  options: { deadline: number; leaseMs?: number },
+  options: { deadline: Deadline; leaseMs?: number },
 ): Promise<'published' | 'already-announced'> {
   const { cluster, backupId } = message;
   const leaseMs = options.leaseMs ?? ANNOUNCE_LEASE_MS;
@@ -46,12 +46,13 @@ export async function announceOnce(
       const claim = await readClaim(store, Layout.announceClaim(cluster, backupId, n));
       const ends = claim.released ? 0 : Date.parse(claim.claimedAt) + leaseMs;
       if (Date.now() < ends) {
-        if (ends > options.deadline) {
+        if (ends > options.deadline.at) {
           throw new TransientError(
             `the announcement of backup ${backupId} is claimed by another invocation until ${new Date(ends).toISOString()}; asking for a later delivery`,
           );
         }
-        await sleep(ends - Date.now());
+        // The lease ends before the deadline, so this is the whole wait.
+        await options.deadline.sleep(ends - Date.now());
         continue;
       }
     }

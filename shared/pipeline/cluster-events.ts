@@ -13,6 +13,7 @@ import {
   type RestoreRequest,
 } from '../messages/index.js';
 import type { ObjectStore } from '../store/object-store.js';
+import type { Deadline } from '../time/deadline.js';
 import { lastChanceBackup } from './last-chance.js';
 import { lockBackup } from './locks.js';
 
@@ -64,7 +65,7 @@ export async function respondToClusterEvent(
   deps: {
     store: ObjectStore;
     disks: DiskSnapshotter;
-    deadlineMs: number;
+    deadline: Deadline;
     /** The deployed policies: whether a standby or recreate restore is still wanted is theirs to say. */
     deployment: Pick<DeployedConfiguration, 'policy'>;
     clusters?: Pick<ClusterInventory, 'get'>;
@@ -133,7 +134,7 @@ export async function respondToClusterEvent(
       deps.disks,
       latest,
       operationKey,
-      deps.deadlineMs,
+      deps.deadline,
       deps.sealer,
     );
     response.actions.push('last-chance-snapshots');

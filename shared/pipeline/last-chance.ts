@@ -3,7 +3,7 @@ import type { Catalog, VolumeEntry } from '../catalog/catalog-schema.js';
 import { readCatalog, writeCatalog } from '../catalog/catalog-io.js';
 import { Layout } from '../catalog/layout.js';
 import { mapLimit } from '../concurrency.js';
-import { Deadline } from '../time/deadline.js';
+import type { Deadline } from '../time/deadline.js';
 import type { DiskSnapshotter } from '../disks/disk-snapshotter.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Sealer } from '../crypto/sealer.js';
@@ -29,7 +29,7 @@ export async function lastChanceBackup(
   disks: DiskSnapshotter,
   latest: Catalog,
   operationKey: string,
-  deadlineMs: number,
+  deadline: Deadline,
   sealer?: Sealer,
 ): Promise<{ catalog: Catalog; snapshots: string[]; notes: string[] }> {
   const backupId = lastChanceBackupId(operationKey);
@@ -52,7 +52,8 @@ export async function lastChanceBackup(
       ...(volume.pvcNamespace && volume.pvcName
         ? { pvc: { namespace: volume.pvcNamespace, name: volume.pvcName } }
         : {}),
-      deadline: Deadline.after(Math.max(1000, deadlineMs - Date.now())),
+      // However late the event is answered, each snapshot gets a second to begin.
+      deadline: deadline.atLeast(1000),
     });
     if (outcome.status === 'FAILED') {
       notes.push(

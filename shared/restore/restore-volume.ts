@@ -113,7 +113,7 @@ export class DiskVolumeRestore implements VolumeRestore {
     catalog: Catalog,
     objects: KubeObject[],
     job: RestoreJob,
-    limits: VolumeLimits = { stepDeadline: Deadline.at(Infinity), startedAt: Date.now() },
+    limits: VolumeLimits = { stepDeadline: Deadline.none(), startedAt: Date.now() },
   ): Promise<VolumePreparation> {
     const drop = new Set<KubeObject>();
     const pending = new Set<KubeObject>();
@@ -135,9 +135,9 @@ export class DiskVolumeRestore implements VolumeRestore {
       return pvc ? [{ entry, pv, pvc }] : []; // no claim: not part of this restore
     });
     const overallAt = limits.startedAt + this.overallMs;
-    const now = Date.now();
-    const until = Math.min(overallAt, Math.max(limits.stepDeadline.at, now + MIN_WINDOW_MS));
-    const deadline = Deadline.after(Math.max(0, until - now));
+    const deadline = Deadline.at(
+      Math.min(overallAt, limits.stepDeadline.atLeast(MIN_WINDOW_MS).at),
+    );
     const csi = new CsiSnapshotter(
       this.customObjects ?? this.kubeConfig.makeApiClient(CustomObjectsApi),
     );

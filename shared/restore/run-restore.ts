@@ -11,6 +11,7 @@ import type { RestoreNarrowing, RestoreOptions } from '../messages/restore.js';
 import type { KubeHttp } from '../kube/kube-http.js';
 import { getIfPresent, type ObjectStore } from '../store/object-store.js';
 import { Deadline } from '../time/deadline.js';
+import { poll } from '../time/retry.js';
 import { applyObject, probeObject, waitEstablished } from './apply-object.js';
 import { readVerifiedCatalog } from '../catalog/load-backup.js';
 import { leaseBackup, releaseLease } from '../catalog/backup-lease.js';
@@ -126,7 +127,7 @@ export type RestoreStep =
 export async function runRestoreStep(
   deps: RestoreDeps,
   job: RestoreJob,
-  deadline = Infinity,
+  deadline = Deadline.none(),
 ): Promise<RestoreStep> {
   const progressKey = Layout.restoreProgress(job.restoreId);
   const digest = jobDigest(job);
@@ -208,7 +209,7 @@ export async function runRestoreStep(
       job,
       plan.volumeObjects,
       progress,
-      Deadline.at(deadline),
+      deadline,
     );
     if (!settled) return save();
   }
@@ -230,7 +231,7 @@ export async function runRestoreStep(
         }
       });
     }
-    if (progress.done < total && Date.now() > deadline) return save();
+    if (progress.done < total && deadline.expired()) return save();
   }
   const report = await finish(
     deps.store,
@@ -430,11 +431,12 @@ async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefin
  * that meet a passing failure hand over, tried again a moment later.
  */
 export async function runRestore(deps: RestoreDeps, job: RestoreJob): Promise<RestoreReport> {
-  for (;;) {
+  const report = await poll(Deadline.none(), 1000, async () => {
     const step = await runRestoreStep(deps, job);
-    if (step.status === 'done') return step.report;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+    return step.status === 'done' ? step.report : undefined;
+  });
+  // Only a deadline ends a poll before its result, and this one has none.
+  return report!;
 }
 
 async function finish(

@@ -30,7 +30,12 @@ export class Deadline {
     return new Deadline(clock.now() + ms, ms, clock);
   }
 
-  /** The deadline at `epochMs` (ms since the epoch; Infinity: none), its budget counted from now. */
+  /** No deadline: a wait bounded only by what it waits for (a whole restore run in one process). */
+  static none(clock: Clock = systemClock): Deadline {
+    return new Deadline(Infinity, Infinity, clock);
+  }
+
+  /** The deadline at `epochMs` (ms since the epoch), its budget counted from now. */
   static at(epochMs: number, clock: Clock = systemClock): Deadline {
     return new Deadline(epochMs, Math.max(0, epochMs - clock.now()), clock);
   }
@@ -41,6 +46,14 @@ export class Deadline {
    */
   static until(at: number, since: number, clock: Clock = systemClock): Deadline {
     return new Deadline(at, Math.max(0, at - since), clock);
+  }
+
+  /**
+   * This deadline, or `ms` from now when that is later: the least a piece of
+   * work is given however late it begins (its budget counted from now).
+   */
+  atLeast(ms: number): Deadline {
+    return Deadline.at(Math.max(this.at, this.clock.now() + ms), this.clock);
   }
 
   remainingMs(): number {

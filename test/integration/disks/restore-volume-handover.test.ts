@@ -11,6 +11,7 @@ import {
   type RestoreStep,
 } from '../../../shared/restore/run-restore.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import {
   gcsStore,
   policy,
@@ -123,7 +124,7 @@ describe('restore: volumes in parallel, handed over at the step deadline', funct
         const step = await runRestoreStep(
           { http: kubeHttp('target'), store, sealer, volumes },
           job,
-          Date.now() + 1_000,
+          Deadline.after(1_000),
         );
         steps.push(step);
         if (steps.length === 1) disksAfterFirst = restoredDisks() - before;
@@ -173,7 +174,7 @@ describe('restore: volumes in parallel, handed over at the step deadline', funct
         step = await runRestoreStep(
           { http: kubeHttp('target'), store, sealer, volumes },
           job,
-          Date.now() + 500,
+          Deadline.after(500),
         );
         assert.ok(++n < 20, 'the restore does not finish');
       } while (step.status === 'continue');

@@ -5,6 +5,7 @@ import { drillRestoreId } from '../../../shared/drill/drill-names.js';
 import { runDrill, runDrillStep } from '../../../shared/drill/run-drill.js';
 import { DrillPolicy, type DrillJob } from '../../../shared/messages/drill.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { validate } from '../../../shared/validate.js';
 import { gcsStore, policy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
 import { kubeConfigFor, unique } from '../../../local/settings.js';
@@ -127,7 +128,7 @@ describe('a drill that times out', function () {
       cleanupTimeoutMs: 60_000,
     };
     // The function's work budget, already spent: the policy alone would allow the drill.
-    const first = await runDrillStep(deps, requested, Date.now());
+    const first = await runDrillStep(deps, requested, Deadline.at(Date.now()));
     assert.equal(first.status, 'continue');
     assert.ok(first.done < first.total, `${first.done}/${first.total} restored so far`);
     assert.equal(await store.exists(Layout.restoreProgress(restoreId)), true, 'progress to resume');
@@ -139,7 +140,7 @@ describe('a drill that times out', function () {
     assert.deepEqual(await drillNamespaces(id), [`drill-${id}-${ns}`], 'nothing cleaned up yet');
     assert.equal(await store.exists(Layout.drillIndex(id)), false, 'no report before the end');
 
-    const second = await runDrillStep(deps, requested, Date.now() + 60_000);
+    const second = await runDrillStep(deps, requested, Deadline.after(60_000));
     assert.equal(second.status, 'done');
     if (second.status !== 'done') return;
     const { report } = second;

@@ -9,6 +9,7 @@ import {
   type RestoreJob,
 } from '../../../shared/restore/run-restore.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import {
   gcsStore,
   policy,
@@ -240,17 +241,17 @@ describe('restore options on the real target API server', function () {
       }),
     };
     let steps = 0;
-    let step = await runRestoreStep({ http: target, store, sealer }, job, 0);
+    let step = await runRestoreStep({ http: target, store, sealer }, job, Deadline.at(0));
     while (step.status === 'continue') {
       steps += 1;
       if (steps === 2) {
         // A crash after a chunk was applied but before its progress was saved: the step is redelivered.
         const key = Layout.restoreProgress(job.restoreId);
         const before = await store.get(key);
-        await runRestoreStep({ http: target, store, sealer }, job, 0);
+        await runRestoreStep({ http: target, store, sealer }, job, Deadline.at(0));
         await store.put(key, before);
       }
-      step = await runRestoreStep({ http: target, store, sealer }, job, 0);
+      step = await runRestoreStep({ http: target, store, sealer }, job, Deadline.at(0));
     }
     assert.ok(steps >= 3, `only ${steps} steps`);
     assert.equal(

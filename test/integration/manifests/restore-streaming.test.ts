@@ -14,6 +14,7 @@ import {
   type RestoreStep,
 } from '../../../shared/restore/run-restore.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import { CountingStore } from '../../../bench/counting-store.js';
 import {
   gcsStore,
@@ -84,7 +85,7 @@ describe('a streaming restore: planned once, packs read per chunk, handed over b
       const step = await runRestoreStep(
         { http: kubeHttp('target'), store: reads, sealer },
         restore,
-        0,
+        Deadline.at(0),
       );
       readsPerStep.push(reads.packs - before);
       if (step.status === 'done') return { final: step, readsPerStep };

@@ -5,6 +5,7 @@ import { GkeInventory } from '../../../shared/clusters/gke-inventory.js';
 import { parseAuditLogEntry, type AuditLogEntry } from '../../../shared/messages/index.js';
 import { respondToClusterEvent } from '../../../shared/pipeline/cluster-events.js';
 import type { ObjectStore } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
 import type { Sealer } from '../../../shared/crypto/sealer.js';
 import { ContainerStandin } from '../../../local/standins/container/server.js';
 import { DeployedConfiguration } from '../../../shared/config/deployment.js';
@@ -66,7 +67,7 @@ describe('cluster events are confirmed with the Container API before anything is
       store,
       disks,
       sealer,
-      deadlineMs: Date.now() + 60_000,
+      deadline: Deadline.after(60_000),
       deployment,
       clusters: inventory,
     });

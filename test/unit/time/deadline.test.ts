@@ -22,6 +22,28 @@ describe('Deadline and durations', () => {
     assert.equal(deadline.describe(), '300ms');
   });
 
+  it('says "no deadline" as one that never expires, and gives late work its least time', () => {
+    let now = 1000;
+    const clock: Clock = {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    };
+    const none = Deadline.none(clock);
+    assert.equal(none.at, Infinity);
+    assert.equal(none.expired(), false);
+    assert.equal(none.atLeast(5000).at, Infinity);
+    const deadline = Deadline.after(300, clock);
+    assert.equal(deadline.atLeast(100).at, 1300, 'a later deadline stays as it is');
+    now = 1250;
+    const late = deadline.atLeast(1000);
+    assert.equal(late.at, 2250, 'work begun late gets its least time from now');
+    assert.equal(late.describe(), '1s');
+    now = 5000;
+    assert.equal(deadline.atLeast(0).at, 5000, 'a passed deadline moves up to now');
+  });
+
   it('parses the durations hook annotations use', () => {
     assert.equal(parseDuration('30s'), 30_000);
     assert.equal(parseDuration('2m'), 120_000);
