@@ -10,6 +10,8 @@ import { mapLimit } from '../../../shared/concurrency.js';
 import { API_VERSION } from '../../../shared/messages/index.js';
 import { loadBackup } from '../../../shared/catalog/load-backup.js';
 import { parseStoredJson } from '../../../shared/store/object-store.js';
+import { Deadline } from '../../../shared/time/deadline.js';
+import { poll } from '../../../shared/time/retry.js';
 import { ApiRecorder, type ApiCall } from '../../../local/api-recorder.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
 import { unique } from '../../../local/settings.js';
@@ -351,7 +353,11 @@ describe('every backup finishes: failing shards, lost continuations, planning re
       'its BackupCompleted',
     );
     assert.equal(done.phase, 'Completed', JSON.stringify(done));
-    assert.equal(await lb.store.exists(Layout.announced(SOURCE, backupId)), true);
+    // The marker is written just after the publish: the message can arrive first.
+    const marked = await poll(Deadline.after(10_000), 100, async () =>
+      (await lb.store.exists(Layout.announced(SOURCE, backupId))) ? true : undefined,
+    );
+    assert.equal(marked, true, 'announced.json written after BackupCompleted');
     // The next claim took over; nothing announces it again, however long one waits.
     assert.equal(await lb.store.exists(Layout.announceClaim(SOURCE, backupId, 2)), true);
     await new Promise((r) => setTimeout(r, LEASE_MS * 2));
