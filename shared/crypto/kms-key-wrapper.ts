@@ -223,14 +223,10 @@ export class KmsKeyWrapper implements KeyWrapper {
       ),
     );
     const ciphertext = bytes(response.ciphertext);
-    if (
-      !response.verifiedPlaintextCrc32c ||
-      checksum(response.ciphertextCrc32c) !== crc32c(ciphertext)
-    ) {
-      throw new TransientError(
-        `Cloud KMS key ${this.keyName} could not ${VERB.wrap}: a checksum did not match (corrupted in transit; retried)`,
-      );
-    }
+    const intact =
+      response.verifiedPlaintextCrc32c &&
+      checksum(response.ciphertextCrc32c) === crc32c(ciphertext);
+    if (!intact) throw this.corrupted('wrap', 'a checksum');
     return ciphertext;
   }
 
@@ -242,12 +238,16 @@ export class KmsKeyWrapper implements KeyWrapper {
       ),
     );
     const plaintext = bytes(response.plaintext);
-    if (checksum(response.plaintextCrc32c) !== crc32c(plaintext)) {
-      throw new TransientError(
-        `Cloud KMS key ${this.keyName} could not ${VERB.unwrap}: the plaintext checksum did not match (corrupted in transit; retried)`,
-      );
-    }
+    const intact = checksum(response.plaintextCrc32c) === crc32c(plaintext);
+    if (!intact) throw this.corrupted('unwrap', 'the plaintext checksum');
     return plaintext;
+  }
+
+  /** A checksum that did not match: the bytes were damaged on the way, so trying again may work. */
+  private corrupted(operation: Operation, which: string): TransientError {
+    return new TransientError(
+      `Cloud KMS key ${this.keyName} could not ${VERB[operation]}: ${which} did not match (corrupted in transit; retried)`,
+    );
   }
 
   /** Closes the client, if it was ever opened. */
