@@ -163,6 +163,15 @@ function bytes(value: Uint8Array | string | null | undefined): Buffer {
   return Buffer.from(value ?? new Uint8Array());
 }
 
+/** A CRC32C as Cloud KMS requests carry it (an Int64Value). */
+const crc32cOf = (data: Buffer): { value: number } => ({ value: crc32c(data) });
+
+/** Which checksum a mismatch names, per operation. */
+const MISMATCH: Record<Operation, string> = {
+  wrap: 'a checksum',
+  unwrap: 'the plaintext checksum',
+};
+
 function checksum(value: { value?: unknown } | null | undefined): number | undefined {
   const n = Number(value?.value);
   return value?.value === undefined || value.value === null || Number.isNaN(n) ? undefined : n;
@@ -216,37 +225,34 @@ export class KmsKeyWrapper implements KeyWrapper {
   }
 
   async wrap(dataKey: Buffer): Promise<Buffer> {
-    const response = await this.call('wrap', (client) =>
-      client.encrypt(
-        { name: this.keyName, plaintext: dataKey, plaintextCrc32c: { value: crc32c(dataKey) } },
-        CALL_OPTIONS,
-      ),
-    );
-    const ciphertext = bytes(response.ciphertext);
-    const intact =
-      response.verifiedPlaintextCrc32c &&
-      checksum(response.ciphertextCrc32c) === crc32c(ciphertext);
-    if (!intact) throw this.corrupted('wrap', 'a checksum');
-    return ciphertext;
+    const request = { name: this.keyName, plaintext: dataKey, plaintextCrc32c: crc32cOf(dataKey) };
+    const response = await this.call('wrap', (client) => client.encrypt(request, CALL_OPTIONS));
+    // Cloud KMS says whether the data key reached it intact (decrypt refuses a damaged one).
+    const sentIntact = response.verifiedPlaintextCrc32c === true;
+    return this.received('wrap', sentIntact, response.ciphertext, response.ciphertextCrc32c);
   }
 
-  async unwrap(wrapped: Buffer): Promise<Buffer> {
-    const response = await this.call('unwrap', (client) =>
-      client.decrypt(
-        { name: this.keyName, ciphertext: wrapped, ciphertextCrc32c: { value: crc32c(wrapped) } },
-        CALL_OPTIONS,
-      ),
-    );
-    const plaintext = bytes(response.plaintext);
-    const intact = checksum(response.plaintextCrc32c) === crc32c(plaintext);
-    if (!intact) throw this.corrupted('unwrap', 'the plaintext checksum');
-    return plaintext;
+  async unwrap(ciphertext: Buffer): Promise<Buffer> {
+    const request = { name: this.keyName, ciphertext, ciphertextCrc32c: crc32cOf(ciphertext) };
+    const response = await this.call('unwrap', (client) => client.decrypt(request, CALL_OPTIONS));
+    return this.received('unwrap', true, response.plaintext, response.plaintextCrc32c);
   }
 
-  /** A checksum that did not match: the bytes were damaged on the way, so trying again may work. */
-  private corrupted(operation: Operation, which: string): TransientError {
-    return new TransientError(
-      `Cloud KMS key ${this.keyName} could not ${VERB[operation]}: ${which} did not match (corrupted in transit; retried)`,
+  /**
+   * The bytes Cloud KMS answered with, once both checksums agree: it read
+   * what was sent intact, and what came back matches its CRC32C. A mismatch
+   * is damage on the way, so trying again may work.
+   */
+  private received(
+    operation: Operation,
+    sentIntact: boolean,
+    value: Uint8Array | string | null | undefined,
+    valueCrc32c: { value?: unknown } | null | undefined,
+  ): Buffer {
+    const received = bytes(value);
+    if (sentIntact && checksum(valueCrc32c) === crc32c(received)) return received;
+    throw new TransientError(
+      `Cloud KMS key ${this.keyName} could not ${VERB[operation]}: ${MISMATCH[operation]} did not match (corrupted in transit; retried)`,
     );
   }
 
