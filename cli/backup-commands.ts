@@ -4,14 +4,13 @@ import type { BackupInspectFlags } from './backup-inspect.js';
 import type { BackupPipelineFlags } from './backup-pipeline.js';
 import { act } from './exit-codes.js';
 import {
-  addOptions,
-  clusterOption,
+  backupLookupOptions,
   inProcessOptions,
   keyOptions,
   outputOption,
   pipelineOptions,
-  storeOption,
 } from './options.js';
+import { subcommand } from './subcommand.js';
 
 function filterOptions(): Option[] {
   return [
@@ -46,32 +45,30 @@ function filterOptions(): Option[] {
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('create and inspect backups');
 
-  const create = backup
-    .command('create')
-    .description(
+  subcommand(backup, 'create', {
+    description:
       'back up a cluster: in-process from a kubeconfig context, or --pipeline through the deployed pipeline',
-    )
-    .argument('<name>', 'backup name: a lowercase RFC 1123 label');
-  addOptions(create, [
-    ...inProcessOptions({
-      kubeconfig: 'of the cluster',
-      context: 'to back up',
-      computeEndpoint: 'disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',
-    }),
-    new Option(
-      '--policy <file>',
-      'a backup policy (YAML or JSON); filter flags override its filters',
-    ),
-    new Option(
-      '--pipeline',
-      'publish the backup to the deployed pipeline and follow it to completion',
-    ),
-    new Option('--cluster <project/location/name>', 'with --pipeline: the cluster to back up'),
-    ...filterOptions(),
-    ...pipelineOptions(true),
-    outputOption(),
-  ]);
-  create.action(
+    arguments: [['<name>', 'backup name: a lowercase RFC 1123 label']],
+    options: [
+      ...inProcessOptions({
+        kubeconfig: 'of the cluster',
+        context: 'to back up',
+        computeEndpoint: 'disk snapshots (default: $LIFEBOAT_COMPUTE_ENDPOINT, else the real API)',
+      }),
+      new Option(
+        '--policy <file>',
+        'a backup policy (YAML or JSON); filter flags override its filters',
+      ),
+      new Option(
+        '--pipeline',
+        'publish the backup to the deployed pipeline and follow it to completion',
+      ),
+      new Option('--cluster <project/location/name>', 'with --pipeline: the cluster to back up'),
+      ...filterOptions(),
+      ...pipelineOptions(true),
+      outputOption(),
+    ],
+  }).action(
     act(async (name: string, flags: BackupPipelineFlags) =>
       flags.pipeline
         ? (await import('./backup-pipeline.js')).createBackupThroughPipeline(name, flags)
@@ -79,56 +76,49 @@ export function registerBackupCommands(program: Command): void {
     ),
   );
 
-  addOptions(
-    backup
-      .command('get')
-      .description('list backups of every cluster in the store')
-      .argument('[names...]', 'only these backups'),
-    [storeOption(), clusterOption(), outputOption()],
-  ).action(
+  subcommand(backup, 'get', {
+    description: 'list backups of every cluster in the store',
+    arguments: [['[names...]', 'only these backups']],
+    options: [...backupLookupOptions(), outputOption()],
+  }).action(
     act(async (names: string[], flags: BackupInspectFlags) =>
       (await import('./backup-inspect.js')).getBackups(names, flags),
     ),
   );
 
-  addOptions(
-    backup
-      .command('describe')
-      .description("show a backup's catalog: cluster, phase, counts, resources, volumes, errors")
-      .argument('<name>', 'backup name'),
-    [
-      storeOption(),
-      clusterOption(),
+  subcommand(backup, 'describe', {
+    description: "show a backup's catalog: cluster, phase, counts, resources, volumes, errors",
+    arguments: [['<name>', 'backup name']],
+    options: [
+      ...backupLookupOptions(),
       new Option('--details', 'also list every object (reads and verifies the packs)'),
       outputOption(),
     ],
-  ).action(
+  }).action(
     act(async (name: string, flags: BackupInspectFlags) =>
       (await import('./backup-inspect.js')).describeBackup(name, flags),
     ),
   );
 
-  addOptions(
-    backup
-      .command('logs')
-      .description("show a backup's record: its plan, each shard's and each volume's outcome")
-      .argument('<name>', 'backup name'),
-    [storeOption(), clusterOption(), outputOption()],
-  ).action(
+  subcommand(backup, 'logs', {
+    description: "show a backup's record: its plan, each shard's and each volume's outcome",
+    arguments: [['<name>', 'backup name']],
+    options: [...backupLookupOptions(), outputOption()],
+  }).action(
     act(async (name: string, flags: BackupInspectFlags) =>
       (await import('./backup-logs.js')).backupLogs(name, flags),
     ),
   );
 
-  const diff = backup
-    .command('diff')
-    .description(
+  subcommand(backup, 'diff', {
+    description:
       'what changed between two backups: objects added, removed and changed, field by field (Secret values never shown)',
-    )
-    .argument('<from>', 'the older backup')
-    .argument('<to>', 'the newer backup');
-  addOptions(diff, [storeOption(), clusterOption(), ...keyOptions(), outputOption()]);
-  diff.action(
+    arguments: [
+      ['<from>', 'the older backup'],
+      ['<to>', 'the newer backup'],
+    ],
+    options: [...backupLookupOptions(), ...keyOptions(), outputOption()],
+  }).action(
     act(async (from: string, to: string, flags: BackupDiffFlags) =>
       (await import('./backup-diff-command.js')).diffCommand(from, to, flags),
     ),

@@ -1,18 +1,16 @@
 import { readParts, readPlan, type ManifestPart, type VolumePart } from '../shared/backup/parts.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { BackupInspectFlags } from './backup-inspect.js';
+import {
+  formatBackupLog,
+  type BackupLog,
+  type ShardRecord,
+  type VolumeRow,
+} from './backup-logs-view.js';
 import { storeFrom } from './connect.js';
 import { CliNotFoundError, ExitCode } from './exit-codes.js';
 import { clusterFlag, clusterLabel, findBackup } from './find-backup.js';
-import { emit, formatFields, formatTable, section } from './output.js';
-
-interface ShardRecord {
-  shardId: string;
-  status: 'ok' | 'failed' | 'pending';
-  segments: number;
-  objects: number;
-  error?: string;
-}
+import { emit } from './output.js';
 
 function shardRecords(shardIds: string[], parts: ManifestPart[]): ShardRecord[] {
   return shardIds.map((shardId) => {
@@ -29,7 +27,7 @@ function shardRecords(shardIds: string[], parts: ManifestPart[]): ShardRecord[] 
   });
 }
 
-function volumeRows(planned: string[], parts: VolumePart[]) {
+function volumeRows(planned: string[], parts: VolumePart[]): VolumeRow[] {
   return planned.map((pvName) => {
     const part = parts.find((p) => p.pvName === pvName);
     return {
@@ -41,9 +39,6 @@ function volumeRows(planned: string[], parts: VolumePart[]) {
     };
   });
 }
-
-const count = (rows: { status: string }[], status: string): number =>
-  rows.filter((r) => r.status === status).length;
 
 /**
  * `backup logs NAME`: there is no separate log store; a backup's parts are
@@ -68,7 +63,7 @@ export async function backupLogs(name: string, flags: BackupInspectFlags): Promi
     parts.manifests,
   );
   const volumes = volumeRows(plan.volumes, parts.volumes);
-  const json = {
+  const log: BackupLog = {
     backupId: name,
     cluster: backup.cluster,
     catalogWritten: backup.hasCatalog,
@@ -76,40 +71,6 @@ export async function backupLogs(name: string, flags: BackupInspectFlags): Promi
     shards,
     volumes,
   };
-  emit(flags.output, json, () =>
-    [
-      formatFields([
-        ['Name', name],
-        ['Cluster', clusterLabel(backup.cluster)],
-        ['Kubernetes version', plan.kubernetesVersion],
-        ['Planned', plan.startedAt],
-        ['Policy', plan.policy.name],
-        [
-          'Shards',
-          `${shards.length} (${count(shards, 'ok')} ok, ${count(shards, 'failed')} failed, ${count(shards, 'pending')} pending)`,
-        ],
-        [
-          'Volumes',
-          `${volumes.length} (${count(volumes, 'READY')} READY, ${count(volumes, 'PENDING')} pending)`,
-        ],
-        ['Catalog', backup.hasCatalog ? 'written' : 'not written (backup unfinished)'],
-      ]),
-      section(
-        'Shards',
-        formatTable(
-          ['SHARD', 'STATUS', 'SEGMENTS', 'OBJECTS', 'ERROR'],
-          shards.map((s) => [s.shardId, s.status, s.segments, s.objects, s.error]),
-        ),
-      ),
-      section(
-        'Volumes',
-        formatTable(
-          ['PV', 'STATUS', 'SNAPSHOT', 'ERRORS'],
-          volumes.map((v) => [v.pvName, v.status, v.snapshot, v.errors.join('; ')]),
-        ),
-      ),
-      plan.warnings.length ? section('Warnings', plan.warnings) : '',
-    ].join(''),
-  );
+  emit(flags.output, log, () => formatBackupLog(log));
   return ExitCode.Ok;
 }

@@ -1,9 +1,9 @@
 import { API_VERSION, type BackupCompleted } from '../shared/messages/index.js';
 import { refuseExisting, type BackupCreateFlags } from './backup-create.js';
-import { storeFrom } from './connect.js';
+import { storeIfGiven } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel } from './find-backup.js';
-import { optionalSetting, parseClusterRef, parseName } from './options.js';
+import { parseClusterRef, parseName } from './options.js';
 import { emit, formatFields, section } from './output.js';
 import { messageFromFlags, publishAndFollow, type PipelineFlags } from './pipeline.js';
 import { policyFrom, readPolicyFile } from './policy.js';
@@ -53,14 +53,10 @@ export async function createBackupThroughPipeline(
     scheduledTime: new Date().toISOString(),
   });
   // With a store at hand, refuse a name already taken: the pipeline would answer nothing.
-  if (optionalSetting(flags.store, 'LIFEBOAT_STORE')) {
-    await refuseExisting(storeFrom(flags.store), cluster, backupId);
-  }
+  const store = storeIfGiven(flags.store);
+  if (store) await refuseExisting(store, cluster, backupId);
   const done = await publishAndFollow(flags, {
-    publishTo: 'backup-jobs',
-    message: job,
-    completedOn: 'backup-completed',
-    kind: 'BackupCompleted',
+    request: job,
     matches: (m) => m.backupId === backupId && clusterLabel(m.cluster) === clusterLabel(cluster),
     what: `BackupCompleted of backup ${backupId}`,
   });

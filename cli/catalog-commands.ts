@@ -1,27 +1,34 @@
 import { Option, type Command } from 'commander';
 import type { CatalogFlags } from './catalog-run.js';
 import { act, UsageError } from './exit-codes.js';
-import { addOptions, clusterOption, keyOptions, outputOption, storeOption } from './options.js';
+import {
+  backupLookupOptions,
+  clusterOption,
+  keyOptions,
+  outputOption,
+  storeOption,
+} from './options.js';
+import { subcommand } from './subcommand.js';
 
 /** `lifeboat catalog verify|seal|export`. */
 export function registerCatalogCommands(program: Command): void {
   const catalog = program.command('catalog').description('verify and export backup catalogs');
 
-  const verify = catalog
-    .command('verify')
-    .description(
+  subcommand(catalog, 'verify', {
+    description:
       "check that a backup is whole and untouched: the catalog's digest, every pack and object; with the key, every sealed Secret. " +
-        'With --all, every backup of every cluster in the store (a scrub): exit 1 when any is not restorable',
-    )
-    .argument('[name]', 'backup name (or --all)');
-  addOptions(verify, [
-    new Option('--all', 'verify every backup in the store; incomplete ones are listed, not failed'),
-    storeOption(),
-    clusterOption(),
-    ...keyOptions(),
-    outputOption(),
-  ]);
-  verify.action(
+      'With --all, every backup of every cluster in the store (a scrub): exit 1 when any is not restorable',
+    arguments: [['[name]', 'backup name (or --all)']],
+    options: [
+      new Option(
+        '--all',
+        'verify every backup in the store; incomplete ones are listed, not failed',
+      ),
+      ...backupLookupOptions(),
+      ...keyOptions(),
+      outputOption(),
+    ],
+  }).action(
     act(async (name: string | undefined, flags: CatalogFlags & { all?: boolean }) => {
       if (flags.all && name !== undefined)
         throw new UsageError(`pass a backup NAME or --all, not both (got "${name}" and --all)`);
@@ -32,19 +39,17 @@ export function registerCatalogCommands(program: Command): void {
     }),
   );
 
-  const seal = catalog
-    .command('seal')
-    .description(
+  subcommand(catalog, 'seal', {
+    description:
       'authenticate backups written before catalogs were sealed: each is verified in full with the key (catalog, packs, objects, every Secret), then sealed; automatic restores use only sealed backups',
-    )
-    .argument('[names...]', 'backups to seal (or --all)');
-  addOptions(seal, [
-    new Option('--all', 'every backup in the store'),
-    storeOption(),
-    ...keyOptions(),
-    outputOption(),
-  ]);
-  seal.action(
+    arguments: [['[names...]', 'backups to seal (or --all)']],
+    options: [
+      new Option('--all', 'every backup in the store'),
+      storeOption(),
+      ...keyOptions(),
+      outputOption(),
+    ],
+  }).action(
     act(async (names: string[], flags: CatalogFlags & { all?: boolean }) => {
       if (flags.all === names.length > 0)
         throw new UsageError('pass backup NAMEs or --all (exactly one of the two)');
@@ -55,18 +60,17 @@ export function registerCatalogCommands(program: Command): void {
     }),
   );
 
-  const exportCommand = catalog
-    .command('export')
-    .description('write a backup as plain YAML that kubectl apply -f accepts, in restore order')
-    .argument('<name>', 'backup name');
-  addOptions(exportCommand, [
-    storeOption(),
-    new Option('--dir <dir>', 'directory to write the YAML files into').makeOptionMandatory(),
-    clusterOption(),
-    ...keyOptions(),
-    outputOption(),
-  ]);
-  exportCommand.action(
+  subcommand(catalog, 'export', {
+    description: 'write a backup as plain YAML that kubectl apply -f accepts, in restore order',
+    arguments: [['<name>', 'backup name']],
+    options: [
+      storeOption(),
+      new Option('--dir <dir>', 'directory to write the YAML files into').makeOptionMandatory(),
+      clusterOption(),
+      ...keyOptions(),
+      outputOption(),
+    ],
+  }).action(
     act(async (name: string, flags: CatalogFlags) =>
       (await import('./catalog-run.js')).exportCatalog(name, flags),
     ),

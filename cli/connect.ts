@@ -34,6 +34,11 @@ export function storeFrom(flag: string | undefined): ObjectStore {
   }
 }
 
+/** The store when --store or LIFEBOAT_STORE names one: pipeline commands work without it. */
+export function storeIfGiven(flag: string | undefined): ObjectStore | undefined {
+  return optionalSetting(flag, 'LIFEBOAT_STORE') ? storeFrom(flag) : undefined;
+}
+
 export interface KubeTarget {
   kubeConfig: KubeConfig;
   /** `{ local, local, <context> }`: how the catalog names a kubeconfig context. */

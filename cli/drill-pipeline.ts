@@ -1,8 +1,8 @@
 import { readDrillReport } from '../shared/drill/drill-store.js';
 import { API_VERSION, DrillId, type DrillCompleted } from '../shared/messages/index.js';
-import { storeFrom } from './connect.js';
+import { storeIfGiven } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
-import { optionalSetting, parseClusterRef, parseName, validateFlags } from './options.js';
+import { parseClusterRef, parseName, validateFlags } from './options.js';
 import { emit, formatFields, section } from './output.js';
 import { messageFromFlags, publishAndFollow, type PipelineFlags } from './pipeline.js';
 import { defaultDrillId, readDrillPolicyFile, type DrillRunFlags } from './drill-run.js';
@@ -73,14 +73,11 @@ export async function runDrillThroughPipeline(flags: DrillPipelineFlags): Promis
     requestedAt: new Date().toISOString(),
   });
   const done = await publishAndFollow(flags, {
-    publishTo: 'drill',
-    message: job,
-    completedOn: 'drill-completed',
-    kind: 'DrillCompleted',
+    request: job,
     matches: (m) => m.drillId === drillId,
     what: `DrillCompleted of drill ${drillId}`,
   });
-  const store = optionalSetting(flags.store, 'LIFEBOAT_STORE') ? storeFrom(flags.store) : undefined;
+  const store = storeIfGiven(flags.store);
   const report =
     store && done.reportKey
       ? await readDrillReport(store, drillId).catch(() => undefined)

@@ -186,6 +186,9 @@ export const clusterOption = sharedOption(
 /** The two ways to give the key: a key file or a Cloud KMS key. */
 export const keyOptions = (): Option[] => [keyFileOption(), kmsKeyOption()];
 
+/** Where a backup is found: the store, and its cluster when several have a backup of that name. */
+export const backupLookupOptions = (): Option[] => [storeOption(), clusterOption()];
+
 /** Adds options in order (commander's addOption takes one at a time). */
 export function addOptions(command: Command, options: Option[]): Command {
   for (const option of options) command.addOption(option);

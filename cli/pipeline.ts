@@ -86,15 +86,37 @@ function pubsubFor(projectId: string): PubSub {
   return new PubSub({ projectId });
 }
 
-/** The answers a CLI command can follow a published message to. */
-export type FollowedKind = 'BackupCompleted' | 'RestoreCompleted' | 'DrillCompleted';
-
-export interface Follow<K extends FollowedKind> {
+interface Route {
   publishTo: TopicRole;
-  message: unknown;
+  answer: MessageKind;
   completedOn: TopicRole;
-  kind: K;
-  matches: (m: MessageOf<K>) => boolean;
+}
+
+/**
+ * Each request the CLI follows to its answer: the topic the request is
+ * published to, the kind of its answer, and the topic the answer comes on.
+ */
+const FOLLOWED = {
+  ClusterBackupJob: {
+    publishTo: 'backup-jobs',
+    answer: 'BackupCompleted',
+    completedOn: 'backup-completed',
+  },
+  RestoreRequest: {
+    publishTo: 'restore',
+    answer: 'RestoreCompleted',
+    completedOn: 'restore-completed',
+  },
+  DrillJob: { publishTo: 'drill', answer: 'DrillCompleted', completedOn: 'drill-completed' },
+} as const satisfies Partial<Record<MessageKind, Route>>;
+
+/** The requests a CLI command can publish and follow to their answer. */
+export type FollowedRequest = keyof typeof FOLLOWED;
+type AnswerTo<R extends FollowedRequest> = (typeof FOLLOWED)[R]['answer'];
+
+export interface Follow<R extends FollowedRequest> {
+  request: MessageOf<R> & { kind: R };
+  matches: (m: MessageOf<AnswerTo<R>>) => boolean;
   /** What is awaited, for progress and the timeout message. */
   what: string;
 }
@@ -105,16 +127,18 @@ export interface Follow<K extends FollowedKind> {
  * published (so the answer cannot be missed) and is deleted afterwards,
  * also on timeout and on Ctrl-C.
  */
-export async function publishAndFollow<K extends FollowedKind>(
+export async function publishAndFollow<R extends FollowedRequest>(
   flags: PipelineFlags,
-  follow: Follow<K>,
-): Promise<MessageOf<K>> {
+  follow: Follow<R>,
+): Promise<MessageOf<AnswerTo<R>>> {
   const project = projectOf(flags);
   const timeoutMs = parseDurationFlag(flags.timeout ?? '30m', '--timeout');
   const pubsub = pubsubFor(project);
   const bus = new PubSubBus(pubsub);
   const name = `${flags.topicPrefix}cli-${randomBytes(4).toString('hex')}`;
-  const completed = topicName(flags.topicPrefix, follow.completedOn);
+  const route: { publishTo: TopicRole; answer: AnswerTo<R>; completedOn: TopicRole } =
+    FOLLOWED[follow.request.kind];
+  const completed = topicName(flags.topicPrefix, route.completedOn);
   let subscription: Subscription | undefined;
   const cleanup = async (): Promise<void> => {
     await subscription?.close().catch(() => undefined);
@@ -127,13 +151,13 @@ export async function publishAndFollow<K extends FollowedKind>(
   const onSignal = (): void => void cleanup().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   try {
-    let arrived: (m: MessageOf<K>) => void = () => undefined;
-    const answer = new Promise<MessageOf<K>>((resolve) => (arrived = resolve));
+    let arrived: (m: MessageOf<AnswerTo<R>>) => void = () => undefined;
+    const answer = new Promise<MessageOf<AnswerTo<R>>>((resolve) => (arrived = resolve));
     try {
       subscription = await bus.subscribe(completed, name, async (delivery) => {
-        let message: MessageOf<K>;
+        let message: MessageOf<AnswerTo<R>>;
         try {
-          message = parseMessage(follow.kind, decodeJson(delivery.data, completed));
+          message = parseMessage(route.answer, decodeJson(delivery.data, completed));
         } catch {
           return; // not an answer we can read: someone else's
         }
@@ -144,8 +168,8 @@ export async function publishAndFollow<K extends FollowedKind>(
         `cannot subscribe to topic ${completed} in project ${project} (${causeOf(error)}): ${deployedHint(flags.topicPrefix)}`,
       );
     }
-    const publishTo = topicName(flags.topicPrefix, follow.publishTo);
-    const messageId = await bus.publish(publishTo, follow.message).catch((error: unknown) => {
+    const publishTo = topicName(flags.topicPrefix, route.publishTo);
+    const messageId = await bus.publish(publishTo, follow.request).catch((error: unknown) => {
       throw publishError(error, publishTo, project, flags.topicPrefix);
     });
     return await waitFor(answer, timeoutMs, follow.what, messageId);

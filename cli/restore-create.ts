@@ -8,10 +8,14 @@ import type { ObjectStore } from '../shared/store/object-store.js';
 import { gceSnapshotter, restoreSettings, sealerForBackup, type KeySource } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { findCatalog } from './find-backup.js';
-import { parseClusterRef } from './options.js';
 import { emit } from './output.js';
 import { Progress } from './progress.js';
-import { restoreIdsFrom, restoreOptionsFrom, type RestoreFlags } from './restore-flags.js';
+import {
+  restoreIdsFrom,
+  restoreOptionsFrom,
+  sourceClusterFrom,
+  type RestoreFlags,
+} from './restore-flags.js';
 import { formatReport } from './restore-view.js';
 
 const SECRETS = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true };
@@ -45,9 +49,7 @@ export async function createRestoreInProcess(
 ): Promise<ExitCode> {
   const { backupId, restoreId } = restoreIdsFrom(name, flags);
   const options = restoreOptionsFrom(flags);
-  const source = flags.sourceCluster
-    ? parseClusterRef(flags.sourceCluster, '--source-cluster')
-    : undefined;
+  const source = sourceClusterFrom(flags);
   const { store, key, compute, kubeConfig, cluster: target } = restoreSettings(flags);
   await refuseExistingRestore(store, restoreId);
   const catalog = await findCatalog(store, backupId, source);

@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import type { ClusterRef } from '../shared/messages/common.js';
 import {
   RestoreNarrowing,
   RestoreOptions,
@@ -11,6 +12,7 @@ import {
   namespaceProblem,
   parseList,
   parseMappings,
+  parseClusterRef,
   parseName,
   validateFlags,
   type OutputFormat,
@@ -111,6 +113,13 @@ export function restoreIdsFrom(
 ): { backupId: string; restoreId: string } {
   const backupId = parseName(flags.fromBackup, 'backup name');
   return { backupId, restoreId: restoreNameFrom(name, backupId) };
+}
+
+/** The cluster the backup is of, when --source-cluster names it (else it is found from the backup). */
+export function sourceClusterFrom(
+  flags: Pick<RestoreFlags, 'sourceCluster'>,
+): ClusterRef | undefined {
+  return flags.sourceCluster ? parseClusterRef(flags.sourceCluster, '--source-cluster') : undefined;
 }
 
 /** The flags a deployed restore plan decides, which a pipeline request cannot carry. */

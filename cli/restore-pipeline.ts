@@ -1,14 +1,19 @@
 import { Layout } from '../shared/catalog/layout.js';
 import { API_VERSION, type RestoreCompleted } from '../shared/messages/index.js';
 import type { RestoreReport } from '../shared/restore/report.js';
-import { storeFrom } from './connect.js';
+import { storeIfGiven } from './connect.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { clusterLabel, findBackup } from './find-backup.js';
-import { optionalSetting, parseClusterRef } from './options.js';
+import { parseClusterRef } from './options.js';
 import { emit, formatFields, section } from './output.js';
 import { messageFromFlags, publishAndFollow } from './pipeline.js';
 import { refuseExistingRestore } from './restore-create.js';
-import { restoreIdsFrom, restoreNarrowingFrom, type RestoreFlags } from './restore-flags.js';
+import {
+  restoreIdsFrom,
+  restoreNarrowingFrom,
+  sourceClusterFrom,
+  type RestoreFlags,
+} from './restore-flags.js';
 import { countsText, formatReport } from './restore-view.js';
 
 function formatCompleted(m: RestoreCompleted): string {
@@ -46,10 +51,8 @@ export async function createRestoreThroughPipeline(
     );
   }
   const target = parseClusterRef(flags.targetCluster, '--target-cluster');
-  const store = optionalSetting(flags.store, 'LIFEBOAT_STORE') ? storeFrom(flags.store) : undefined;
-  let source = flags.sourceCluster
-    ? parseClusterRef(flags.sourceCluster, '--source-cluster')
-    : undefined;
+  const store = storeIfGiven(flags.store);
+  let source = sourceClusterFrom(flags);
   if (store) {
     await refuseExistingRestore(store, restoreId);
     source = (await findBackup(store, backupId, source)).cluster;
@@ -70,10 +73,7 @@ export async function createRestoreThroughPipeline(
     step: 0,
   });
   const done = await publishAndFollow(flags, {
-    publishTo: 'restore',
-    message: request,
-    completedOn: 'restore-completed',
-    kind: 'RestoreCompleted',
+    request: request,
     matches: (m) => m.restoreId === restoreId,
     what: `RestoreCompleted of restore ${restoreId}`,
   });

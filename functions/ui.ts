@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { http } from '@google-cloud/functions-framework';
+import { http, type Request, type Response } from '@google-cloud/functions-framework';
 import { Layout } from '../shared/catalog/layout.js';
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { dataKeyId, loadSealer } from '../shared/catalog/data-key.js';
 import type { Sealer } from '../shared/crypto/sealer.js';
 import { errorMessage } from '../shared/errors.js';
+import { requestLogContext, withLogContext } from '../shared/log/log-context.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import type { ObjectStore } from '../shared/store/object-store.js';
 import { openStore } from '../shared/store/open-store.js';
@@ -27,8 +28,12 @@ async function readOnlySealer(config: Config, store: ObjectStore): Promise<Seale
   return loadSealer(store, wrapper);
 }
 
-async function build(): Promise<{ handler: Handler; logger: Logger }> {
-  const config = loadConfig();
+interface Instance {
+  handler: Handler;
+  logger: Logger;
+}
+
+async function build(config: Config): Promise<Instance> {
   const logger = createLogger({ level: config.logLevel });
   const store = openStore(config.store);
   const sealer = await readOnlySealer(config, store);
@@ -41,28 +46,27 @@ async function build(): Promise<{ handler: Handler; logger: Logger }> {
  * configuration, KMS unavailable) is not kept, so the next request tries
  * again.
  */
-let instance: ReturnType<typeof build> | undefined;
+let instance: Promise<Instance> | undefined;
 
 const name: HttpFunctionName = 'ui';
 
-/**
- * The catalog browser as an HTTP function: the same read-only page as
- * `lifeboat ui`, over the deployed store. Who may open it is decided by IAM
- * (the invoker role, infra/ui.tf), never by this code.
- */
-http(name, async (req, res) => {
+/** The reason is the configuration's or the key's, not the caller's: logged, and said plainly. */
+function cannotStart(res: Response, error: unknown): void {
+  createLogger({}).error({ reason: errorMessage(error) }, `${name}: cannot start`);
+  res
+    .status(503)
+    .type('text/plain')
+    .send(`The Lifeboat UI cannot start: ${errorMessage(error)}\n`);
+}
+
+async function serve(config: Config, req: Request, res: Response): Promise<void> {
   let built;
   try {
-    instance ??= build();
+    instance ??= build(config);
     built = await instance;
   } catch (error) {
     instance = undefined;
-    // The reason is the configuration's or the key's, not the caller's: logged, and said plainly.
-    createLogger({}).error({ reason: errorMessage(error) }, `${name}: cannot start`);
-    res
-      .status(503)
-      .type('text/plain')
-      .send(`The Lifeboat UI cannot start: ${errorMessage(error)}\n`);
+    cannotStart(res, error);
     return;
   }
   try {
@@ -73,4 +77,26 @@ http(name, async (req, res) => {
       res.status(500).type('text/plain').send('The page failed; see the logs.\n');
     else res.end();
   }
+}
+
+/**
+ * The catalog browser as an HTTP function: the same read-only page as
+ * `lifeboat ui`, over the deployed store. Who may open it is decided by IAM
+ * (the invoker role, infra/ui.tf), never by this code.
+ */
+http(name, async (req, res) => {
+  // Read on every request, not kept: the project names the request's trace, and a
+  // configuration that failed must be read again on the next request.
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    // No project to name a trace in: this one line goes without the request's ids.
+    cannotStart(res, error);
+    return;
+  }
+  // Every line logged while the request is served carries its execution id and trace.
+  await withLogContext(requestLogContext(config.project, req.headers), () =>
+    serve(config, req, res),
+  );
 });

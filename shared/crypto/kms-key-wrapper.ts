@@ -163,6 +163,15 @@ function bytes(value: Uint8Array | string | null | undefined): Buffer {
   return Buffer.from(value ?? new Uint8Array());
 }
 
+/** A CRC32C as Cloud KMS requests carry it (an Int64Value). */
+const crc32cOf = (data: Buffer): { value: number } => ({ value: crc32c(data) });
+
+/** Which checksum a mismatch names, per operation. */
+const MISMATCH: Record<Operation, string> = {
+  wrap: 'a checksum',
+  unwrap: 'the plaintext checksum',
+};
+
 function checksum(value: { value?: unknown } | null | undefined): number | undefined {
   const n = Number(value?.value);
   return value?.value === undefined || value.value === null || Number.isNaN(n) ? undefined : n;
@@ -216,38 +225,35 @@ export class KmsKeyWrapper implements KeyWrapper {
   }
 
   async wrap(dataKey: Buffer): Promise<Buffer> {
-    const response = await this.call('wrap', (client) =>
-      client.encrypt(
-        { name: this.keyName, plaintext: dataKey, plaintextCrc32c: { value: crc32c(dataKey) } },
-        CALL_OPTIONS,
-      ),
-    );
-    const ciphertext = bytes(response.ciphertext);
-    if (
-      !response.verifiedPlaintextCrc32c ||
-      checksum(response.ciphertextCrc32c) !== crc32c(ciphertext)
-    ) {
-      throw new TransientError(
-        `Cloud KMS key ${this.keyName} could not ${VERB.wrap}: a checksum did not match (corrupted in transit; retried)`,
-      );
-    }
-    return ciphertext;
+    const request = { name: this.keyName, plaintext: dataKey, plaintextCrc32c: crc32cOf(dataKey) };
+    const response = await this.call('wrap', (client) => client.encrypt(request, CALL_OPTIONS));
+    // Cloud KMS says whether the data key reached it intact (decrypt refuses a damaged one).
+    const sentIntact = response.verifiedPlaintextCrc32c === true;
+    return this.received('wrap', sentIntact, response.ciphertext, response.ciphertextCrc32c);
   }
 
-  async unwrap(wrapped: Buffer): Promise<Buffer> {
-    const response = await this.call('unwrap', (client) =>
-      client.decrypt(
-        { name: this.keyName, ciphertext: wrapped, ciphertextCrc32c: { value: crc32c(wrapped) } },
-        CALL_OPTIONS,
-      ),
+  async unwrap(ciphertext: Buffer): Promise<Buffer> {
+    const request = { name: this.keyName, ciphertext, ciphertextCrc32c: crc32cOf(ciphertext) };
+    const response = await this.call('unwrap', (client) => client.decrypt(request, CALL_OPTIONS));
+    return this.received('unwrap', true, response.plaintext, response.plaintextCrc32c);
+  }
+
+  /**
+   * The bytes Cloud KMS answered with, once both checksums agree: it read
+   * what was sent intact, and what came back matches its CRC32C. A mismatch
+   * is damage on the way, so trying again may work.
+   */
+  private received(
+    operation: Operation,
+    sentIntact: boolean,
+    value: Uint8Array | string | null | undefined,
+    valueCrc32c: { value?: unknown } | null | undefined,
+  ): Buffer {
+    const received = bytes(value);
+    if (sentIntact && checksum(valueCrc32c) === crc32c(received)) return received;
+    throw new TransientError(
+      `Cloud KMS key ${this.keyName} could not ${VERB[operation]}: ${MISMATCH[operation]} did not match (corrupted in transit; retried)`,
     );
-    const plaintext = bytes(response.plaintext);
-    if (checksum(response.plaintextCrc32c) !== crc32c(plaintext)) {
-      throw new TransientError(
-        `Cloud KMS key ${this.keyName} could not ${VERB.unwrap}: the plaintext checksum did not match (corrupted in transit; retried)`,
-      );
-    }
-    return plaintext;
   }
 
   /** Closes the client, if it was ever opened. */

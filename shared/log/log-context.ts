@@ -33,6 +33,17 @@ export function newExecutionId(): string {
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=OPTIONS`, which Google's front ends set on HTTP requests. */
+const CLOUD_TRACE_CONTEXT = /^([0-9a-f]{32})(?:\/\d*)?(?:;o=\d+)?$/i;
+/** What an execution id may look like: it becomes a log label, so a caller cannot put anything there. */
+const EXECUTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const traceIdOfTraceparent = (traceparent: unknown): string | undefined =>
+  typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent)?.[1] : undefined;
+
+/** A trace in the form Cloud Logging reads; a fresh trace id when the caller sent none. */
+const traceName = (project: string, traceId: string | undefined): string =>
+  `projects/${project}/traces/${traceId ?? randomBytes(16).toString('hex')}`;
 
 /**
  * The trace of an invocation: the one its event carries (a CloudEvent's
@@ -40,8 +51,31 @@ const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
  * an invocation's lines are grouped even when nothing traced it.
  */
 export function invocationTrace(project: string, traceparent: unknown): string {
+  return traceName(project, traceIdOfTraceparent(traceparent));
+}
+
+/** HTTP request headers as node:http gives them (names in lower case). */
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+const header = (headers: RequestHeaders, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * The log context of one HTTP request, from the headers the Functions
+ * Framework reads: `Function-Execution-Id` (a fresh id without one), and the
+ * trace of `X-Cloud-Trace-Context`, else of a W3C `traceparent`, else a fresh
+ * trace.
+ */
+export function requestLogContext(project: string, headers: RequestHeaders): LogContext {
+  const executionId = header(headers, 'function-execution-id');
+  const cloudTrace = CLOUD_TRACE_CONTEXT.exec(header(headers, 'x-cloud-trace-context') ?? '');
   const traceId =
-    (typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent)?.[1] : undefined) ??
-    randomBytes(16).toString('hex');
-  return `projects/${project}/traces/${traceId}`;
+    cloudTrace?.[1]?.toLowerCase() ?? traceIdOfTraceparent(header(headers, 'traceparent'));
+  return {
+    executionId:
+      executionId !== undefined && EXECUTION_ID.test(executionId) ? executionId : newExecutionId(),
+    trace: traceName(project, traceId),
+  };
 }

@@ -27,7 +27,8 @@ export function messageSchema<K extends string, P extends TProperties>(
   return Type.Object({ ...header, ...properties }, { additionalProperties: false });
 }
 
-const Name = Type.String({ minLength: 1, maxLength: 253 });
+/** A Kubernetes name or name glob (a namespace, a resource, a cluster): at most 253 characters. */
+export const KubeName = Type.String({ minLength: 1, maxLength: 253 });
 export const Timestamp = Type.String({ format: 'date-time', minLength: 20 });
 export const BackupId = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' });
 
@@ -47,10 +48,10 @@ export const IncludeClusterResources = ['auto', 'on', 'off'] as const;
 /** What to back up, in the spirit of Velero's filters. */
 export const BackupFilters = Type.Object(
   {
-    includeNamespaces: Type.Array(Name, { default: ['*'] }),
-    excludeNamespaces: Type.Array(Name, { default: [] }),
-    includeResources: Type.Array(Name, { default: ['*'] }),
-    excludeResources: Type.Array(Name, { default: [] }),
+    includeNamespaces: Type.Array(KubeName, { default: ['*'] }),
+    excludeNamespaces: Type.Array(KubeName, { default: [] }),
+    includeResources: Type.Array(KubeName, { default: ['*'] }),
+    excludeResources: Type.Array(KubeName, { default: [] }),
     labelSelector: Type.Optional(Type.String()),
     includeClusterResources: Type.Union(
       IncludeClusterResources.map((v) => Type.Literal(v)),
@@ -67,7 +68,7 @@ export const BackupPolicy = Type.Object(
     name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' }),
     projects: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
     locations: Type.Array(Type.String({ minLength: 1 }), { default: ['-'] }),
-    clusterNames: Type.Array(Name, { default: ['*'] }),
+    clusterNames: Type.Array(KubeName, { default: ['*'] }),
     clusterLabels: Type.Record(Type.String(), Type.String(), { default: {} }),
     filters: Type.Optional(BackupFilters),
     snapshotVolumes: Type.Boolean({ default: true }),

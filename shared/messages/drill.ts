@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BackupId, BackupPolicy, ClusterRef, messageSchema, Timestamp } from './common.js';
+import {
+  BackupId,
+  BackupPolicy,
+  ClusterRef,
+  KubeName,
+  messageSchema,
+  Timestamp,
+} from './common.js';
 import { Counts } from './backup.js';
 
 const PolicyName = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$' });
@@ -40,10 +47,8 @@ export const DrillPolicy = Type.Object(
     /** The only cluster a drill of this policy ever writes to. */
     drillCluster: ClusterRef,
     /** Namespace globs to drill; default every namespace the backup holds. */
-    namespaces: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: ['*'] }),
-    excludeNamespaces: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
-      default: [],
-    }),
+    namespaces: Type.Array(KubeName, { default: ['*'] }),
+    excludeNamespaces: Type.Array(KubeName, { default: [] }),
     /** Volume data comes back too: disks made from the snapshots, so the snapshots are proven. */
     restoreVolumes: Type.Boolean({ default: true }),
     /** How long a drill may take from request to verified; longer fails it. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BackupId, ClusterRef, messageSchema } from './common.js';
+import { BackupId, ClusterRef, KubeName, messageSchema } from './common.js';
 import { Counts } from './backup.js';
 
 export const ConflictPolicies = ['fail', 'skip', 'replace'] as const;
@@ -126,10 +126,10 @@ export type RestorePlan = Static<typeof RestorePlan>;
 /** What a request may change in its plan: select fewer namespaces or resources, or only look. */
 export const RestoreNarrowing = Type.Object(
   {
-    includeNamespaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
-    excludeNamespaces: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
-    includeResources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
-    excludeResources: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
+    includeNamespaces: Type.Optional(Type.Array(KubeName)),
+    excludeNamespaces: Type.Optional(Type.Array(KubeName)),
+    includeResources: Type.Optional(Type.Array(KubeName)),
+    excludeResources: Type.Optional(Type.Array(KubeName)),
     dryRun: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

@@ -5,6 +5,7 @@ import {
   currentLogContext,
   invocationTrace,
   newExecutionId,
+  requestLogContext,
   withLogContext,
 } from '../../shared/log/log-context.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
@@ -96,6 +97,35 @@ describe('logger', () => {
     const between = lines.find((l) => l['message'] === 'between invocations');
     assert.equal(between?.['logging.googleapis.com/trace'], undefined);
     assert.equal(labels(between!), undefined);
+  });
+
+  it("reads an HTTP request's execution id and trace from the headers the Functions Framework reads", () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    assert.deepEqual(
+      requestLogContext('acme', {
+        'function-execution-id': 'xk2hj1a9b3c4',
+        'x-cloud-trace-context': `${traceId.toUpperCase()}/6052;o=1`,
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      }),
+      { executionId: 'xk2hj1a9b3c4', trace: `projects/acme/traces/${traceId}` },
+    );
+    // Without X-Cloud-Trace-Context, the W3C traceparent.
+    assert.equal(
+      requestLogContext('acme', {
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      }).trace,
+      'projects/acme/traces/4bf92f3577b34da6a3ce929d0e0e4736',
+    );
+    // Neither header, or ones that do not parse: fresh ids, never the caller's text.
+    for (const headers of [
+      {},
+      { 'function-execution-id': 'a b"c', 'x-cloud-trace-context': 'nonsense', traceparent: 'x' },
+      { 'function-execution-id': ['e1', 'e2'] },
+    ]) {
+      const context = requestLogContext('acme', headers);
+      assert.match(context.trace, /^projects\/acme\/traces\/[0-9a-f]{32}$/);
+      assert.match(context.executionId, /^([0-9a-f]{12}|e1)$/);
+    }
   });
 
   it('never writes secret values', () => {

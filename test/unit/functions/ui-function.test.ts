@@ -31,6 +31,58 @@ describe('the ui HTTP function', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The JSON lines written to stdout (where the function logs) while `work` runs. */
+  async function linesLoggedDuring(
+    work: () => Promise<unknown>,
+  ): Promise<Record<string, unknown>[]> {
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      written.push(chunk.toString());
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await work();
+    } finally {
+      process.stdout.write = write;
+    }
+    return written
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  // First: the instance must not be built yet, so that building it fails and logs.
+  it("logs while it serves a request with the request's execution id and trace", async function () {
+    const keys = ['LIFEBOAT_STORE', 'LIFEBOAT_PROJECT', 'LIFEBOAT_KEY_FILE', 'LIFEBOAT_KMS_KEY'];
+    process.env['LIFEBOAT_STORE'] = `file://${dir}`;
+    process.env['LIFEBOAT_PROJECT'] = 'prod-project';
+    // Both keys: the configuration loads, and building the instance fails with a logged line.
+    process.env['LIFEBOAT_KEY_FILE'] = join(dir, 'key');
+    process.env['LIFEBOAT_KMS_KEY'] = 'projects/p/locations/l/keyRings/r/cryptoKeys/k';
+    try {
+      const lines = await linesLoggedDuring(async () => {
+        const refused = await fetch(`${base}/`, {
+          headers: {
+            'Function-Execution-Id': 'xk2hj1a9b3c4',
+            'X-Cloud-Trace-Context': '0af7651916cd43dd8448eb211c80319c/6052;o=1',
+          },
+        });
+        assert.equal(refused.status, 503);
+        assert.match(await refused.text(), /Both LIFEBOAT_KMS_KEY and LIFEBOAT_KEY_FILE are set/);
+      });
+      const line = lines.find((l) => l['message'] === 'ui: cannot start');
+      assert.deepEqual(line?.['logging.googleapis.com/labels'], { execution_id: 'xk2hj1a9b3c4' });
+      assert.equal(
+        line?.['logging.googleapis.com/trace'],
+        'projects/prod-project/traces/0af7651916cd43dd8448eb211c80319c',
+      );
+    } finally {
+      for (const key of keys) delete process.env[key];
+    }
+  });
+
   it('answers 503 with the reason while the configuration is wrong, and tries again on the next request', async function () {
     delete process.env['LIFEBOAT_STORE'];
     delete process.env['LIFEBOAT_CONFIG'];
