@@ -58,6 +58,31 @@ export class CallCounts<M extends string> {
   }
 }
 
+/**
+ * Failures a test queues: the next `count` calls (of one method, or of
+ * any) fail with `code`, in the order they were queued.
+ */
+export class FaultQueue<M extends string, C> {
+  private readonly queued: { remaining: number; code: C; method: M | undefined }[] = [];
+
+  add(count: number, code: C, method?: M): void {
+    this.queued.push({ remaining: count, code, method });
+  }
+
+  /** The code a call of `method` must fail with, if a queued fault is due; that fault counts it. */
+  take(method: M): C | undefined {
+    const fault = this.queued.find((f) => f.method === undefined || f.method === method);
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.queued.splice(this.queued.indexOf(fault), 1);
+    return fault.code;
+  }
+
+  clear(): void {
+    this.queued.length = 0;
+  }
+}
+
 /** A request's whole body as UTF-8 text ('' when it has none). */
 export async function readRequestText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

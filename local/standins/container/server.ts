@@ -14,7 +14,7 @@ import {
   type Json,
   type JsonObject,
 } from '../google-json.js';
-import { CallCounts, LoopbackStandin, sendJson } from '../loopback-standin.js';
+import { CallCounts, FaultQueue, LoopbackStandin, sendJson } from '../loopback-standin.js';
 import { FieldMask } from './field-mask.js';
 import {
   clusterEnumsAsNumbers,
@@ -61,12 +61,6 @@ export const StandinMethods = [
 ] as const;
 export type StandinMethod = (typeof StandinMethods)[number];
 
-interface Fault {
-  remaining: number;
-  code: number;
-  method: StandinMethod | undefined;
-}
-
 interface Entry {
   record: ClusterRecord;
   /** The serialised Cluster, by enum encoding and field mask; cleared whenever the record changes. */
@@ -106,7 +100,7 @@ export class ContainerStandin extends LoopbackStandin {
   private readonly projects = new Map<string, Map<string, Entry>>();
   private readonly operations = new Map<string, OperationRecord>();
   private readonly counts = new CallCounts<StandinMethod>();
-  private readonly faults: Fault[] = [];
+  private readonly faults = new FaultQueue<StandinMethod, number>();
   private readonly denied = new Set<string>();
   private readonly missingZones = new Map<string, string[]>();
   /** Every request's method, path with query and field mask, in order: what the client really sent. */
@@ -204,7 +198,7 @@ export class ContainerStandin extends LoopbackStandin {
 
   /** The next `count` requests (of `method`, or of any method) fail with `code` in Google's shape. */
   failNext(count: number, code: 403 | 429 | 500 | 503, method?: StandinMethod): void {
-    this.faults.push({ remaining: count, code, method });
+    this.faults.add(count, code, method);
   }
 
   /** Every request about `project` answers 403 PERMISSION_DENIED, as for a project the caller cannot see. */
@@ -218,7 +212,7 @@ export class ContainerStandin extends LoopbackStandin {
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
     this.denied.clear();
     this.missingZones.clear();
     this.rejectFieldMasks = false;
@@ -278,12 +272,8 @@ export class ContainerStandin extends LoopbackStandin {
         `Invalid FieldMask '${mask}': partial responses are not served here.`,
       );
     }
-    const fault = this.faults.find((f) => f.method === undefined || f.method === route.method);
-    if (fault) {
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      throw injected(fault.code);
-    }
+    const code = this.faults.take(route.method);
+    if (code !== undefined) throw injected(code);
     if (this.denied.has(route.project)) {
       const permission =
         route.method === 'unsupported' ? 'container.clusters.get' : `container.${route.method}`;

@@ -10,7 +10,7 @@ import {
   type Json,
   type JsonObject,
 } from '../google-json.js';
-import { CallCounts, LoopbackStandin, sendJson } from '../loopback-standin.js';
+import { CallCounts, FaultQueue, LoopbackStandin, sendJson } from '../loopback-standin.js';
 import {
   enumName,
   keyJson,
@@ -72,12 +72,6 @@ interface Route {
   version?: string;
 }
 
-interface Fault {
-  remaining: number;
-  code: 429 | 500 | 503;
-  method: KmsMethod | undefined;
-}
-
 /** What an encrypt or a decrypt used: which version of which key. */
 export interface KeyUse {
   method: 'encrypt' | 'decrypt';
@@ -113,7 +107,7 @@ export class KmsStandin extends LoopbackStandin {
   private readonly rings = new Map<string, KeyRingRecord>();
   private readonly keys = new Map<string, KeyRecord>();
   private readonly counts = new CallCounts<KmsMethod>();
-  private readonly faults: Fault[] = [];
+  private readonly faults = new FaultQueue<KmsMethod, 429 | 500 | 503>();
   private readonly denied = new Set<string>();
   /** Every request's method and path with query, in order: what the client really sent. */
   readonly requests: { method: KmsMethod; url: string }[] = [];
@@ -137,7 +131,7 @@ export class KmsStandin extends LoopbackStandin {
 
   /** The next `count` requests (of `method`, or of any method) fail with `code` in Google's shape. */
   failNext(count: number, code: 429 | 500 | 503, method?: KmsMethod): void {
-    this.faults.push({ remaining: count, code, method });
+    this.faults.add(count, code, method);
   }
 
   /** Every request that needs `permission` (cloudkms.cryptoKeyVersions.useToDecrypt...) answers 403. */
@@ -158,7 +152,7 @@ export class KmsStandin extends LoopbackStandin {
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
     this.denied.clear();
   }
 
@@ -201,12 +195,8 @@ export class KmsStandin extends LoopbackStandin {
   }
 
   private injectFault(route: Route): void {
-    const fault = this.faults.find((f) => f.method === undefined || f.method === route.method);
-    if (fault) {
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      throw injected(fault.code);
-    }
+    const code = this.faults.take(route.method);
+    if (code !== undefined) throw injected(code);
     if (route.method === 'unsupported') return;
     const permission = PERMISSIONS[route.method];
     if (this.denied.has(permission)) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CallCounts,
+  FaultQueue,
   LoopbackStandin,
   readRequestText,
   sendJson,
@@ -47,5 +48,20 @@ describe('the stand-ins’ loopback server', function () {
     counts.clear();
     assert.equal(counts.of('get'), 0);
     assert.deepEqual(counts.toRecord(), {});
+  });
+
+  it('fails the next calls as queued: of one method or of any, each fault for its count', function () {
+    const faults = new FaultQueue<'get' | 'list', number>();
+    assert.equal(faults.take('get'), undefined);
+    faults.add(2, 503, 'list');
+    faults.add(1, 429);
+    assert.equal(faults.take('get'), 429);
+    assert.equal(faults.take('get'), undefined);
+    assert.equal(faults.take('list'), 503);
+    assert.equal(faults.take('list'), 503);
+    assert.equal(faults.take('list'), undefined);
+    faults.add(5, 500);
+    faults.clear();
+    assert.equal(faults.take('get'), undefined);
   });
 });
