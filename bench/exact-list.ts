@@ -1,11 +1,12 @@
-import { resourcePath, type KubeHttp } from '../shared/kube/kube-http.js';
+import type { KubeHttp } from '../shared/kube/kube-http.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
-
-type Page = { items: unknown[]; metadata: { continue?: string; resourceVersion?: string } };
+import { countByPagedList, type ListPage } from './paged-list.js';
 
 /** The cluster's current etcd revision, as a LIST of namespaces reports it (as the plan reads it). */
 export async function currentRevision(http: KubeHttp): Promise<string> {
-  const page = await http.request<Page>('GET', '/api/v1/namespaces', { query: { limit: 1 } });
+  const page = await http.request<ListPage<unknown>>('GET', '/api/v1/namespaces', {
+    query: { limit: 1 },
+  });
   const revision = page.metadata.resourceVersion;
   if (!revision) throw new Error('the LIST of namespaces carried no metadata.resourceVersion');
   return revision;
@@ -22,28 +23,17 @@ export async function bareListAt(
   resources: readonly ResourceRef[],
   revision?: string,
 ): Promise<number> {
-  const counts = await Promise.all(
-    resources.map(async (r) => {
-      let total = 0;
-      let token: string | undefined;
-      do {
-        const exact =
-          revision !== undefined && token === undefined
-            ? { resourceVersion: revision, resourceVersionMatch: 'Exact' }
-            : {};
-        const page = await http.request<Page>('GET', resourcePath(r), {
-          query: { limit: 500, continue: token, ...exact },
-        });
-        if (revision !== undefined && page.metadata.resourceVersion !== revision) {
-          throw new Error(
-            `${r.resource}: asked for revision ${revision}, got ${page.metadata.resourceVersion}`,
-          );
-        }
-        total += page.items.length;
-        token = page.metadata.continue || undefined;
-      } while (token);
-      return total;
-    }),
-  );
-  return counts.reduce((a, b) => a + b, 0);
+  return countByPagedList(http, resources, {
+    query: (token) =>
+      revision !== undefined && token === undefined
+        ? { resourceVersion: revision, resourceVersionMatch: 'Exact' }
+        : {},
+    onPage: (r, page) => {
+      if (revision !== undefined && page.metadata.resourceVersion !== revision) {
+        throw new Error(
+          `${r.resource}: asked for revision ${revision}, got ${page.metadata.resourceVersion}`,
+        );
+      }
+    },
+  });
 }

@@ -2,6 +2,7 @@ import { mapLimit } from '../shared/concurrency.js';
 import { KubeApiError, resourcePath, type KubeHttp } from '../shared/kube/kube-http.js';
 import type { ResourceRef } from '../shared/messages/backup.js';
 import { Backoff } from '../shared/time/retry.js';
+import { countByPagedList } from './paged-list.js';
 
 export const BENCH_RESOURCES = [
   {
@@ -167,28 +168,12 @@ export async function bareList(
   resources: readonly ResourceRef[],
   onItems?: (items: readonly Listed[]) => void,
 ): Promise<number> {
-  const counts = await Promise.all(
-    resources.map(async (r) => {
-      let total = 0;
-      let token: string | undefined;
-      do {
-        const page = await http.request<{ items: Listed[]; metadata: { continue?: string } }>(
-          'GET',
-          resourcePath(r),
-          {
-            query: { limit: 500, continue: token },
-          },
-        );
-        total += page.items.length;
-        onItems?.(page.items);
-        token = page.metadata.continue || undefined;
-      } while (token);
-      return total;
-    }),
-  );
-  return counts.reduce((a, b) => a + b, 0);
+  return countByPagedList<Listed>(http, resources, {
+    onPage: (_, page) => onItems?.(page.items),
+  });
 }
 
+/** What the seed's check reads of a listed object. */
 type Listed = { metadata: { resourceVersion?: string } };
 
 /** How many objects the resources hold and the newest revision among them: changes with any write to them. */

@@ -1,12 +1,8 @@
 import { writeCatalog, type UnsignedCatalog } from '../shared/catalog/catalog-io.js';
 import type { PackEntry } from '../shared/catalog/catalog-schema.js';
 import { Layout } from '../shared/catalog/layout.js';
-import {
-  encodePack,
-  encodeRecord,
-  PACK_CUT_BYTES,
-  type EncodedRecord,
-} from '../shared/catalog/pack.js';
+import { isCut } from '../shared/backup/export-resource.js';
+import { encodePack, encodeRecord, type EncodedRecord } from '../shared/catalog/pack.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { objectKey } from '../shared/kube/list-pages.js';
 import type { KubeObject } from '../shared/kube/sanitize.js';
@@ -38,18 +34,6 @@ export interface SeededStore {
 }
 
 const NAMESPACES = 100;
-/** The export's content-defined cuts (shared/backup/export-resource.ts): every ~512 objects, at most 2048 or 16 MiB. */
-const PACK_TARGET = 512;
-const PACK_MAX = 2048;
-
-function keyHash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 const CONFIGMAPS: ResourceRef = {
   group: '',
@@ -66,12 +50,23 @@ const DEPLOYMENTS: ResourceRef = {
   namespaced: true,
 };
 
-const labels = (app: string, i: number): Record<string, string> => ({
-  app,
-  'app.kubernetes.io/name': app,
-  'app.kubernetes.io/managed-by': 'Helm',
-  tier: ['web', 'api', 'worker', 'batch'][i % 4] ?? 'web',
-});
+/** The metadata of one of app `i`'s objects, labelled as its Helm chart labels them. */
+const helmMetadata = (
+  name: string,
+  namespace: string,
+  i: number,
+  annotations: Record<string, string>,
+): KubeObject['metadata'] => {
+  const app = `app-${i}`;
+  const tier = ['web', 'api', 'worker', 'batch'][i % 4] ?? 'web';
+  const labels = {
+    app,
+    'app.kubernetes.io/name': app,
+    'app.kubernetes.io/managed-by': 'Helm',
+    tier,
+  };
+  return { name, namespace, labels, annotations };
+};
 
 /** A ConfigMap as a Helm chart writes one, sanitised as the export stores it. */
 function configMap(namespace: string, i: number): KubeObject {
@@ -79,15 +74,10 @@ function configMap(namespace: string, i: number): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: `${app}-config`,
-      namespace,
-      labels: labels(app, i),
-      annotations: {
-        'meta.helm.sh/release-name': app,
-        'meta.helm.sh/release-namespace': namespace,
-      },
-    },
+    metadata: helmMetadata(`${app}-config`, namespace, i, {
+      'meta.helm.sh/release-name': app,
+      'meta.helm.sh/release-namespace': namespace,
+    }),
     data: {
       'application.yaml': `server:\n  port: 8080\n  shutdown: graceful\nlogging:\n  level: info\nfeatures:\n  cache: ${i % 2 === 0}\n  shard: ${i % 16}\n`,
       LOG_FORMAT: 'json',
@@ -102,12 +92,9 @@ function deployment(namespace: string, i: number): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: app,
-      namespace,
-      labels: labels(app, i),
-      annotations: { 'deployment.kubernetes.io/revision': String((i % 7) + 1) },
-    },
+    metadata: helmMetadata(app, namespace, i, {
+      'deployment.kubernetes.io/revision': String((i % 7) + 1),
+    }),
     spec: {
       replicas: (i % 3) + 1,
       revisionHistoryLimit: 10,
@@ -183,7 +170,8 @@ async function writePacks(
     batch.push(record);
     bytes += record.line.length;
     const key = objectKey(obj);
-    if (batch.length >= PACK_MAX || bytes >= PACK_CUT_BYTES || keyHash(key) % PACK_TARGET === 0) {
+    // The export's content-defined cuts, so the seeded packs are cut where a real backup's are.
+    if (isCut(key, batch.length, bytes)) {
       batches.push(batch);
       batch = [];
       bytes = 0;

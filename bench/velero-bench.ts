@@ -91,32 +91,41 @@ function progress(obj: Record<string, unknown> | undefined): {
   };
 }
 
-async function veleroBackup(c: Context, mode: Mode, name: string): Promise<VeleroResult> {
-  const o = { kubeconfig: c.source, storageEndpoint: c.storageEndpoint, keyFile: c.keyFile };
-  const server = await startVeleroServer(c.build, {
-    ...o,
-    fast: mode === 'fast',
-    logFile: join(c.logDir, `${name}-server.log`),
-  });
+/** One Velero backup or restore: what the CLI is asked, on which cluster, and what counts as done. */
+interface VeleroRun {
+  kind: 'backup' | 'restore';
+  name: string;
+  kubeconfig: string;
+  args: string[];
+  phasesAccepted: string[];
+  /** The status.progress field that counts the objects. */
+  objectsField: 'itemsBackedUp' | 'itemsRestored';
+  /** What must hold before the clock starts, with the server up. */
+  before?: () => Promise<void>;
+}
+
+/** Times one run against a Velero server started for it alone, whose peak RSS it reports. */
+async function timeVelero(c: Context, mode: Mode, run: VeleroRun): Promise<VeleroResult> {
+  const o = { kubeconfig: run.kubeconfig, storageEndpoint: c.storageEndpoint, keyFile: c.keyFile };
+  const logFile = join(c.logDir, `${run.name}-server.log`);
+  const server = await startVeleroServer(c.build, { ...o, fast: mode === 'fast', logFile });
   try {
+    await run.before?.();
     const started = performance.now();
-    await veleroCli(
-      c.build,
-      c.source,
-      ['backup', 'create', name, '--include-namespaces', c.namespaces.join(','), '--wait'],
-      veleroEnv(o),
-    );
+    await veleroCli(c.build, run.kubeconfig, run.args, veleroEnv(o));
     const s = seconds(performance.now() - started);
-    const { phase, errors, progress: p } = progress(getVeleroObject(c.source, 'backups', name));
-    if (phase !== 'Completed') {
-      throw new Error(
-        `velero backup ${name} ended ${phase}; see ${join(c.logDir, `${name}-server.log`)}`,
-      );
+    const {
+      phase,
+      errors,
+      progress: p,
+    } = progress(getVeleroObject(run.kubeconfig, `${run.kind}s`, run.name));
+    if (!run.phasesAccepted.includes(phase)) {
+      throw new Error(`velero ${run.kind} ${run.name} ended ${phase}; see ${logFile}`);
     }
     const peaks = await server.stop();
     return {
       seconds: s,
-      objects: p['itemsBackedUp'] ?? 0,
+      objects: p[run.objectsField] ?? 0,
       phase,
       errors,
       server_peak_rss_mb: peaks.server_mb,
@@ -125,6 +134,17 @@ async function veleroBackup(c: Context, mode: Mode, name: string): Promise<Veler
   } finally {
     await server.stop();
   }
+}
+
+function veleroBackup(c: Context, mode: Mode, name: string): Promise<VeleroResult> {
+  return timeVelero(c, mode, {
+    kind: 'backup',
+    name,
+    kubeconfig: c.source,
+    args: ['backup', 'create', name, '--include-namespaces', c.namespaces.join(','), '--wait'],
+    phasesAccepted: ['Completed'],
+    objectsField: 'itemsBackedUp',
+  });
 }
 
 async function waitForSyncedBackup(kubeconfig: string, name: string): Promise<void> {
@@ -137,56 +157,31 @@ async function waitForSyncedBackup(kubeconfig: string, name: string): Promise<vo
   }
 }
 
-async function veleroRestore(
+function veleroRestore(
   c: Context,
   mode: Mode,
   backup: string,
   name: string,
 ): Promise<VeleroResult> {
-  const o = { kubeconfig: c.target, storageEndpoint: c.storageEndpoint, keyFile: c.keyFile };
-  const server = await startVeleroServer(c.build, {
-    ...o,
-    fast: mode === 'fast',
-    logFile: join(c.logDir, `${name}-server.log`),
+  const mappings = c.namespaces.map((ns, i) => `${ns}:${name}-${i}`).join(',');
+  return timeVelero(c, mode, {
+    kind: 'restore',
+    name,
+    kubeconfig: c.target,
+    args: [
+      'restore',
+      'create',
+      name,
+      '--from-backup',
+      backup,
+      '--namespace-mappings',
+      mappings,
+      '--wait',
+    ],
+    phasesAccepted: ['Completed', 'PartiallyFailed'],
+    objectsField: 'itemsRestored',
+    before: () => waitForSyncedBackup(c.target, backup),
   });
-  try {
-    await waitForSyncedBackup(c.target, backup);
-    const mappings = c.namespaces.map((ns, i) => `${ns}:${name}-${i}`).join(',');
-    const started = performance.now();
-    await veleroCli(
-      c.build,
-      c.target,
-      [
-        'restore',
-        'create',
-        name,
-        '--from-backup',
-        backup,
-        '--namespace-mappings',
-        mappings,
-        '--wait',
-      ],
-      veleroEnv(o),
-    );
-    const s = seconds(performance.now() - started);
-    const { phase, errors, progress: p } = progress(getVeleroObject(c.target, 'restores', name));
-    if (phase !== 'Completed' && phase !== 'PartiallyFailed') {
-      throw new Error(
-        `velero restore ${name} ended ${phase}; see ${join(c.logDir, `${name}-server.log`)}`,
-      );
-    }
-    const peaks = await server.stop();
-    return {
-      seconds: s,
-      objects: p['itemsRestored'] ?? 0,
-      phase,
-      errors,
-      server_peak_rss_mb: peaks.server_mb,
-      with_plugins_peak_rss_mb: peaks.with_plugins_mb,
-    };
-  } finally {
-    await server.stop();
-  }
 }
 
 interface Round {

@@ -9,15 +9,14 @@
  * restored into drill namespaces, compared with its catalog, timed (its RTO)
  * and removed.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { readCatalog } from '../shared/catalog/catalog-io.js';
-import { KubeApiError, KubeHttp, resourcePath } from '../shared/kube/kube-http.js';
-import type { KubeObject } from '../shared/kube/sanitize.js';
+import type { KubeHttp } from '../shared/kube/kube-http.js';
 import { API_VERSION } from '../shared/messages/index.js';
 import { startEnvironment, type LocalEnvironment } from '../local/environment.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../local/local-lifeboat.js';
 import { stopService } from '../local/process.js';
 import { Inbox } from '../local/inbox.js';
+import { get, kubeHttpOf } from '../local/kube-requests.js';
 import { BLOG_POST, DISKS, NAMESPACE, PROJECT, ZONE, deployMyapp, myappObjects } from './myapp.js';
 
 const SOURCE = { project: 'local', location: 'local', name: 'source' };
@@ -51,26 +50,6 @@ type Msg = Record<string, unknown>;
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const step = (n: number, text: string): void => say(`\n[${n}/7] ${text}`);
-
-function http(kubeconfig: string): KubeHttp {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return new KubeHttp(kc);
-}
-
-async function get(
-  h: KubeHttp,
-  ref: { group: string; version: string; resource: string; namespaced: boolean },
-  ns: string | undefined,
-  name: string,
-): Promise<KubeObject | undefined> {
-  try {
-    return await h.request<KubeObject>('GET', resourcePath(ref, ns, name));
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
-}
 
 interface Check {
   what: string;
@@ -214,7 +193,7 @@ async function main(): Promise<number> {
         type: 'pd-standard',
         bytes,
       });
-    await deployMyapp(http(env.clusters.source.kubeconfig));
+    await deployMyapp(kubeHttpOf(env.clusters.source.kubeconfig));
     say(`      ${myappObjects().length} objects created; a blog post written to the MySQL disk`);
 
     step(3, 'Cloud Scheduler fires the nightly policy: the tick fans out through Pub/Sub');
@@ -280,7 +259,7 @@ async function main(): Promise<number> {
     );
 
     step(6, 'Checking the standby cluster');
-    const checks = await verify(lb, http(env.clusters.target.kubeconfig), originals);
+    const checks = await verify(lb, kubeHttpOf(env.clusters.target.kubeconfig), originals);
     for (const c of checks) say(`      ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
     const recovered = checks.every((c) => c.ok) && restore['phase'] === 'Completed';
     say(

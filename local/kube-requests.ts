@@ -1,13 +1,19 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiError, resourcePath, KubeHttp } from '../shared/kube/kube-http.js';
+import { getOrUndefined, KubeApiError, resourcePath, KubeHttp } from '../shared/kube/kube-http.js';
 import type { KubeObject } from '../shared/kube/sanitize.js';
 import { required } from './settings.js';
 
+/** Raw HTTP to the source or target cluster of the local environment. */
 export function kubeHttp(which: 'source' | 'target'): KubeHttp {
-  const kc = new KubeConfig();
-  kc.loadFromFile(
+  return kubeHttpOf(
     required(which === 'source' ? 'LIFEBOAT_SOURCE_KUBECONFIG' : 'LIFEBOAT_TARGET_KUBECONFIG'),
   );
+}
+
+/** Raw HTTP to the cluster of a kubeconfig file's current context. */
+export function kubeHttpOf(kubeconfig: string): KubeHttp {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
   return new KubeHttp(kc);
 }
 
@@ -18,39 +24,33 @@ export interface Ref {
   namespaced: boolean;
 }
 
+/** A v1 resource of `group` ('' for the core group). */
+const v1 = (group: string, resource: string, namespaced: boolean): Ref => ({
+  group,
+  version: 'v1',
+  resource,
+  namespaced,
+});
+const RBAC = 'rbac.authorization.k8s.io';
+
 export const R = {
-  namespaces: { group: '', version: 'v1', resource: 'namespaces', namespaced: false },
-  configmaps: { group: '', version: 'v1', resource: 'configmaps', namespaced: true },
-  secrets: { group: '', version: 'v1', resource: 'secrets', namespaced: true },
-  services: { group: '', version: 'v1', resource: 'services', namespaced: true },
-  serviceaccounts: { group: '', version: 'v1', resource: 'serviceaccounts', namespaced: true },
-  pods: { group: '', version: 'v1', resource: 'pods', namespaced: true },
-  pvs: { group: '', version: 'v1', resource: 'persistentvolumes', namespaced: false },
-  pvcs: { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespaced: true },
-  deployments: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
-  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
-  statefulsets: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
-  roles: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', namespaced: true },
-  rolebindings: {
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    resource: 'rolebindings',
-    namespaced: true,
-  },
-  clusterroles: {
-    group: 'rbac.authorization.k8s.io',
-    version: 'v1',
-    resource: 'clusterroles',
-    namespaced: false,
-  },
-  crds: {
-    group: 'apiextensions.k8s.io',
-    version: 'v1',
-    resource: 'customresourcedefinitions',
-    namespaced: false,
-  },
-  widgets: { group: 'example.lifeboat.dev', version: 'v1', resource: 'widgets', namespaced: true },
-} satisfies Record<string, Ref>;
+  namespaces: v1('', 'namespaces', false),
+  configmaps: v1('', 'configmaps', true),
+  secrets: v1('', 'secrets', true),
+  services: v1('', 'services', true),
+  serviceaccounts: v1('', 'serviceaccounts', true),
+  pods: v1('', 'pods', true),
+  pvs: v1('', 'persistentvolumes', false),
+  pvcs: v1('', 'persistentvolumeclaims', true),
+  deployments: v1('apps', 'deployments', true),
+  replicasets: v1('apps', 'replicasets', true),
+  statefulsets: v1('apps', 'statefulsets', true),
+  roles: v1(RBAC, 'roles', true),
+  rolebindings: v1(RBAC, 'rolebindings', true),
+  clusterroles: v1(RBAC, 'clusterroles', false),
+  crds: v1('apiextensions.k8s.io', 'customresourcedefinitions', false),
+  widgets: v1('example.lifeboat.dev', 'widgets', true),
+};
 
 export async function create(http: KubeHttp, ref: Ref, obj: object): Promise<KubeObject> {
   const o = obj as KubeObject;
@@ -63,12 +63,7 @@ export async function get(
   namespace: string | undefined,
   name: string,
 ): Promise<KubeObject | undefined> {
-  try {
-    return await http.request<KubeObject>('GET', resourcePath(ref, namespace, name));
-  } catch (error) {
-    if (error instanceof KubeApiError && error.status === 404) return undefined;
-    throw error;
-  }
+  return getOrUndefined<KubeObject>(http, resourcePath(ref, namespace, name));
 }
 
 export async function list(http: KubeHttp, ref: Ref, namespace?: string): Promise<KubeObject[]> {

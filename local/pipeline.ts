@@ -18,6 +18,35 @@ const frameworkMain = join(
 );
 const functionsSource = join(repoRoot, 'dist', 'functions', 'index.js');
 
+/**
+ * Starts one of Lifeboat's functions from dist/ under the Functions
+ * Framework, on `port`, as Cloud Run functions runs it: FUNCTION_TARGET and
+ * K_SERVICE set, over the variables given and this process's own.
+ */
+export function serveFunction(
+  name: string,
+  options: {
+    signatureType: 'cloudevent' | 'http';
+    port: number;
+    logFile: string;
+    environment: Record<string, string>;
+  },
+): Service {
+  return startService(
+    `function ${name}`,
+    process.execPath,
+    [
+      frameworkMain,
+      `--target=${name}`,
+      `--signature-type=${options.signatureType}`,
+      `--source=${functionsSource}`,
+      `--port=${options.port}`,
+    ],
+    options.logFile,
+    { ...process.env, ...options.environment, FUNCTION_TARGET: name, K_SERVICE: name },
+  );
+}
+
 export interface PipelineOptions {
   project: string;
   topicPrefix: string;
@@ -102,25 +131,12 @@ export class LocalPipeline {
     // A restarted function keeps its URL, as a deployed function does when an instance crashes.
     const port = this.ports.get(name) ?? (await freePort());
     this.ports.set(name, port);
-    const service = startService(
-      `function ${name}`,
-      process.execPath,
-      [
-        frameworkMain,
-        `--target=${name}`,
-        '--signature-type=cloudevent',
-        `--source=${functionsSource}`,
-        `--port=${port}`,
-      ],
-      join(this.options.logDir, `function-${name}.log`),
-      {
-        ...process.env,
-        ...this.options.environment,
-        ...own,
-        FUNCTION_TARGET: name,
-        K_SERVICE: name,
-      },
-    );
+    const service = serveFunction(name, {
+      signatureType: 'cloudevent',
+      port,
+      logFile: join(this.options.logDir, `function-${name}.log`),
+      environment: { ...this.options.environment, ...own },
+    });
     // A TCP connect: any HTTP request would be taken for an event by the framework.
     // Generous: eight functions load their clients at once on a two-core machine.
     try {

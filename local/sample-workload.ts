@@ -1,6 +1,7 @@
 import type { KubeHttp } from '../shared/kube/kube-http.js';
 import { waitEstablished } from '../shared/restore/apply-object.js';
 import { create, ensure, R, waitBound } from './kube-requests.js';
+import { pdCsiVolume } from './pd-volume.js';
 
 export const WIDGET_CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -187,21 +188,14 @@ export async function seedWorkload(
     rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }],
   });
   const pv = `${ns}-pv`;
-  await create(http, R.pvs, {
-    metadata: { name: pv },
-    spec: {
-      capacity: { storage: '5Gi' },
-      accessModes: ['ReadWriteOnce'],
-      persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: 'standard',
+  await create(
+    http,
+    R.pvs,
+    pdCsiVolume(pv, {
+      volumeHandle: `projects/acme/zones/europe-west1-b/disks/${pv}`,
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: 'uploads' },
-      csi: {
-        driver: 'pd.csi.storage.gke.io',
-        volumeHandle: `projects/acme/zones/europe-west1-b/disks/${pv}`,
-        fsType: 'ext4',
-      },
-    },
-  });
+    }),
+  );
   await create(http, R.pvcs, {
     metadata: m('uploads'),
     spec: {

@@ -58,7 +58,7 @@ function keyHash(key: string): number {
   return h >>> 0;
 }
 
-function isCut(key: string, count: number, bytes: number): boolean {
+export function isCut(key: string, count: number, bytes: number): boolean {
   if (count >= PACK_MAX || bytes >= PACK_CUT_BYTES) return true;
   return keyHash(key) % PACK_TARGET === 0;
 }

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   computeClientOptions,
   type ComputeClientOptions,
 } from '../../../shared/disks/compute-client-options.js';
+import { CallCounts, LoopbackStandin, readRequestText, sendJson } from '../loopback-standin.js';
 import {
   ComputeState,
   type ComputeFaults,
@@ -26,30 +26,20 @@ export type { ComputeFaults, DiskAddress, SeedDisk, SeedSnapshot } from './compu
  * zone and region operations. Anything else answers 404 and is counted under
  * "unsupported", so a test can prove nothing unexpected was called.
  */
-export class ComputeStandin {
+export class ComputeStandin extends LoopbackStandin {
   readonly state = new ComputeState();
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new CallCounts<string>();
   private readonly holds = new Map<string, Hold>();
   private readonly failures = new Map<string, { remaining: number; error: ApiError }>();
   /** How long operations.wait blocks before answering, like the real one (which blocks up to 2 minutes). */
   waitDelayMs = 5;
 
-  private readonly server: Server = createServer((req, res) => void this.handle(req, res));
-  private address = '';
-
-  private constructor() {}
-
-  static async start(): Promise<ComputeStandin> {
-    const standin = new ComputeStandin();
-    await new Promise<void>((resolve) => standin.server.listen(0, '127.0.0.1', resolve));
-    const { port } = standin.server.address() as AddressInfo;
-    standin.address = `http://127.0.0.1:${port}`;
-    return standin;
+  private constructor() {
+    super();
   }
 
-  /** http://127.0.0.1:PORT */
-  get url(): string {
-    return this.address;
+  static start(): Promise<ComputeStandin> {
+    return new ComputeStandin().listen();
   }
 
   /** Options that point the real client at this stand-in (see computeClientOptions). */
@@ -57,10 +47,9 @@ export class ComputeStandin {
     return computeClientOptions(this.url);
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     for (const hold of this.holds.values()) hold.release();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await super.stop();
   }
 
   // ---- test controls ----
@@ -112,11 +101,11 @@ export class ComputeStandin {
 
   /** Calls of one method, e.g. "snapshots.insert" or "zoneOperations.wait". */
   callCount(method: string): number {
-    return this.counts.get(method) ?? 0;
+    return this.counts.of(method);
   }
 
   calls(): Record<string, number> {
-    return Object.fromEntries(this.counts);
+    return this.counts.toRecord();
   }
 
   resetCounts(): void {
@@ -159,11 +148,11 @@ export class ComputeStandin {
 
   // ---- HTTP ----
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     const route = routeOf(req.method ?? 'GET', url.pathname);
-    this.counts.set(route.method, (this.counts.get(route.method) ?? 0) + 1);
+    this.counts.add(route.method);
     const hold = this.holds.get(route.method);
     if (hold) await hold.enter();
     if (route.method.endsWith('Operations.wait'))
@@ -183,8 +172,7 @@ export class ComputeStandin {
       status = failure.status;
       payload = failure.body;
     }
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-    res.end(JSON.stringify(payload));
+    sendJson(res, status, JSON.stringify(payload));
   }
 }
 
@@ -221,6 +209,15 @@ interface Route {
   run: (state: ComputeState, body: Json) => Json;
 }
 
+const DISK_SCOPES: {
+  under: string;
+  api: string;
+  scope: (location: string) => { zone: string } | { region: string };
+}[] = [
+  { under: 'zones', api: 'disks', scope: (zone) => ({ zone }) },
+  { under: 'regions', api: 'regionDisks', scope: (region) => ({ region }) },
+];
+
 /** Path patterns after /compute/v1/projects/{project}/, each capturing its names. */
 const ROUTES: { verb: string; pattern: RegExp; route: (project: string, m: string[]) => Route }[] =
   [
@@ -252,54 +249,40 @@ const ROUTES: { verb: string; pattern: RegExp; route: (project: string, m: strin
         run: (s) => s.deleteSnapshot(p, n),
       }),
     },
-    {
-      verb: 'POST',
-      pattern: /^zones\/([^/]+)\/disks$/,
-      route: (p, [z = '']) => ({
-        method: 'disks.insert',
-        run: (s, b) => s.insertDisk(p, { zone: z }, b),
-      }),
-    },
-    {
-      verb: 'GET',
-      pattern: /^zones\/([^/]+)\/disks\/([^/]+)$/,
-      route: (p, [z = '', n = '']) => ({
-        method: 'disks.get',
-        run: (s) => s.getDisk({ project: p, zone: z, name: n }),
-      }),
-    },
-    {
-      verb: 'DELETE',
-      pattern: /^zones\/([^/]+)\/disks\/([^/]+)$/,
-      route: (p, [z = '', n = '']) => ({
-        method: 'disks.delete',
-        run: (s) => s.deleteDisk({ project: p, zone: z, name: n }),
-      }),
-    },
-    {
-      verb: 'POST',
-      pattern: /^regions\/([^/]+)\/disks$/,
-      route: (p, [r = '']) => ({
-        method: 'regionDisks.insert',
-        run: (s, b) => s.insertDisk(p, { region: r }, b),
-      }),
-    },
-    {
-      verb: 'GET',
-      pattern: /^regions\/([^/]+)\/disks\/([^/]+)$/,
-      route: (p, [r = '', n = '']) => ({
-        method: 'regionDisks.get',
-        run: (s) => s.getDisk({ project: p, region: r, name: n }),
-      }),
-    },
-    {
-      verb: 'DELETE',
-      pattern: /^regions\/([^/]+)\/disks\/([^/]+)$/,
-      route: (p, [r = '', n = '']) => ({
-        method: 'regionDisks.delete',
-        run: (s) => s.deleteDisk({ project: p, region: r, name: n }),
-      }),
-    },
+    // Zonal disks (disks.*) and regional ones (regionDisks.*): the same calls under zones/ or regions/.
+    ...DISK_SCOPES.flatMap(({ under, api, scope }) => {
+      const disk = (p: string, [l = '', n = '']: string[]): DiskAddress => ({
+        project: p,
+        ...scope(l),
+        name: n,
+      });
+      return [
+        {
+          verb: 'POST',
+          pattern: new RegExp(`^${under}\\/([^/]+)\\/disks$`),
+          route: (p: string, [l = '']: string[]): Route => ({
+            method: `${api}.insert`,
+            run: (s, b) => s.insertDisk(p, scope(l), b),
+          }),
+        },
+        {
+          verb: 'GET',
+          pattern: new RegExp(`^${under}\\/([^/]+)\\/disks\\/([^/]+)$`),
+          route: (p: string, m: string[]): Route => ({
+            method: `${api}.get`,
+            run: (s) => s.getDisk(disk(p, m)),
+          }),
+        },
+        {
+          verb: 'DELETE',
+          pattern: new RegExp(`^${under}\\/([^/]+)\\/disks\\/([^/]+)$`),
+          route: (p: string, m: string[]): Route => ({
+            method: `${api}.delete`,
+            run: (s) => s.deleteDisk(disk(p, m)),
+          }),
+        },
+      ];
+    }),
     ...(['GET', 'POST'] as const).flatMap((verb) => {
       const tail = verb === 'GET' ? '' : '\\/wait';
       const op = verb === 'GET' ? 'get' : 'wait';
@@ -357,10 +340,9 @@ function unsupported(verb: string, pathname: string): Route {
   };
 }
 
+/** The request's body as a JSON object ({} when it is empty or not an object). */
 async function readBody(req: IncomingMessage): Promise<Json> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readRequestText(req);
   if (text === '') return {};
   const parsed: unknown = JSON.parse(text);
   return typeof parsed === 'object' && parsed !== null ? (parsed as Json) : {};

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ApiFailure, type Json, type JsonObject } from './shapes.js';
+import { ApiFailure, isJsonObject, type JsonObject } from '../google-json.js';
 
 /**
  * Partial responses, as every Google API serves them for the `fields` query
@@ -72,14 +72,11 @@ function prune(value: JsonObject, tree: MaskTree): JsonObject {
     if (v === undefined) continue;
     if (sub === 'all') out[key] = v;
     else if (Array.isArray(v))
-      out[key] = v.map((item) => (isObject(item) ? prune(item, sub) : item));
-    else if (isObject(v)) out[key] = prune(v, sub);
+      out[key] = v.map((item) => (isJsonObject(item) ? prune(item, sub) : item));
+    else if (isJsonObject(v)) out[key] = prune(v, sub);
   }
   return out;
 }
-
-const isObject = (v: Json | undefined): v is JsonObject =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface ProtoType {
   fields?: Record<string, { type: string; keyType?: string }>;

@@ -1,23 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   containerClientOptions,
   type ContainerClientOptions,
 } from '../../../shared/clusters/container-client-options.js';
-import { FieldMask } from './field-mask.js';
 import {
   ApiFailure,
+  isJsonObject,
+  readRestCall,
+  stringFields,
+  type Json,
+  type JsonObject,
+} from '../google-json.js';
+import { CallCounts, FaultQueue, LoopbackStandin, sendJson } from '../loopback-standin.js';
+import { FieldMask } from './field-mask.js';
+import {
   clusterEnumsAsNumbers,
   clusterJson,
   ClusterStatuses,
   operationJson,
   type ClusterRecord,
   type ClusterStatus,
-  type Json,
-  type JsonObject,
   type OperationRecord,
 } from './shapes.js';
 
@@ -56,12 +61,6 @@ export const StandinMethods = [
 ] as const;
 export type StandinMethod = (typeof StandinMethods)[number];
 
-interface Fault {
-  remaining: number;
-  code: number;
-  method: StandinMethod | undefined;
-}
-
 interface Entry {
   record: ClusterRecord;
   /** The serialised Cluster, by enum encoding and field mask; cleared whenever the record changes. */
@@ -75,6 +74,9 @@ interface Route {
   cluster?: string;
   operation?: string;
 }
+
+/** The service a denial's ErrorInfo names. */
+const SERVICE = 'container.googleapis.com';
 
 const PLACEHOLDER_CA = Buffer.from(
   '-----BEGIN CERTIFICATE-----\nTGlmZWJvYXQgc3RhbmQtaW46IG5vdCBhIHVzYWJsZSBDQQ==\n-----END CERTIFICATE-----\n',
@@ -94,11 +96,11 @@ const PLACEHOLDER_CA = Buffer.from(
  * "unsupported". Each cluster's JSON is serialised once and reused, so
  * listing thousands of clusters costs a string join.
  */
-export class ContainerStandin {
+export class ContainerStandin extends LoopbackStandin {
   private readonly projects = new Map<string, Map<string, Entry>>();
   private readonly operations = new Map<string, OperationRecord>();
-  private readonly counts = new Map<StandinMethod, number>();
-  private readonly faults: Fault[] = [];
+  private readonly counts = new CallCounts<StandinMethod>();
+  private readonly faults = new FaultQueue<StandinMethod, number>();
   private readonly denied = new Set<string>();
   private readonly missingZones = new Map<string, string[]>();
   /** Every request's method, path with query and field mask, in order: what the client really sent. */
@@ -108,31 +110,17 @@ export class ContainerStandin {
   /** Answer every request that carries a field mask with 400, as an API that serves no partial responses might. */
   rejectFieldMasks = false;
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
-  static async start(): Promise<ContainerStandin> {
-    // The handler needs the stand-in, which needs the listening server's port.
-    const ready: { standin?: ContainerStandin } = {};
-    const server = createServer((req, res) => {
-      void ready.standin?.handle(req, res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    ready.standin = new ContainerStandin(server, `http://127.0.0.1:${port}`);
-    return ready.standin;
+  static start(): Promise<ContainerStandin> {
+    return new ContainerStandin().listen();
   }
 
   /** Options that point the real client at this stand-in (see containerClientOptions). */
   clientOptions(): ContainerClientOptions {
     return containerClientOptions(this.url);
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   // ---- clusters ----
@@ -210,7 +198,7 @@ export class ContainerStandin {
 
   /** The next `count` requests (of `method`, or of any method) fail with `code` in Google's shape. */
   failNext(count: number, code: 403 | 429 | 500 | 503, method?: StandinMethod): void {
-    this.faults.push({ remaining: count, code, method });
+    this.faults.add(count, code, method);
   }
 
   /** Every request about `project` answers 403 PERMISSION_DENIED, as for a project the caller cannot see. */
@@ -224,7 +212,7 @@ export class ContainerStandin {
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
     this.denied.clear();
     this.missingZones.clear();
     this.rejectFieldMasks = false;
@@ -239,7 +227,7 @@ export class ContainerStandin {
   }
 
   callCount(method: StandinMethod): number {
-    return this.counts.get(method) ?? 0;
+    return this.counts.of(method);
   }
 
   resetCounts(): void {
@@ -249,11 +237,10 @@ export class ContainerStandin {
 
   // ---- HTTP ----
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    const url = new URL(req.url ?? '/', this.url);
-    const route = routeOf(req.method ?? 'GET', url.pathname);
-    this.counts.set(route.method, (this.counts.get(route.method) ?? 0) + 1);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { verb, url, body, numericEnums } = await readRestCall(req, this.url);
+    const route = routeOf(verb, url.pathname);
+    this.counts.add(route.method);
     const header = req.headers['x-goog-fieldmask'];
     const mask =
       (Array.isArray(header) ? header.join(',') : header) ??
@@ -264,7 +251,6 @@ export class ContainerStandin {
       url: `${url.pathname}${url.search}`,
       fieldMask: mask,
     });
-    const numericEnums = (url.searchParams.get('$alt') ?? '').includes('enum-encoding=int');
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     let status = 200;
     let payload: string;
@@ -272,12 +258,11 @@ export class ContainerStandin {
       this.injectFault(route, mask);
       payload = this.run(route, body, { numericEnums, mask });
     } catch (error) {
-      const failure = error instanceof ApiFailure ? error : new ApiFailure(500, String(error));
+      const failure = ApiFailure.of(error);
       status = failure.code;
       payload = JSON.stringify(failure.body());
     }
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-    res.end(payload);
+    sendJson(res, status, payload);
   }
 
   private injectFault(route: Route, mask: string | undefined): void {
@@ -287,19 +272,15 @@ export class ContainerStandin {
         `Invalid FieldMask '${mask}': partial responses are not served here.`,
       );
     }
-    const fault = this.faults.find((f) => f.method === undefined || f.method === route.method);
-    if (fault) {
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      throw injected(fault.code);
-    }
+    const code = this.faults.take(route.method);
+    if (code !== undefined) throw injected(code);
     if (this.denied.has(route.project)) {
       const permission =
         route.method === 'unsupported' ? 'container.clusters.get' : `container.${route.method}`;
       throw new ApiFailure(
         403,
         `Permission '${permission}' denied on resource '//container.googleapis.com/projects/${route.project}/locations/${route.location}' (or it may not exist).`,
-        'IAM_PERMISSION_DENIED',
+        { errorInfo: { reason: 'IAM_PERMISSION_DENIED', service: SERVICE } },
       );
     }
   }
@@ -393,7 +374,7 @@ export class ContainerStandin {
 
   private create(route: Route, body: Json): OperationRecord {
     const cluster = (
-      isObject(body) && isObject(body['cluster']) ? body['cluster'] : {}
+      isJsonObject(body) && isJsonObject(body['cluster']) ? body['cluster'] : {}
     ) as JsonObject;
     const name = typeof cluster['name'] === 'string' ? cluster['name'] : '';
     if (!/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(name)) {
@@ -406,7 +387,9 @@ export class ContainerStandin {
         `Already exists: projects/${route.project}/locations/${route.location}/clusters/${name}.`,
       );
     }
-    const labels = isObject(cluster['resourceLabels']) ? stringMap(cluster['resourceLabels']) : {};
+    const labels = isJsonObject(cluster['resourceLabels'])
+      ? stringFields(cluster['resourceLabels'])
+      : {};
     const version = cluster['initialClusterVersion'];
     const locations = Array.isArray(cluster['locations'])
       ? cluster['locations'].filter((z): z is string => typeof z === 'string')
@@ -527,36 +510,17 @@ function injected(code: number): ApiFailure {
       return new ApiFailure(
         429,
         "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service 'container.googleapis.com'.",
-        'RATE_LIMIT_EXCEEDED',
+        { errorInfo: { reason: 'RATE_LIMIT_EXCEEDED', service: SERVICE } },
       );
     case 503:
       return new ApiFailure(503, 'The service is currently unavailable.');
     case 403:
-      return new ApiFailure(403, 'The caller does not have permission', 'IAM_PERMISSION_DENIED');
+      return new ApiFailure(403, 'The caller does not have permission', {
+        errorInfo: { reason: 'IAM_PERMISSION_DENIED', service: SERVICE },
+      });
     default:
       return new ApiFailure(code, 'Internal error encountered.');
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Json> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return null;
-  }
-}
-
-const isObject = (v: Json | undefined): v is JsonObject =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function stringMap(v: JsonObject): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
 }
 
 let nextIp = 1;

@@ -4,8 +4,7 @@
  * or, when the client asks for `$alt=json;enum-encoding=int`, by number).
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { JsonObject } from '../google-json.js';
 
 /** google.container.v1.Cluster.Status, with the proto's numbers. */
 export const ClusterStatuses = {
@@ -240,45 +239,4 @@ export function operationJson(op: OperationRecord, numericEnums: boolean): JsonO
   };
   if (op.endTime) json['endTime'] = op.endTime;
   return json;
-}
-
-/** The canonical google.rpc.Code names of the HTTP statuses the stand-in answers with. */
-const STATUS_NAMES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  409: 'ALREADY_EXISTS',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  503: 'UNAVAILABLE',
-};
-
-/** A failure as Google APIs send it: `{ error: { code, message, status, details } }`. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly reason?: string,
-  ) {
-    super(message);
-  }
-
-  get status(): string {
-    return STATUS_NAMES[this.code] ?? 'UNKNOWN';
-  }
-
-  body(): JsonObject {
-    const error: JsonObject = { code: this.code, message: this.message, status: this.status };
-    if (this.reason) {
-      error['details'] = [
-        {
-          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-          reason: this.reason,
-          domain: 'googleapis.com',
-          metadata: { service: 'container.googleapis.com' },
-        },
-      ];
-    }
-    return { error };
-  }
 }

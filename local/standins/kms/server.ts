@@ -1,18 +1,23 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32c } from '../../../shared/crypto/crc32c.js';
 import { kmsClientOptions, type KmsClientOptions } from '../../../shared/crypto/kms-key-wrapper.js';
 import {
   ApiFailure,
+  isJsonObject,
+  readRestCall,
+  stringFields,
+  type Json,
+  type JsonObject,
+} from '../google-json.js';
+import { CallCounts, FaultQueue, LoopbackStandin, sendJson } from '../loopback-standin.js';
+import {
   enumName,
   keyJson,
   protectionLevel,
   Purposes,
   versionJson,
   VersionStates,
-  type Json,
-  type JsonObject,
   type KeyRecord,
   type KeyRingRecord,
   type VersionRecord,
@@ -67,12 +72,6 @@ interface Route {
   version?: string;
 }
 
-interface Fault {
-  remaining: number;
-  code: 429 | 500 | 503;
-  method: KmsMethod | undefined;
-}
-
 /** What an encrypt or a decrypt used: which version of which key. */
 export interface KeyUse {
   method: 'encrypt' | 'decrypt';
@@ -104,31 +103,23 @@ const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
  * transport always asks for it). Anything else answers 404 and counts as
  * "unsupported".
  */
-export class KmsStandin {
+export class KmsStandin extends LoopbackStandin {
   private readonly rings = new Map<string, KeyRingRecord>();
   private readonly keys = new Map<string, KeyRecord>();
-  private readonly counts = new Map<KmsMethod, number>();
-  private readonly faults: Fault[] = [];
+  private readonly counts = new CallCounts<KmsMethod>();
+  private readonly faults = new FaultQueue<KmsMethod, 429 | 500 | 503>();
   private readonly denied = new Set<string>();
   /** Every request's method and path with query, in order: what the client really sent. */
   readonly requests: { method: KmsMethod; url: string }[] = [];
   /** Every successful encrypt and decrypt: the version it used. */
   readonly uses: KeyUse[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
-  static async start(): Promise<KmsStandin> {
-    const ready: { standin?: KmsStandin } = {};
-    const server = createServer((req, res) => {
-      void ready.standin?.handle(req, res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    ready.standin = new KmsStandin(server, `http://127.0.0.1:${port}`);
-    return ready.standin;
+  static start(): Promise<KmsStandin> {
+    return new KmsStandin().listen();
   }
 
   /** Options that point the real client at this stand-in (see kmsClientOptions). */
@@ -136,16 +127,11 @@ export class KmsStandin {
     return kmsClientOptions(this.url);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
   // ---- faults, time and counts (what no API call can do) ----
 
   /** The next `count` requests (of `method`, or of any method) fail with `code` in Google's shape. */
   failNext(count: number, code: 429 | 500 | 503, method?: KmsMethod): void {
-    this.faults.push({ remaining: count, code, method });
+    this.faults.add(count, code, method);
   }
 
   /** Every request that needs `permission` (cloudkms.cryptoKeyVersions.useToDecrypt...) answers 403. */
@@ -166,7 +152,7 @@ export class KmsStandin {
   }
 
   clearFaults(): void {
-    this.faults.length = 0;
+    this.faults.clear();
     this.denied.clear();
   }
 
@@ -179,7 +165,7 @@ export class KmsStandin {
   }
 
   callCount(method: KmsMethod): number {
-    return this.counts.get(method) ?? 0;
+    return this.counts.of(method);
   }
 
   resetCounts(): void {
@@ -190,34 +176,27 @@ export class KmsStandin {
 
   // ---- HTTP ----
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    const url = new URL(req.url ?? '/', this.url);
-    const route = routeOf(req.method ?? 'GET', url.pathname);
-    this.counts.set(route.method, (this.counts.get(route.method) ?? 0) + 1);
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { verb, url, body, numericEnums } = await readRestCall(req, this.url);
+    const route = routeOf(verb, url.pathname);
+    this.counts.add(route.method);
     this.requests.push({ method: route.method, url: `${url.pathname}${url.search}` });
-    const numeric = (url.searchParams.get('$alt') ?? '').includes('enum-encoding=int');
     let status = 200;
     let payload: JsonObject;
     try {
       this.injectFault(route);
-      payload = this.run(route, body, url.searchParams, numeric);
+      payload = this.run(route, body, url.searchParams, numericEnums);
     } catch (error) {
-      const failure = error instanceof ApiFailure ? error : new ApiFailure(500, String(error));
+      const failure = ApiFailure.of(error);
       status = failure.code;
       payload = failure.body();
     }
-    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-    res.end(JSON.stringify(payload));
+    sendJson(res, status, JSON.stringify(payload));
   }
 
   private injectFault(route: Route): void {
-    const fault = this.faults.find((f) => f.method === undefined || f.method === route.method);
-    if (fault) {
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      throw injected(fault.code);
-    }
+    const code = this.faults.take(route.method);
+    if (code !== undefined) throw injected(code);
     if (route.method === 'unsupported') return;
     const permission = PERMISSIONS[route.method];
     if (this.denied.has(permission)) {
@@ -291,7 +270,7 @@ export class KmsStandin {
     if (!/^[a-zA-Z0-9_-]{1,63}$/.test(id)) {
       throw new ApiFailure(400, `Invalid value for field "crypto_key_id": "${id}".`);
     }
-    const spec = isObject(body) ? body : {};
+    const spec = isJsonObject(body) ? body : {};
     const purpose = enumName(Purposes, spec['purpose']);
     if (purpose !== 'ENCRYPT_DECRYPT') {
       throw new ApiFailure(
@@ -306,7 +285,7 @@ export class KmsStandin {
       uid: randomBytes(UID_BYTES),
       purpose,
       createTime: new Date().toISOString(),
-      labels: isObject(spec['labels']) ? stringMap(spec['labels']) : {},
+      labels: isJsonObject(spec['labels']) ? stringFields(spec['labels']) : {},
       primaryId: undefined,
       versions: new Map(),
       nextVersion: 1,
@@ -333,7 +312,7 @@ export class KmsStandin {
 
   private updatePrimary(route: Route, body: Json): KeyRecord {
     const key = this.key(route.resource);
-    const given = isObject(body) ? body['cryptoKeyVersionId'] : undefined;
+    const given = isJsonObject(body) ? body['cryptoKeyVersionId'] : undefined;
     const id = typeof given === 'string' && /^\d+$/.test(given) ? Number(given) : NaN;
     const version = key.versions.get(id);
     if (!version) {
@@ -356,7 +335,7 @@ export class KmsStandin {
         `Invalid value for field "update_mask": ${JSON.stringify(mask.join(','))}; only "state" can be updated.`,
       );
     }
-    const state = enumName(VersionStates, isObject(body) ? body['state'] : undefined);
+    const state = enumName(VersionStates, isJsonObject(body) ? body['state'] : undefined);
     if (state !== 'ENABLED' && state !== 'DISABLED') {
       throw new ApiFailure(
         400,
@@ -367,7 +346,7 @@ export class KmsStandin {
       throw new ApiFailure(
         400,
         `${version.name} is not enabled or disabled, current state is: ${version.state}.`,
-        'FAILED_PRECONDITION',
+        { status: 'FAILED_PRECONDITION' },
       );
     }
     version.state = state;
@@ -380,7 +359,7 @@ export class KmsStandin {
       throw new ApiFailure(
         400,
         `${version.name} is not enabled or disabled, current state is: ${version.state}.`,
-        'FAILED_PRECONDITION',
+        { status: 'FAILED_PRECONDITION' },
       );
     }
     version.state = 'DESTROY_SCHEDULED';
@@ -394,7 +373,7 @@ export class KmsStandin {
       throw new ApiFailure(
         400,
         `${version.name} is not scheduled for destruction, current state is: ${version.state}.`,
-        'FAILED_PRECONDITION',
+        { status: 'FAILED_PRECONDITION' },
       );
     }
     version.state = 'DISABLED';
@@ -405,14 +384,16 @@ export class KmsStandin {
   // ---- encrypt and decrypt ----
 
   private encrypt(route: Route, body: Json, numeric: boolean): JsonObject {
-    const request = isObject(body) ? body : {};
+    const request = isJsonObject(body) ? body : {};
     const key = this.key(route.key ?? route.resource);
     let version: VersionRecord;
     if (route.version !== undefined) {
       version = this.version(route.resource);
     } else {
       if (key.primaryId === undefined) {
-        throw new ApiFailure(400, `${key.name} has no primary version.`, 'FAILED_PRECONDITION');
+        throw new ApiFailure(400, `${key.name} has no primary version.`, {
+          status: 'FAILED_PRECONDITION',
+        });
       }
       version = key.versions.get(key.primaryId)!;
     }
@@ -446,7 +427,7 @@ export class KmsStandin {
   }
 
   private decrypt(route: Route, body: Json, numeric: boolean): JsonObject {
-    const request = isObject(body) ? body : {};
+    const request = isJsonObject(body) ? body : {};
     const key = this.key(route.resource);
     const ciphertext = bytesField(request, 'ciphertext');
     const aad = bytesField(request, 'additionalAuthenticatedData');
@@ -520,7 +501,7 @@ function requireEnabled(version: VersionRecord): void {
     throw new ApiFailure(
       400,
       `${version.name} is not enabled, current state is: ${version.state}.`,
-      'FAILED_PRECONDITION',
+      { status: 'FAILED_PRECONDITION' },
     );
   }
 }
@@ -636,25 +617,4 @@ function injected(code: 429 | 500 | 503): ApiFailure {
     default:
       return new ApiFailure(500, 'Internal error encountered.');
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Json> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return null;
-  }
-}
-
-const isObject = (v: Json | undefined): v is JsonObject =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function stringMap(v: JsonObject): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
 }

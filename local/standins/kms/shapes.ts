@@ -5,8 +5,7 @@
  * for `$alt=json;enum-encoding=int`, by number).
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { Json, JsonObject } from '../google-json.js';
 
 /** google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionState. */
 export const VersionStates = {
@@ -106,35 +105,4 @@ export function keyJson(k: KeyRecord, numeric: boolean): JsonObject {
 
 export function protectionLevel(numeric: boolean): Json {
   return enumOut(numeric, 'SOFTWARE', SOFTWARE);
-}
-
-/** google.rpc.Code names by HTTP status, as Google's APIs pair them. */
-const STATUS_BY_HTTP: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  409: 'ALREADY_EXISTS',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  503: 'UNAVAILABLE',
-  504: 'DEADLINE_EXCEEDED',
-};
-
-/** A failed call, answered in Google's error shape: `{error: {code, message, status}}`. */
-export class ApiFailure extends Error {
-  readonly status: string;
-
-  constructor(
-    readonly code: number,
-    message: string,
-    status?: string,
-  ) {
-    super(message);
-    this.status = status ?? STATUS_BY_HTTP[code] ?? 'UNKNOWN';
-  }
-
-  body(): JsonObject {
-    return { error: { code: this.code, message: this.message, status: this.status } };
-  }
 }

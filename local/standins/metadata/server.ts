@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackStandin } from '../loopback-standin.js';
 
 /**
  * A Compute Engine metadata server stand-in on 127.0.0.1: what a Cloud
@@ -44,33 +44,20 @@ type Tree = { [name: string]: Tree | Leaf };
 
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
-export class MetadataStandin {
+export class MetadataStandin extends LoopbackStandin {
   /** Every request, in order, with the status it got. */
   readonly requests: MetadataRequest[] = [];
   private accessToken: string;
   private tokenExpires = 0;
   private failures: { remaining: number; status: number }[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: MetadataStandinOptions,
-    private readonly port: number,
-  ) {
+  private constructor(private readonly options: MetadataStandinOptions) {
+    super();
     this.accessToken = options.accessToken;
   }
 
-  static async start(options: MetadataStandinOptions): Promise<MetadataStandin> {
-    const ready: { standin?: MetadataStandin } = {};
-    const server = createServer((req, res) => ready.standin?.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    ready.standin = new MetadataStandin(server, options, port);
-    return ready.standin;
-  }
-
-  /** `127.0.0.1:PORT`, the form GCE_METADATA_HOST takes. */
-  get host(): string {
-    return `127.0.0.1:${this.port}`;
+  static start(options: MetadataStandinOptions): Promise<MetadataStandin> {
+    return new MetadataStandin(options).listen();
   }
 
   /** The variables that make google-auth-library in a process use this server. */
@@ -92,11 +79,6 @@ export class MetadataStandin {
   /** The next `count` requests answer `status` (a metadata server hiccup). */
   failNext(count: number, status: 500 | 503 = 503): void {
     this.failures.push({ remaining: count, status });
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private get email(): string {
@@ -147,7 +129,7 @@ export class MetadataStandin {
     };
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://${this.host}`);
     const reply = (status: number, body: string, type = 'application/text'): void => {
       this.requests.push({ path: url.pathname, query: url.search, status });

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { Functions, HttpFunctions, type FunctionName } from '../../../functions/registry.js';
@@ -21,8 +20,9 @@ import { GcsStore } from '../../../shared/store/gcs-store.js';
 import { waitEstablished } from '../../../shared/restore/apply-object.js';
 import { validate } from '../../../shared/validate.js';
 import { ApiRecorder } from '../../../local/api-recorder.js';
-import { LocalPipeline } from '../../../local/pipeline.js';
-import { freePort, startService, stopService, waitUntilReady } from '../../../local/process.js';
+import { LocalPipeline, serveFunction } from '../../../local/pipeline.js';
+import { pdCsiVolume } from '../../../local/pd-volume.js';
+import { freePort, stopService, waitUntilReady } from '../../../local/process.js';
 import { ComputeStandin } from '../../../local/standins/compute/server.js';
 import { ContainerStandin } from '../../../local/standins/container/server.js';
 import { KmsStandin } from '../../../local/standins/kms/server.js';
@@ -83,7 +83,6 @@ const INFRA_VARS = { project: 'lifeboat-iam', kms_enabled: true };
 const FUNCTIONS = Object.keys(Functions) as FunctionName[];
 /** Every function whose account is compared: the Pub/Sub ones and the HTTP ones. */
 const COMPARED: readonly string[] = [...FUNCTIONS, ...HttpFunctions];
-const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 const DAY = 86_400_000;
 
 type Msg = Record<string, unknown> & {
@@ -297,19 +296,14 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
           data: { i: String(i) },
         }),
     );
-    await create(http, R.pvs, {
-      metadata: { name: regionalPv },
-      spec: {
-        capacity: { storage: '10Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: 'regional',
+    await create(
+      http,
+      R.pvs,
+      pdCsiVolume(regionalPv, {
+        volumeHandle: `projects/${DISKS}/regions/${REGION}/disks/${regionalPv}`,
         claimRef: { namespace: ns, name: 'shared' },
-        csi: {
-          driver: 'pd.csi.storage.gke.io',
-          volumeHandle: `projects/${DISKS}/regions/${REGION}/disks/${regionalPv}`,
-          fsType: 'ext4',
-        },
+        storage: '10Gi',
+        storageClassName: 'regional',
         nodeAffinity: {
           required: {
             nodeSelectorTerms: [
@@ -325,8 +319,8 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
             ],
           },
         },
-      },
-    });
+      }),
+    );
     await create(http, R.pvcs, {
       metadata: { name: 'shared', namespace: ns },
       spec: {
@@ -567,33 +561,12 @@ describe('IAM: what each function calls is what infra/ grants it, no more, no le
 
   it('browses the store as the ui function: clusters, a timeline, a backup, an object, a diff, restores', async function () {
     const port = await freePort();
-    const service = startService(
-      'function ui',
-      process.execPath,
-      [
-        join(
-          repoRoot,
-          'node_modules',
-          '@google-cloud',
-          'functions-framework',
-          'build',
-          'src',
-          'main.js',
-        ),
-        '--target=ui',
-        '--signature-type=http',
-        `--source=${join(repoRoot, 'dist', 'functions', 'index.js')}`,
-        `--port=${port}`,
-      ],
-      join(dir, 'function-ui.log'),
-      {
-        ...process.env,
-        ...environment,
-        ...(await recorder.environmentFor('ui', environment)),
-        FUNCTION_TARGET: 'ui',
-        K_SERVICE: 'ui',
-      },
-    );
+    const service = serveFunction('ui', {
+      signatureType: 'http',
+      port,
+      logFile: join(dir, 'function-ui.log'),
+      environment: { ...environment, ...(await recorder.environmentFor('ui', environment)) },
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitUntilReady(

@@ -14,6 +14,7 @@ import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lif
 import { policy as testPolicy, SOURCE, TARGET } from '../../../local/backup-fixture.js';
 import { unique } from '../../../local/settings.js';
 import { create, get, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { pdCsiVolume } from '../../../local/pd-volume.js';
 import { Inbox } from '../../../local/inbox.js';
 
 type Msg = Record<string, unknown> & {
@@ -94,21 +95,14 @@ describe('deployed authority: messages only ask for what the deployment allows (
       });
     }
     // A disk no plan lists: snapshotting it would show in the Compute stand-in.
-    await create(source, R.pvs, {
-      metadata: { name: outsidePv },
-      spec: {
-        capacity: { storage: '5Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: 'standard',
+    await create(
+      source,
+      R.pvs,
+      pdCsiVolume(outsidePv, {
+        volumeHandle: `projects/acme/zones/europe-west1-b/disks/${outsidePv}`,
         claimRef: { namespace: outside, name: 'data' },
-        csi: {
-          driver: 'pd.csi.storage.gke.io',
-          volumeHandle: `projects/acme/zones/europe-west1-b/disks/${outsidePv}`,
-          fsType: 'ext4',
-        },
-      },
-    });
+      }),
+    );
     lb.compute.seedDisk({
       project: 'acme',
       zone: 'europe-west1-b',

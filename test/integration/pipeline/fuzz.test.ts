@@ -54,6 +54,7 @@ import {
   type HandlerLine,
 } from '../../support/fuzz-target.js';
 import { create, kubeHttp, list, R } from '../../../local/kube-requests.js';
+import { pdCsiVolume } from '../../../local/pd-volume.js';
 
 /*
  * Fuzzing every deployed function with hostile Pub/Sub pushes.
@@ -232,21 +233,14 @@ describe('fuzz: every function against hostile Pub/Sub pushes', function () {
       metadata: { name: 'settings', namespace: ns },
       data: { color: 'blue' },
     });
-    await create(source, R.pvs, {
-      metadata: { name: pv },
-      spec: {
-        capacity: { storage: '5Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: 'standard',
+    await create(
+      source,
+      R.pvs,
+      pdCsiVolume(pv, {
+        volumeHandle: `projects/acme/zones/europe-west1-b/disks/${pv}`,
         claimRef: { namespace: ns, name: 'uploads' },
-        csi: {
-          driver: 'pd.csi.storage.gke.io',
-          volumeHandle: `projects/acme/zones/europe-west1-b/disks/${pv}`,
-          fsType: 'ext4',
-        },
-      },
-    });
+      }),
+    );
     await create(source, R.pvcs, {
       metadata: { name: 'uploads', namespace: ns },
       spec: {
