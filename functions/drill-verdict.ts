@@ -1,6 +1,12 @@
 import type { Bus } from '../shared/bus/bus.js';
 import type { Logger } from '../shared/log/logger.js';
-import { API_VERSION, type ClusterRef, type DrillCompleted } from '../shared/messages/index.js';
+import { drillReportKey } from '../shared/drill/drill-store.js';
+import {
+  API_VERSION,
+  type ClusterRef,
+  type DrillCompleted,
+  type DrillReport,
+} from '../shared/messages/index.js';
 
 /**
  * The message of the one ERROR entry written for each failed drill. The
@@ -36,6 +42,7 @@ export async function announceDrill(
   topic: string,
   logger: Logger,
   outcome: DrillOutcome,
+  options: { again?: boolean } = {},
 ): Promise<void> {
   const message: DrillCompleted = {
     apiVersion: API_VERSION,
@@ -64,6 +71,24 @@ export async function announceDrill(
     reasons: message.reasons,
     leftBehind: message.leftBehind,
   };
-  if (outcome.verdict === 'failed') logger.error(fields, DRILL_FAILED_LOG);
+  // A drill announced again (its job redelivered) has already paged, if it was to.
+  if (options.again) logger.info(fields, 'restore drill already finished: announced again');
+  else if (outcome.verdict === 'failed') logger.error(fields, DRILL_FAILED_LOG);
   else logger.info(fields, 'restore drill passed');
+}
+
+/** The announcement of a drill that wrote its report. */
+export function outcomeOf(report: DrillReport): DrillOutcome {
+  return {
+    drillId: report.drillId,
+    policy: report.policy,
+    source: report.source,
+    drillCluster: report.drillCluster,
+    backupId: report.backupId,
+    verdict: report.verdict,
+    rtoSeconds: report.rtoSeconds,
+    reportKey: drillReportKey(report),
+    reasons: report.reasons,
+    leftBehind: report.leftBehind,
+  };
 }

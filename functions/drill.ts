@@ -3,7 +3,7 @@ import { mapLimit } from '../shared/concurrency.js';
 import { Layout } from '../shared/catalog/layout.js';
 import { computeClientOptions } from '../shared/disks/compute-client-options.js';
 import { GceDrillDisks } from '../shared/drill/drill-disks.js';
-import { drillReportKey } from '../shared/drill/drill-store.js';
+import { finishedDrillReport } from '../shared/drill/drill-store.js';
 import { runDrillStep } from '../shared/drill/run-drill.js';
 import { errorMessage, isRetryable } from '../shared/errors.js';
 import {
@@ -15,7 +15,7 @@ import {
 } from '../shared/messages/index.js';
 import { DiskVolumeRestore } from '../shared/restore/restore-volume.js';
 import { validate } from '../shared/validate.js';
-import { announceDrill } from './drill-verdict.js';
+import { announceDrill, outcomeOf } from './drill-verdict.js';
 import { register } from './handle.js';
 import type { Runtime } from './runtime.js';
 
@@ -106,6 +106,20 @@ register(
       await fanOut(runtime, job, messageId, publishTime);
       return;
     }
+    const finished = await finishedDrillReport(runtime.store, job.drillId);
+    if (finished) {
+      // A redelivered job (or hand-over) of a drill that has ended: its verdict again, nothing drilled twice.
+      await announceDrill(
+        runtime.bus,
+        runtime.topic('drill-completed'),
+        runtime.logger,
+        outcomeOf(finished),
+        {
+          again: true,
+        },
+      );
+      return;
+    }
     const source = job.cluster;
     const requested: DrillJob = { ...job, requestedAt: job.requestedAt ?? publishTime };
     const topic = runtime.topic('drill-completed');
@@ -164,18 +178,9 @@ register(
         await runtime.bus.publish(runtime.topic('drill'), requested);
         return;
       }
-      const { report } = step;
       await announceDrill(runtime.bus, topic, runtime.logger, {
-        drillId: report.drillId,
-        policy: report.policy,
+        ...outcomeOf(step.report),
         source,
-        drillCluster: report.drillCluster,
-        backupId: report.backupId,
-        verdict: report.verdict,
-        rtoSeconds: report.rtoSeconds,
-        reportKey: drillReportKey(report),
-        reasons: report.reasons,
-        leftBehind: report.leftBehind,
       });
     } finally {
       await disks.close();

@@ -57,6 +57,19 @@ export async function readDrillReport(store: ObjectStore, drillId: string): Prom
   }
 }
 
+/** A drill's report when it has finished and its report can be read; undefined otherwise. */
+export async function finishedDrillReport(
+  store: ObjectStore,
+  drillId: string,
+): Promise<DrillReport | undefined> {
+  try {
+    return await readDrillReport(store, drillId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
 /** Every drill in the store whose report can still be read, newest first; the others by id with why. */
 export async function listDrills(
   store: ObjectStore,

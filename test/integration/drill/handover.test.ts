@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Layout } from '../../../shared/catalog/layout.js';
 import { drillRestoreId } from '../../../shared/drill/drill-names.js';
-import type { DrillJob, DrillReport } from '../../../shared/messages/drill.js';
+import type { DrillCompleted, DrillJob, DrillReport } from '../../../shared/messages/drill.js';
+import { readDrillReport } from '../../../shared/drill/drill-store.js';
 import { Inbox } from '../../../local/inbox.js';
 import { startLocalLifeboat, type LocalLifeboat } from '../../../local/local-lifeboat.js';
 import { unique } from '../../../local/settings.js';
@@ -25,6 +26,7 @@ describe('a drill handed over across function invocations', function () {
   this.timeout(240_000);
   let lb: LocalLifeboat;
   let jobs: Inbox<DrillJob>;
+  let completed: Inbox<DrillCompleted>;
   let policyFile: string;
   let backupId: string;
   const ns = unique('long-drill');
@@ -48,6 +50,11 @@ describe('a drill handed over across function invocations', function () {
       lb.pipeline.topic('drill'),
       `${lb.topicPrefix}t-drill-jobs`,
     );
+    completed = await Inbox.open<DrillCompleted>(
+      lb.bus,
+      lb.pipeline.topic('drill-completed'),
+      `${lb.topicPrefix}t-drill-completed`,
+    );
     policyFile = join(tempDir('drill-handover'), 'policy.yaml');
     writeFileSync(policyFile, stringify(drillPolicy));
     // Three restore waves: the namespace, its ServiceAccount, then the ConfigMaps.
@@ -66,9 +73,11 @@ describe('a drill handed over across function invocations', function () {
   });
 
   after(async () => {
-    await jobs?.close();
+    await Promise.all([jobs?.close(), completed?.close()]);
     await lb?.stop();
   });
+
+  let drilled: { id: string; report: DrillReport; job: DrillJob } | undefined;
 
   it('restores over several invocations, then verifies, cleans up and passes', async () => {
     const id = unique('h').replace('-', '');
@@ -99,5 +108,34 @@ describe('a drill handed over across function invocations', function () {
     const restoreId = drillRestoreId(id);
     assert.equal(await lb.store.exists(Layout.restoreProgress(restoreId)), false);
     assert.equal(await lb.store.exists(Layout.lease(report.source, backupId, restoreId)), false);
+    drilled = { id, report, job: handed.at(-1)! };
+  });
+
+  it('a job of a drill that has ended, delivered again, announces its verdict again and drills nothing', async () => {
+    assert.ok(drilled, 'the drill above ran');
+    const { id, report, job } = drilled;
+    const before = completed.count((m) => m.drillId === id);
+    const jobsBefore = jobs.count((j) => j.drillId === id);
+    await lb.bus.publish(lb.pipeline.topic('drill'), job);
+    await completed.waitFor(
+      (m) => m.drillId === id && completed.count((n) => n.drillId === id) > before,
+      120_000,
+      'DrillCompleted announced again',
+    );
+    const again = completed.messages.filter((m) => m.drillId === id).at(-1)!;
+    assert.equal(again.verdict, report.verdict);
+    assert.equal(again.rtoSeconds, report.rtoSeconds, 'the same RTO: the drill was not run again');
+    assert.deepEqual(await readDrillReport(lb.store, id), report, 'the report is untouched');
+    assert.equal(
+      jobs.count((j) => j.drillId === id),
+      jobsBefore + 1,
+      'only the job published again: no hand-over, so no restore ran',
+    );
+    const namespaces = (await list(kubeHttp('target'), R.namespaces)).map((n) => n.metadata.name);
+    assert.deepEqual(
+      namespaces.filter((n) => n.startsWith(`drill-${id}-`)),
+      [],
+      'nothing was restored again',
+    );
   });
 });
